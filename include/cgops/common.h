@@ -1,0 +1,54 @@
+/* common.h -- error buffers, allocation that aborts on failure, small helpers
+ *
+ * Conventions shared by every module (see STYLE notes in README):
+ * functions return 0 or a negative errno and, on failure, describe what went
+ * wrong in an optional caller-owned buffer of CG_ERR_LEN bytes.  Modules never
+ * print and never exit; only the cmd_* layer does.
+ */
+#ifndef CGOPS_COMMON_H
+#define CGOPS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CG_ERR_LEN 512
+
+#define CG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Format a message into err (CG_ERR_LEN bytes).  err may be NULL, then nothing
+ * happens, so callers that do not care about the reason pass NULL. */
+void cg_seterr(char *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Allocators that abort with a message on out-of-memory: a diagnostic tool
+ * that cannot allocate a few KiB has nothing useful left to do. */
+void *cg_xmalloc(size_t n);
+void *cg_xcalloc(size_t nmemb, size_t size);
+void *cg_xrealloc(void *p, size_t n);
+char *cg_xstrdup(const char *s);
+
+/* Read the whole of a small file (a /proc entry, a port file) relative to
+ * dirfd (AT_FDCWD for a plain path) into a NUL-terminated heap buffer.
+ * At most max bytes are read; a longer file is truncated to max bytes and
+ * *truncated (if not NULL) is set to 1.  /proc files report size 0, so the
+ * buffer grows as needed.  Returns 0 or -errno; on success *buf is owned by
+ * the caller (free()), *len excludes the terminating NUL. */
+int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
+                    size_t *len, int *truncated);
+
+/* Strict decimal integer parse: optional sign, digits only, whole string,
+ * value in [min, max].  Returns 0, -EINVAL (not a number) or -ERANGE. */
+int cg_parse_ll(const char *s, long long min, long long max, long long *out);
+
+/* Copy at most size-1 bytes of src and always NUL-terminate (size > 0).
+ * Returns strlen(src), so a result >= size means it was cut. */
+size_t cg_strlcpy(char *dst, const char *src, size_t size);
+
+/* Trim ASCII white space at both ends, in place; returns s. */
+char *cg_trim(char *s);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t cg_now_ns(void);
+
+#endif

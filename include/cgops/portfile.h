@@ -1,0 +1,67 @@
+/* portfile.h -- from a pid or "host:port" to the address of a gops agent
+ *
+ * A gops agent writes its TCP port, in decimal, to a file named after its pid
+ * in its config dir.  This module knows the config-dir rules, reads and
+ * checks port files (the caller's dir first, then the target's own dir
+ * derived from /proc/PID/environ and read through /proc/PID/root), verifies
+ * that the port is a listening socket held by that pid, and tells a pid from
+ * a host:port argument.
+ */
+#ifndef CGOPS_PORTFILE_H
+#define CGOPS_PORTFILE_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+/* Config dir by gops's rules, first match wins: $GOPS_CONFIG_DIR;
+ * $XDG_CONFIG_HOME/gops when XDG_CONFIG_HOME is absolute; $HOME/.config/gops;
+ * the passwd home of uid + /.config/gops.  getenv_fn looks up one variable in
+ * the environment being considered (the caller's, or a target's environ);
+ * ctx is passed through.  Returns 0 or -ENOENT (no rule applies). */
+typedef const char *(*portfile_getenv_fn)(const char *name, void *ctx);
+int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
+                        char *dir, size_t size);
+
+/* Parse a port file's contents: surrounding white space is trimmed, the rest
+ * must be a decimal port in 1..65535.  Returns 0 or -EINVAL with err set
+ * ("empty", "not a number", "out of range"). */
+int portfile_parse(const char *text, int *port, char *err);
+
+/* Result of looking for the agent of one pid. */
+typedef struct {
+    int port;              /* TCP port from the file */
+    char path[PATH_MAX];   /* the file, as a path the user can recognise */
+    int via_target_root;   /* 1 if found through /proc/PID/root */
+    int verified;          /* 1 the pid holds a LISTEN socket on port;
+                              0 the check could not be made (no permission);
+                              a port held by nobody or by another process is
+                              an error (-ESTALE), never a result */
+    char note[256];        /* why verification was skipped, for -v */
+} portfile_t;
+
+/* Find, read and verify the port file of pid.  Returns 0 with *out filled;
+ * -ENOENT no port file (or process gone); -EINVAL unreadable contents
+ * (garbage, empty, out of range, a symlink escaping the target root);
+ * -ESTALE the port is not held by pid.  err gets the user-facing message,
+ * e.g. "port 41259 from PATH is not held by pid 1234 (stale port file?)". */
+int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err);
+
+/* A command target after resolution. */
+typedef struct {
+    pid_t pid;              /* 0 when given as host:port */
+    char host[256];         /* host name or address, no brackets */
+    char port[16];          /* service/port string for getaddrinfo */
+    char display[300];      /* the argument as the user wrote it */
+    int netns_pid;          /* pid whose network namespace must be entered to
+                               connect, or 0 to connect from our own */
+    portfile_t pf;          /* valid when pid != 0 */
+} target_t;
+
+/* Resolve a command-line target: a string containing ':' is host:port
+ * ("[v6]:port" too), anything else must be a pid resolved through
+ * portfile_find.  Returns 0 or -errno with err set to the gops-compatible
+ * message ("couldn't resolve addr or pid X to TCPAddress: ..."). */
+int portfile_target_resolve(int procfd, const char *arg, target_t *out,
+                            char *err);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/sh
+# setup.sh -- the whole set-up of cgops on a Debian machine, in one command.
+#
+#   sh scripts/setup.sh run    install what is missing, build, run the demo
+#   sh scripts/setup.sh test   install what is missing, build twice (plain,
+#                              and ASan+UBSan with the fuzz targets) and run
+#                              every test through ctest in both builds
+#
+# Packages come from Debian's archive only; nothing is downloaded otherwise.
+# Needs root (or sudo) only when a package is missing.
+set -eu
+
+mode=${1:-run}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev golang-go"
+test_pkgs="$run_pkgs clang libclang-rt-14-dev python3 python3-jsonschema man-db groff-base iproute2 util-linux procps"
+
+install_missing() {
+    missing=""
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+            missing="$missing $p"
+        fi
+    done
+    [ -z "$missing" ] && return 0
+    echo "setup: installing:$missing" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+case "$mode" in
+run)
+    install_missing $run_pkgs
+    cmake -S . -B build -DBUILD_TESTING=OFF >/dev/null
+    cmake --build build -j "$jobs"
+    exec sh scripts/demo.sh build/cgops
+    ;;
+test)
+    install_missing $test_pkgs
+    cmake -S . -B build -DCGOPS_WERROR=ON -DBUILD_TESTING=ON
+    cmake --build build -j "$jobs"
+    (cd build && ctest --output-on-failure -j "$jobs")
+    CC=clang cmake -S . -B build/asan -DCGOPS_WERROR=ON -DBUILD_TESTING=ON \
+        -DCGOPS_SANITIZE=ON -DCGOPS_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+    cmake --build build/asan -j "$jobs"
+    (cd build/asan && ctest --output-on-failure -j "$jobs")
+    ;;
+*)
+    echo "usage: sh scripts/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,14 @@
+/* cmd_list.c -- placeholder, replaced by the real command */
+#include "cgops/cmd.h"
+int cmd_list(int argc, char **argv, const cmd_t *cmd)
+{
+    (void)argc;
+    (void)argv;
+    return cmd_usage_error(cmd, "not implemented yet");
+}
+int cmd_tree(int argc, char **argv, const cmd_t *cmd)
+{
+    (void)argc;
+    (void)argv;
+    return cmd_usage_error(cmd, "not implemented yet");
+}

@@ -1,0 +1,167 @@
+/* common.c -- error buffers, aborting allocators, file and string helpers */
+#include "cgops/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void cg_seterr(char *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, CG_ERR_LEN, fmt, ap);
+    va_end(ap);
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "cgops: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *cg_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        oom(n);
+    return p;
+}
+
+void *cg_xcalloc(size_t nmemb, size_t size)
+{
+    void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+    if (p == NULL)
+        oom(nmemb * size);
+    return p;
+}
+
+void *cg_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        oom(n);
+    return q;
+}
+
+char *cg_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = cg_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
+                    size_t *len, int *truncated)
+{
+    size_t cap = 1024, used = 0;
+    char *b;
+    int fd;
+
+    if (truncated)
+        *truncated = 0;
+    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    if (cap > max)
+        cap = max;
+    b = cg_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t r;
+
+        if (used == cap) {
+            if (cap >= max) {
+                if (truncated)
+                    *truncated = 1;
+                break;
+            }
+            cap = cap * 2 > max ? max : cap * 2;
+            b = cg_xrealloc(b, cap + 1);
+        }
+        r = read(fd, b + used, cap - used);
+        if (r < 0) {
+            int e = errno;
+            if (e == EINTR)
+                continue;
+            close(fd);
+            free(b);
+            return -e;
+        }
+        if (r == 0)
+            break;
+        used += (size_t)r;
+    }
+    close(fd);
+    b[used] = '\0';
+    *buf = b;
+    if (len)
+        *len = used;
+    return 0;
+}
+
+int cg_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+    const char *p = s;
+    char *end;
+    long long v;
+
+    if (*p == '+' || *p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0')
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+size_t cg_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+
+    if (size > 0) {
+        size_t c = n < size - 1 ? n : size - 1;
+        memcpy(dst, src, c);
+        dst[c] = '\0';
+    }
+    return n;
+}
+
+char *cg_trim(char *s)
+{
+    char *start = s, *end;
+
+    while (*start == ' ' || *start == '\t' || *start == '\n' ||
+           *start == '\r' || *start == '\v' || *start == '\f')
+        start++;
+    end = start + strlen(start);
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
+                           end[-1] == '\n' || end[-1] == '\r' ||
+                           end[-1] == '\v' || end[-1] == '\f'))
+        end--;
+    *end = '\0';
+    if (start != s)
+        memmove(s, start, (size_t)(end - start) + 1);
+    return s;
+}
+
+uint64_t cg_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
