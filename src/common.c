@@ -63,15 +63,26 @@ char *cg_xstrdup(const char *s)
 int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
                     size_t *len, int *truncated)
 {
+    int fd, rc;
+
+    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (truncated)
+            *truncated = 0;
+        return -errno;
+    }
+    rc = cg_read_fd(fd, max, buf, len, truncated);
+    close(fd);
+    return rc;
+}
+
+int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated)
+{
     size_t cap = 1024, used = 0;
     char *b;
-    int fd;
 
     if (truncated)
         *truncated = 0;
-    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
     if (cap > max)
         cap = max;
     b = cg_xmalloc(cap + 1);
@@ -92,7 +103,6 @@ int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
             int e = errno;
             if (e == EINTR)
                 continue;
-            close(fd);
             free(b);
             return -e;
         }
@@ -100,7 +110,6 @@ int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
             break;
         used += (size_t)r;
     }
-    close(fd);
     b[used] = '\0';
     *buf = b;
     if (len)

@@ -37,6 +37,9 @@ char *cg_xstrdup(const char *s);
 int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
                     size_t *len, int *truncated);
 
+/* The same on an open fd, read from its current offset (not closed). */
+int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated);
+
 /* Strict decimal integer parse: optional sign, digits only, whole string,
  * value in [min, max].  Returns 0, -EINVAL (not a number) or -ERANGE. */
 int cg_parse_ll(const char *s, long long min, long long max, long long *out);

@@ -1,0 +1,422 @@
+/* portfile.c -- from a pid or "host:port" to the address of a gops agent
+ *
+ * A gops agent writes its port to <config dir>/<pid>.  gops itself only
+ * looks in the caller's config dir and trusts what it finds; cgops also
+ * looks in the target's own config dir (from its environment, read through
+ * /proc/PID/root so files inside containers are found), and checks that the
+ * port is a listening socket held by the pid before anyone connects to it.
+ */
+#include "cgops/portfile.h"
+#include "cgops/common.h"
+#include "cgops/proc.h"
+#include "cgops/proc_net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
+                        char *dir, size_t size)
+{
+    const char *v;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if ((v = getenv_fn("GOPS_CONFIG_DIR", ctx)) && *v) {
+        cg_strlcpy(dir, v, size);
+        return 0;
+    }
+    /* Go's os.UserConfigDir ignores a relative XDG_CONFIG_HOME. */
+    if ((v = getenv_fn("XDG_CONFIG_HOME", ctx)) && v[0] == '/') {
+        snprintf(dir, size, "%s/gops", v);
+        return 0;
+    }
+    if ((v = getenv_fn("HOME", ctx)) && *v) {
+        snprintf(dir, size, "%s/.config/gops", v);
+        return 0;
+    }
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res && res->pw_dir[0]) {
+        snprintf(dir, size, "%s/.config/gops", res->pw_dir);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int portfile_parse(const char *text, int *port, char *err)
+{
+    char buf[64];
+    long long v;
+    int rc;
+
+    if (strlen(text) >= sizeof buf) {
+        cg_seterr(err, "not a port number");
+        return -EINVAL;
+    }
+    cg_strlcpy(buf, text, sizeof buf);
+    cg_trim(buf);
+    if (buf[0] == '\0') {
+        cg_seterr(err, "empty port file");
+        return -EINVAL;
+    }
+    rc = cg_parse_ll(buf, 1, 65535, &v);
+    if (rc == -ERANGE) {
+        cg_seterr(err, "port %s out of range 1-65535", buf);
+        return -EINVAL;
+    }
+    if (rc < 0) {
+        cg_seterr(err, "not a port number");
+        return -EINVAL;
+    }
+    *port = (int)v;
+    return 0;
+}
+
+static const char *caller_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+/* The caller's config dir never changes during a run: compute it once. */
+static const char *caller_config_dir(void)
+{
+    static char dir[PATH_MAX];
+    static int state; /* 0 unknown, 1 found, -1 none */
+
+    if (state == 0)
+        state = portfile_config_dir(caller_getenv, NULL, getuid(), dir, sizeof dir) == 0 ? 1 : -1;
+    return state == 1 ? dir : NULL;
+}
+
+/* Read and parse a port file opened at dirfd/name.  -ENOENT when absent. */
+static int read_port_at(int dirfd, const char *path, int *port, char *err)
+{
+    char *buf;
+    size_t len;
+    int rc, trunc;
+
+    rc = cg_read_file_at(dirfd, path, 64, &buf, &len, &trunc);
+    if (rc < 0)
+        return rc;
+    if (trunc || memchr(buf, '\0', len)) {
+        free(buf);
+        cg_seterr(err, "not a port number");
+        return -EINVAL;
+    }
+    rc = portfile_parse(buf, port, err);
+    free(buf);
+    return rc;
+}
+
+/* environ of a target, looked up by name. */
+typedef struct {
+    const char *env;
+    size_t len;
+} environ_t;
+
+static const char *environ_getenv(const char *name, void *ctx)
+{
+    const environ_t *e = ctx;
+    size_t nlen = strlen(name);
+    const char *p = e->env, *end = e->env + e->len;
+
+    while (p < end) {
+        size_t l = strnlen(p, (size_t)(end - p));
+        if (l > nlen && p[nlen] == '=' && memcmp(p, name, nlen) == 0 && p + l < end)
+            return p + nlen + 1;
+        p += l + 1;
+    }
+    return NULL;
+}
+
+/* Open path (absolute, as seen inside the target) relative to the target's
+ * root directory fd without ever leaving it: each component is opened with
+ * O_NOFOLLOW, ".." never climbs above the root, and symbolic links are
+ * refused (a gops config dir or port file has no reason to be a link, and
+ * following one safely would mean re-implementing the kernel's resolver).
+ * Returns an fd or -errno (-ELOOP for a symlink). */
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+    char comp[NAME_MAX + 1];
+    const char *p = path;
+    int fd = dup(rootfd), depth = 0;
+    int stack[64];
+
+    if (fd < 0)
+        return -errno;
+    while (*p) {
+        const char *s;
+        size_t n;
+        int next, last;
+
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            break;
+        s = strchr(p, '/');
+        n = s ? (size_t)(s - p) : strlen(p);
+        if (n > NAME_MAX) {
+            close(fd);
+            return -ENAMETOOLONG;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        p += n;
+        while (*p == '/')
+            p++;
+        last = *p == '\0';
+        if (strcmp(comp, ".") == 0)
+            continue;
+        if (strcmp(comp, "..") == 0) {
+            if (depth > 0) {
+                close(fd);
+                fd = stack[--depth];
+            }
+            continue;
+        }
+        next = openat(fd, comp, (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            int e = errno;
+            /* O_NOFOLLOW on a symlink fails with ELOOP, or ENOTDIR when
+             * O_DIRECTORY is also set. */
+            if (e == ENOTDIR || e == ELOOP) {
+                struct stat st;
+                if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                    e = ELOOP;
+            }
+            close(fd);
+            while (depth > 0)
+                close(stack[--depth]);
+            return -e;
+        }
+        if (depth == (int)CG_ARRAY_SIZE(stack)) {
+            close(next);
+            close(fd);
+            return -ENAMETOOLONG;
+        }
+        stack[depth++] = fd;
+        fd = next;
+    }
+    while (depth > 0)
+        close(stack[--depth]);
+    return fd;
+}
+
+/* Look in the target's own config dir, read through /proc/PID/root. */
+static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
+{
+    char *env = NULL, dir[PATH_MAX], path[PATH_MAX + 32];
+    size_t len = 0;
+    struct stat st;
+    environ_t e;
+    int rc, rootfd, fd;
+    char *buf;
+    size_t blen;
+    int trunc;
+
+    if (fstat(piddirfd, &st) != 0)
+        return -errno;
+    rc = cg_read_file_at(piddirfd, "environ", 256 * 1024, &env, &len, NULL);
+    if (rc < 0)
+        return rc;
+    e.env = env;
+    e.len = len;
+    rc = portfile_config_dir(environ_getenv, &e, st.st_uid, dir, sizeof dir);
+    free(env);
+    if (rc < 0)
+        return rc;
+    if (dir[0] != '/')
+        return -ENOENT;
+    snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
+    rootfd = openat(piddirfd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return -errno;
+    fd = open_in_root(rootfd, path, O_RDONLY);
+    close(rootfd);
+    if (fd == -ELOOP) {
+        cg_seterr(err, "port file %s of pid %d is a symbolic link; refusing to follow it", path, (int)pid);
+        return -EINVAL;
+    }
+    if (fd < 0)
+        return fd;
+    rc = cg_read_fd(fd, 64, &buf, &blen, &trunc);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    cg_strlcpy(out->path, path, sizeof out->path);
+    out->via_target_root = 1;
+    if (trunc || memchr(buf, '\0', blen)) {
+        free(buf);
+        cg_seterr(err, "bad port file %s: not a port number", path);
+        return -EINVAL;
+    }
+    {
+        char why[CG_ERR_LEN];
+        rc = portfile_parse(buf, &out->port, why);
+        if (rc < 0)
+            cg_seterr(err, "bad port file %s: %s", path, why);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Is port a LISTEN TCP socket held by the process?  The socket tables of
+ * the target's own network namespace give the inode of the listener; the
+ * fd table says whether the process holds it.  0 verified (or, when the fd
+ * table cannot be read, unverifiable: pf->verified stays 0 and pf->note
+ * says why); -ESTALE when the port is not the pid's. */
+static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
+{
+    static const int families[] = {AF_INET, AF_INET6};
+    proc_sock_t *socks = NULL;
+    size_t nsocks = 0, ninodes = 0;
+    unsigned long *inodes = NULL;
+    int rc, listening = 0, held = 0;
+
+    for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
+        proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
+    rc = proc_net_fd_inodes(piddirfd, &inodes, &ninodes);
+    if (rc < 0) {
+        free(socks);
+        /* Without the fd table, do what gops does: trust the file. */
+        snprintf(pf->note, sizeof pf->note,
+                 "cannot verify that pid %d holds port %d: fd table: %s",
+                 (int)pid, pf->port, strerror(-rc));
+        return 0;
+    }
+    for (size_t i = 0; i < nsocks; i++) {
+        if (socks[i].state != PROC_NET_TCP_LISTEN || (int)socks[i].local_port != pf->port)
+            continue;
+        listening = 1;
+        if (proc_net_has_inode(inodes, ninodes, socks[i].inode))
+            held = 1;
+    }
+    free(socks);
+    free(inodes);
+    (void)listening;
+    if (!held) {
+        cg_seterr(err, "port %d from %s is not held by pid %d (stale port file?)",
+                  pf->port, pf->path, (int)pid);
+        return -ESTALE;
+    }
+    pf->verified = 1;
+    return 0;
+}
+
+int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
+{
+    const char *dir = caller_config_dir();
+    char path[PATH_MAX + 32], why[CG_ERR_LEN];
+    int rc = -ENOENT, piddirfd;
+
+    memset(out, 0, sizeof *out);
+    if (dir) {
+        snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
+        rc = read_port_at(AT_FDCWD, path, &out->port, why);
+        if (rc == -EINVAL) {
+            cg_seterr(err, "bad port file %s: %s", path, why);
+            return rc;
+        }
+        if (rc == 0)
+            cg_strlcpy(out->path, path, sizeof out->path);
+    }
+    piddirfd = proc_pid_open(procfd, pid);
+    if (piddirfd < 0) {
+        cg_seterr(err, "pid %d: %s", (int)pid, strerror(-piddirfd));
+        return piddirfd == -ENOENT ? -ESRCH : piddirfd;
+    }
+    if (rc == -ENOENT || rc == -EACCES) {
+        rc = find_in_target(piddirfd, pid, out, err);
+        if (rc < 0 && rc != -EINVAL) {
+            if (rc != -ENOENT && rc != -ENOTDIR)
+                cg_seterr(err, "no port file for pid %d (target's config dir: %s)", (int)pid, strerror(-rc));
+            else
+                cg_seterr(err, "no port file for pid %d", (int)pid);
+            rc = -ENOENT;
+        }
+    }
+    if (rc == 0)
+        rc = verify_port(piddirfd, pid, out, err);
+    close(piddirfd);
+    return rc;
+}
+
+/* Same network namespace as ours?  1 yes, 0 no, -errno unknown. */
+static int same_netns(int procfd, pid_t pid)
+{
+    static struct stat self;
+    static int have_self;
+    char path[64];
+    struct stat st;
+
+    if (!have_self) {
+        if (fstatat(procfd, "self/ns/net", &self, 0) != 0)
+            return -errno;
+        have_self = 1;
+    }
+    snprintf(path, sizeof path, "%d/ns/net", (int)pid);
+    if (fstatat(procfd, path, &st, 0) != 0)
+        return -errno;
+    return st.st_ino == self.st_ino && st.st_dev == self.st_dev;
+}
+
+int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *err)
+{
+    const char *colon = strrchr(arg, ':');
+    char why[CG_ERR_LEN] = "";
+    long long pid;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    cg_strlcpy(out->display, arg, sizeof out->display);
+    if (colon) {
+        const char *host = arg;
+        size_t hlen = (size_t)(colon - arg);
+
+        /* "[v6addr]:port" */
+        if (arg[0] == '[') {
+            if (hlen < 2 || arg[hlen - 1] != ']') {
+                cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: bad address", arg);
+                return -EINVAL;
+            }
+            host = arg + 1;
+            hlen -= 2;
+        }
+        if (hlen >= sizeof out->host || colon[1] == '\0' || strlen(colon + 1) >= sizeof out->port) {
+            cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: missing port", arg);
+            return -EINVAL;
+        }
+        memcpy(out->host, host, hlen);
+        out->host[hlen] = '\0';
+        if (out->host[0] == '\0')
+            cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
+        cg_strlcpy(out->port, colon + 1, sizeof out->port);
+        return 0;
+    }
+    if (cg_parse_ll(arg, 1, 0x7fffffff, &pid) != 0 || arg[0] == '+' || arg[0] == '-') {
+        cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: not a pid or host:port", arg);
+        return -EINVAL;
+    }
+    out->pid = (pid_t)pid;
+    rc = portfile_find(procfd, out->pid, &out->pf, why);
+    if (rc == -ESTALE) {
+        cg_seterr(err, "%s", why);
+        return rc;
+    }
+    if (rc < 0) {
+        cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: %s", arg, why);
+        return rc;
+    }
+    cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
+    snprintf(out->port, sizeof out->port, "%d", out->pf.port);
+    if (same_netns(procfd, out->pid) == 0)
+        out->netns_pid = out->pid;
+    return 0;
+}

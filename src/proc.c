@@ -1,0 +1,181 @@
+/* proc.c -- reading processes from /proc
+ *
+ * One directory fd per pid: every file of a row is read relative to it, so
+ * a row describes a single process even if the pid is reused meanwhile, and
+ * a process that exits makes the reads fail with ENOENT/ESRCH instead of
+ * mixing two processes' data.
+ */
+#include "cgops/proc.h"
+#include "cgops/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int proc_parse_stat(const char *text, proc_stat_t *out)
+{
+    const char *open_paren, *close_paren, *p;
+    unsigned long long f[22];
+    long long pid;
+    size_t n;
+    int i;
+
+    memset(out, 0, sizeof *out);
+    open_paren = strchr(text, '(');
+    /* comm may itself contain ')' and spaces: the real end is the last ')'. */
+    close_paren = strrchr(text, ')');
+    if (open_paren == NULL || close_paren == NULL || close_paren < open_paren)
+        return -EINVAL;
+    pid = strtoll(text, NULL, 10);
+    if (pid <= 0)
+        return -EINVAL;
+    out->pid = (pid_t)pid;
+    n = (size_t)(close_paren - open_paren - 1);
+    if (n >= sizeof out->comm)
+        n = sizeof out->comm - 1;
+    memcpy(out->comm, open_paren + 1, n);
+    out->comm[n] = '\0';
+
+    p = close_paren + 1;
+    while (*p == ' ')
+        p++;
+    if (*p == '\0')
+        return -EINVAL;
+    out->state = *p++;
+    /* Fields 4..25 follow; parse them as unsigned and convert the signed
+     * ones below (rss can be negative in theory, ppid never is). */
+    for (i = 0; i < 22; i++) {
+        char *end;
+
+        while (*p == ' ')
+            p++;
+        if (*p == '\0' || *p == '\n')
+            break;
+        if (*p == '-') {
+            f[i] = (unsigned long long)strtoll(p, &end, 10);
+        } else {
+            f[i] = strtoull(p, &end, 10);
+        }
+        if (end == p)
+            return -EINVAL;
+        p = end;
+    }
+    /* ppid (4) is required; the rest are optional for old kernels. */
+    if (i < 1)
+        return -EINVAL;
+    out->ppid = (pid_t)f[0];
+    if (i > 11) {
+        out->utime = f[10];
+        out->stime = f[11];
+    }
+    if (i > 16)
+        out->num_threads = (long)f[16];
+    if (i > 18)
+        out->starttime = f[18];
+    if (i > 20)
+        out->rss_pages = (long long)f[20];
+    return 0;
+}
+
+int proc_pid_open(int procfd, pid_t pid)
+{
+    char name[16];
+    int fd;
+
+    snprintf(name, sizeof name, "%d", (int)pid);
+    fd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int proc_read_stat(int piddirfd, proc_stat_t *out, char *err)
+{
+    char *buf;
+    size_t len;
+    int rc;
+
+    rc = cg_read_file_at(piddirfd, "stat", 4096, &buf, &len, NULL);
+    if (rc < 0) {
+        cg_seterr(err, "cannot read stat: %s", strerror(-rc));
+        return rc;
+    }
+    rc = proc_parse_stat(buf, out);
+    if (rc < 0)
+        cg_seterr(err, "malformed stat line");
+    free(buf);
+    return rc;
+}
+
+void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
+                    char *name, size_t size)
+{
+    size_t clen = strlen(comm);
+
+    cg_strlcpy(name, comm, size);
+    /* The kernel cuts comm to 15 bytes (TASK_COMM_LEN - 1).  gops then uses
+     * argv[0]'s base name when the cut comm is a prefix of it. */
+    if (clen == 15 && cmdline && cmdline_len > 0) {
+        size_t a0len = strnlen(cmdline, cmdline_len);
+        const char *base = cmdline, *slash;
+        char argv0[4096];
+
+        if (a0len >= sizeof argv0)
+            return;
+        memcpy(argv0, cmdline, a0len);
+        argv0[a0len] = '\0';
+        slash = strrchr(argv0, '/');
+        base = slash ? slash + 1 : argv0;
+        if (strncmp(base, comm, clen) == 0)
+            cg_strlcpy(name, base, size);
+    }
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+int proc_list_pids(int procfd, pid_t **pids, size_t *n)
+{
+    int fd = dup(procfd);
+    DIR *d;
+    struct dirent *de;
+    size_t cap = 512, cnt = 0;
+    pid_t *v;
+
+    if (fd < 0)
+        return -errno;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    rewinddir(d);
+    v = cg_xmalloc(cap * sizeof *v);
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name;
+        long long pid = 0;
+
+        if (*s < '1' || *s > '9')
+            continue;
+        for (; *s >= '0' && *s <= '9'; s++)
+            pid = pid * 10 + (*s - '0');
+        if (*s != '\0' || pid > 0x7fffffff)
+            continue;
+        if (cnt == cap) {
+            cap *= 2;
+            v = cg_xrealloc(v, cap * sizeof *v);
+        }
+        v[cnt++] = (pid_t)pid;
+    }
+    closedir(d);
+    qsort(v, cnt, sizeof *v, cmp_pid);
+    *pids = v;
+    *n = cnt;
+    return 0;
+}

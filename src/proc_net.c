@@ -1,0 +1,216 @@
+/* proc_net.c -- sockets of a process from /proc/PID/net and /proc/PID/fd */
+#include "cgops/proc_net.h"
+#include "cgops/common.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* "0100007F:1F90": the address is printed as 32-bit words in host byte
+ * order (one word for IPv4, four for IPv6), the port in plain hex. */
+static const char *parse_endpoint(const char *p, int family, unsigned char *addr, unsigned *port)
+{
+    int words = family == AF_INET6 ? 4 : 1;
+    unsigned v;
+
+    for (int w = 0; w < words; w++) {
+        uint32_t word = 0;
+        for (int i = 0; i < 8; i++) {
+            int h = hexval(*p++);
+            if (h < 0)
+                return NULL;
+            word = word << 4 | (uint32_t)h;
+        }
+        /* The kernel printed the in-memory word with %08X on a
+         * little-endian host, so its bytes are reversed. */
+        memcpy(addr + 4 * w, &word, 4);
+    }
+    if (*p++ != ':')
+        return NULL;
+    v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(*p++);
+        if (h < 0)
+            return NULL;
+        v = v << 4 | (unsigned)h;
+    }
+    *port = v;
+    return p;
+}
+
+int proc_net_parse_line(const char *line, int family, int proto, proc_sock_t *out)
+{
+    const char *p = line;
+    char *end;
+    unsigned long v;
+
+    memset(out, 0, sizeof *out);
+    out->family = family;
+    out->proto = proto;
+    while (*p == ' ')
+        p++;
+    /* "sl:" */
+    strtoul(p, &end, 10);
+    if (end == p || *end != ':')
+        return -EINVAL;
+    p = end + 1;
+    while (*p == ' ')
+        p++;
+    if ((p = parse_endpoint(p, family, out->local, &out->local_port)) == NULL || *p != ' ')
+        return -EINVAL;
+    while (*p == ' ')
+        p++;
+    if ((p = parse_endpoint(p, family, out->remote, &out->remote_port)) == NULL || *p != ' ')
+        return -EINVAL;
+    v = strtoul(p, &end, 16);
+    if (end == p)
+        return -EINVAL;
+    out->state = (int)v;
+    p = end;
+    /* tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
+    for (int field = 0; field < 5; field++) {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            return -EINVAL;
+        if (field == 2) {
+            v = strtoul(p, &end, 10);
+            out->uid = (unsigned)v;
+            p = end;
+            continue;
+        }
+        if (field == 4) {
+            v = strtoul(p, &end, 10);
+            if (end == p)
+                return -EINVAL;
+            out->inode = v;
+            return 0;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return -EINVAL;
+}
+
+int proc_net_read(int piddirfd, int proto, int family, proc_sock_t **socks, size_t *n)
+{
+    const char *name = proto == IPPROTO_TCP ? (family == AF_INET6 ? "net/tcp6" : "net/tcp")
+                                            : (family == AF_INET6 ? "net/udp6" : "net/udp");
+    char *buf, *line, *save = NULL;
+    size_t len;
+    int rc, first = 1;
+
+    rc = cg_read_file_at(piddirfd, name, 64u << 20, &buf, &len, NULL);
+    if (rc < 0)
+        return rc;
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        proc_sock_t s;
+
+        if (first) { /* the column header */
+            first = 0;
+            continue;
+        }
+        if (proc_net_parse_line(line, family, proto, &s) != 0)
+            continue;
+        *socks = cg_xrealloc(*socks, (*n + 1) * sizeof **socks);
+        (*socks)[(*n)++] = s;
+    }
+    free(buf);
+    return 0;
+}
+
+const char *proc_net_state_name(int proto, int state)
+{
+    static const char *const names[] = {
+        "", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+        "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+    };
+
+    if (proto != IPPROTO_TCP)
+        return "NONE";
+    if (state > 0 && (size_t)state < CG_ARRAY_SIZE(names))
+        return names[state];
+    return "UNKNOWN";
+}
+
+void proc_net_addr_format(const proc_sock_t *s, int remote, char *buf, size_t size)
+{
+    char ip[INET6_ADDRSTRLEN];
+    const unsigned char *a = remote ? s->remote : s->local;
+
+    if (inet_ntop(s->family, a, ip, sizeof ip) == NULL)
+        cg_strlcpy(ip, "?", sizeof ip);
+    snprintf(buf, size, "%s:%u", ip, remote ? s->remote_port : s->local_port);
+}
+
+static int cmp_ul(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return (x > y) - (x < y);
+}
+
+int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n)
+{
+    int fd = openat(piddirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d;
+    struct dirent *de;
+    size_t cnt = 0, cap = 16;
+    unsigned long *v;
+
+    if (fd < 0)
+        return -errno;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    v = cg_xmalloc(cap * sizeof *v);
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        char target[64];
+        ssize_t r;
+
+        if (de->d_name[0] == '.')
+            continue;
+        r = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+        if (r <= 0)
+            continue;
+        target[r] = '\0';
+        if (strncmp(target, "socket:[", 8) != 0)
+            continue;
+        if (cnt == cap) {
+            cap *= 2;
+            v = cg_xrealloc(v, cap * sizeof *v);
+        }
+        v[cnt++] = strtoul(target + 8, NULL, 10);
+    }
+    closedir(d);
+    qsort(v, cnt, sizeof *v, cmp_ul);
+    *inodes = v;
+    *n = cnt;
+    return 0;
+}
+
+int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inode)
+{
+    return bsearch(&inode, inodes, n, sizeof *inodes, cmp_ul) != NULL;
+}
