@@ -86,18 +86,18 @@ int proc_net_parse_line(const char *line, int family, int proto, proc_sock_t *ou
     out->state = (int)v;
     p = end;
     /* tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
-    for (int field = 0; field < 5; field++) {
+    for (int field = 0; field < 6; field++) {
         while (*p == ' ')
             p++;
         if (*p == '\0')
             return -EINVAL;
-        if (field == 2) {
+        if (field == 3) {
             v = strtoul(p, &end, 10);
             out->uid = (unsigned)v;
             p = end;
             continue;
         }
-        if (field == 4) {
+        if (field == 5) {
             v = strtoul(p, &end, 10);
             if (end == p)
                 return -EINVAL;

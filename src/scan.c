@@ -1,0 +1,258 @@
+/* scan.c -- the Go processes of a host, joined from proc, gobin and portfile
+ *
+ * Cost model: the floor for any discoverer is readdir(/proc) plus one
+ * look at /proc/PID/exe per pid.  scan_run does exactly that for every
+ * process whose executable is already classified (a stat, then a hash
+ * lookup on device/inode/size/mtime); the ELF is parsed only the first time
+ * an executable is seen, and the per-process files (stat, cmdline, port
+ * file) are read only for Go processes.
+ */
+#include "cgops/scan.h"
+#include "cgops/common.h"
+#include "cgops/portfile.h"
+#include "cgops/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Identity of an executable file.  mtime and size are part of the key so a
+ * binary replaced in place (same inode, new content) is parsed again. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    long long mtime_ns;
+} exe_key_t;
+
+typedef struct {
+    exe_key_t key;
+    int used;
+    int status;         /* 0 examined, else -errno from gobin */
+    gobin_info_t *info; /* NULL unless the file is Go */
+} cache_slot_t;
+
+struct scan_cache {
+    cache_slot_t *slots;
+    size_t cap, used;
+};
+
+static uint64_t key_hash(const exe_key_t *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    uint64_t parts[4] = {(uint64_t)k->dev, (uint64_t)k->ino, (uint64_t)k->size,
+                         (uint64_t)k->mtime_ns};
+
+    for (int i = 0; i < 4; i++) {
+        h ^= parts[i];
+        h *= 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static int key_eq(const exe_key_t *a, const exe_key_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns;
+}
+
+static cache_slot_t *cache_slot(scan_cache_t *c, const exe_key_t *k)
+{
+    size_t i = (size_t)key_hash(k) & (c->cap - 1);
+
+    while (c->slots[i].used && !key_eq(&c->slots[i].key, k))
+        i = (i + 1) & (c->cap - 1);
+    return &c->slots[i];
+}
+
+static void cache_grow(scan_cache_t *c)
+{
+    cache_slot_t *old = c->slots;
+    size_t oldcap = c->cap;
+
+    c->cap = oldcap ? oldcap * 2 : 64;
+    c->slots = cg_xcalloc(c->cap, sizeof *c->slots);
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].used)
+            *cache_slot(c, &old[i].key) = old[i];
+    free(old);
+}
+
+static void logf_(scan_log_fn log, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(scan_log_fn log, void *ctx, const char *fmt, ...)
+{
+    char msg[CG_ERR_LEN + 128];
+    va_list ap;
+
+    if (log == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log(msg, ctx);
+}
+
+/* Classify the executable of pid, from the cache or by parsing it. */
+static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
+                                        const struct stat *st, char *err)
+{
+    exe_key_t k = {st->st_dev, st->st_ino, st->st_size,
+                   (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec};
+    cache_slot_t *s;
+    char path[32];
+    int fd;
+    gobin_info_t info;
+
+    if (c->cap == 0 || (c->used + 1) * 2 > c->cap)
+        cache_grow(c);
+    s = cache_slot(c, &k);
+    if (s->used)
+        return s;
+    snprintf(path, sizeof path, "%d/exe", (int)pid);
+    fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        /* Not cached: another process of the same file may be readable. */
+        cg_seterr(err, "cannot open executable: %s", strerror(errno));
+        return NULL;
+    }
+    s->key = k;
+    s->used = 1;
+    c->used++;
+    s->status = gobin_read_fd(fd, &info, err);
+    close(fd);
+    if (s->status == 0 && info.is_go) {
+        s->info = cg_xmalloc(sizeof *s->info);
+        *s->info = info;
+    }
+    return s;
+}
+
+/* Fill the per-process fields of a Go process.  Returns 0 or -errno. */
+static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn log, void *ctx)
+{
+    proc_stat_t ps;
+    char err[CG_ERR_LEN];
+    int dirfd, rc;
+    ssize_t n;
+    portfile_t pf;
+
+    dirfd = proc_pid_open(procfd, pid);
+    if (dirfd < 0)
+        return dirfd;
+    rc = proc_read_stat(dirfd, &ps, err);
+    if (rc < 0)
+        goto out;
+    p->pid = pid;
+    p->ppid = ps.ppid;
+    if (strlen(ps.comm) == 15) {
+        char *cmdline = NULL;
+        size_t len = 0;
+
+        if (cg_read_file_at(dirfd, "cmdline", 4096, &cmdline, &len, NULL) == 0) {
+            proc_name_from(ps.comm, cmdline, len, p->name, sizeof p->name);
+            free(cmdline);
+        } else {
+            proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
+        }
+    } else {
+        cg_strlcpy(p->name, ps.comm, sizeof p->name);
+    }
+    n = readlinkat(dirfd, "exe", p->path, sizeof p->path - 1);
+    if (n < 0) {
+        rc = -errno;
+        goto out;
+    }
+    p->path[n] = '\0';
+    p->deleted = n > 10 && strcmp(p->path + n - 10, " (deleted)") == 0;
+
+    rc = portfile_find(procfd, pid, &pf, err);
+    if (rc == 0) {
+        p->agent = 1;
+        p->agent_port = pf.port;
+        p->agent_verified = pf.verified;
+        if (!pf.verified && pf.note[0])
+            logf_(log, ctx, "pid %d: %s", (int)pid, pf.note);
+    } else if (rc != -ENOENT && rc != -ESRCH) {
+        logf_(log, ctx, "pid %d: not marked as running an agent: %s", (int)pid, err);
+    }
+    rc = 0;
+out:
+    close(dirfd);
+    return rc;
+}
+
+int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
+{
+    pid_t *pids;
+    size_t npids, cap = 16;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    rc = proc_list_pids(procfd, &pids, &npids);
+    if (rc < 0)
+        return rc;
+    out->cache = cg_xcalloc(1, sizeof *out->cache);
+    out->procs = cg_xmalloc(cap * sizeof *out->procs);
+    for (size_t i = 0; i < npids; i++) {
+        char path[32], err[CG_ERR_LEN] = "";
+        struct stat st;
+        const cache_slot_t *slot;
+        scan_proc_t *p;
+
+        snprintf(path, sizeof path, "%d/exe", (int)pids[i]);
+        if (fstatat(procfd, path, &st, 0) != 0) {
+            /* Kernel threads have no exe (ENOENT), like exited processes;
+             * other users' processes give EACCES to non-root callers. */
+            if (errno != ENOENT && errno != ESRCH)
+                logf_(log, ctx, "pid %d: skipped: cannot read executable: %s",
+                      (int)pids[i], strerror(errno));
+            continue;
+        }
+        slot = classify_exe(out->cache, procfd, pids[i], &st, err);
+        if (slot == NULL) {
+            if (errno != ENOENT && errno != ESRCH)
+                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], err);
+            continue;
+        }
+        if (slot->info == NULL) {
+            if (slot->status != 0 && slot->status != -ENOEXEC && err[0])
+                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], err);
+            continue;
+        }
+        if (out->n == cap) {
+            cap *= 2;
+            out->procs = cg_xrealloc(out->procs, cap * sizeof *out->procs);
+        }
+        p = &out->procs[out->n];
+        memset(p, 0, sizeof *p);
+        p->bin = slot->info;
+        rc = read_go_process(procfd, pids[i], p, log, ctx);
+        if (rc < 0) {
+            if (rc != -ENOENT && rc != -ESRCH)
+                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], strerror(-rc));
+            continue;
+        }
+        out->n++;
+    }
+    free(pids);
+    return 0;
+}
+
+void scan_free(scan_result_t *res)
+{
+    if (res->cache) {
+        for (size_t i = 0; i < res->cache->cap; i++)
+            free(res->cache->slots[i].info);
+        free(res->cache->slots);
+        free(res->cache);
+    }
+    free(res->procs);
+    memset(res, 0, sizeof *res);
+}
