@@ -1,8 +1,763 @@
-/* cmd_agent.c -- placeholder, replaced by the real command */
+/* cmd_agent.c -- the commands that talk to gops agents
+ *
+ * stack, gc, setgc, memstats, version, stats take any number of targets
+ * (or --all) and query them concurrently on one libuv loop; output keeps
+ * target order: the first unfinished target streams straight to stdout,
+ * later ones spool to anonymous temp files until their turn, so memory
+ * stays flat whatever the replies' size.  pprof-heap, pprof-cpu and trace
+ * take one target and save the reply to a file.
+ */
+#include "cgops/agent.h"
 #include "cgops/cmd.h"
+#include "cgops/common.h"
+#include "cgops/out_json.h"
+#include "cgops/portfile.h"
+#include "cgops/proto.h"
+#include "cgops/scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Reply size above which a reply that --json must hold whole (memstats,
+ * stats, version, setgc, gc) is refused: real ones are a few KiB. */
+#define JSON_REPLY_MAX (1u << 20)
+
+#define MS(s) ((uint64_t)(s) * 1000u)
+
+typedef struct {
+    int json;
+    int verbose;
+    int all;
+    int no_launch;
+    uint64_t timeout_ms;   /* --timeout, 0 = per-command defaults */
+    const char *outfile;   /* -o */
+    const char *binfile;   /* --binary */
+} opts_t;
+
+typedef struct job job_t;
+
+typedef struct {
+    const cmd_t *cmd;
+    opts_t o;
+    job_t *jobs;
+    size_t njobs;
+    size_t next_out;       /* first job not yet written to stdout */
+    int multi;             /* several targets: headers / JSON array */
+    int failed;
+    int closed;            /* the multi-target JSON array was closed */
+} run_t;
+
+struct job {
+    run_t *run;
+    agent_req_t req;
+    target_t target;
+    unsigned char msg[1 + PROTO_SETGC_ARG_LEN];
+    int done;
+    int status;            /* 0 ok, else failed */
+    char err[CG_ERR_LEN];  /* message printed in order */
+    FILE *spool;           /* output while waiting for our turn */
+    FILE *out;             /* spool, or stdout once it is our turn */
+    /* --json */
+    char *buf;             /* whole reply for the small commands */
+    size_t len;
+    proto_stack_parser_t *sp;
+    unsigned long ngoroutines;
+    int opened;            /* "{...result": written for multi JSON */
+    char last;             /* last reply byte, for the truncation check */
+    /* profiles */
+    int fd;
+    char path[4096];
+};
+
+static int is_stack(const run_t *run)
+{
+    return run->cmd->agent_byte == PROTO_STACK;
+}
+
+static int is_profile(const cmd_t *cmd)
+{
+    return cmd->agent_byte == PROTO_HEAP || cmd->agent_byte == PROTO_CPU ||
+           cmd->agent_byte == PROTO_TRACE;
+}
+
+/* Timeouts per command when --timeout is not given.  The idle timeout is
+ * how long the agent may stay silent: a CPU profile replies only after
+ * 30 s and a trace after 5 s, and a stack dump starts only once the runtime
+ * has formatted every goroutine (about 28 s per million). */
+static void set_timeouts(agent_req_t *r, int byte, const opts_t *o)
+{
+    r->connect_timeout_ms = MS(10);
+    switch (byte) {
+    case PROTO_CPU:
+        r->idle_timeout_ms = MS(40);
+        break;
+    case PROTO_TRACE:
+        r->idle_timeout_ms = MS(15);
+        break;
+    case PROTO_STACK:
+        r->idle_timeout_ms = MS(60);
+        break;
+    default:
+        r->idle_timeout_ms = MS(10);
+        break;
+    }
+    r->total_timeout_ms = 0;
+    if (o->timeout_ms) {
+        r->connect_timeout_ms = r->idle_timeout_ms = r->total_timeout_ms = o->timeout_ms;
+    }
+}
+
+/* ---- ordered output ------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+    cJSON *j = cJSON_CreateString(s);
+    char *t = cJSON_PrintUnformatted(j);
+
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(j);
+}
+
+static void open_block(job_t *j)
+{
+    run_t *run = j->run;
+    size_t idx = (size_t)(j - run->jobs);
+
+    if (j->opened)
+        return;
+    j->opened = 1;
+    if (run->o.json) {
+        if (run->multi) {
+            fputs(idx == 0 ? "[\n" : ",\n", j->out);
+            fputs("{\"target\": ", j->out);
+            json_string(j->out, j->target.display);
+            if (j->target.pid)
+                fprintf(j->out, ", \"pid\": %d", (int)j->target.pid);
+        }
+    } else if (run->multi) {
+        fprintf(j->out, "%s==> %s <==\n", idx == 0 ? "" : "\n", j->target.display);
+    }
+}
+
+/* Write a job's end: JSON closing or error object.  Errors go to stderr
+ * when the job's turn comes, so they follow target order too. */
+static void close_block(job_t *j)
+{
+    run_t *run = j->run;
+
+    open_block(j);
+    if (run->o.json) {
+        if (is_stack(run) && j->sp) {
+            /* The array was opened with the first goroutine or not at all. */
+            if (j->ngoroutines)
+                fputs("\n]", j->out);
+            else if (j->status == 0 || !run->multi)
+                fputs(run->multi ? ", \"result\": []" : "[]", j->out);
+        }
+        if (run->multi) {
+            if (j->status != 0) {
+                fputs(", \"error\": ", j->out);
+                json_string(j->out, j->err);
+            }
+            fputs("}", j->out);
+        } else if (j->status == 0 || (is_stack(run) && j->sp)) {
+            fputs("\n", j->out);
+        }
+    }
+}
+
+static void flush_spool(job_t *j)
+{
+    char buf[65536];
+    size_t n;
+
+    if (j->spool == NULL)
+        return;
+    fflush(j->spool);
+    rewind(j->spool);
+    while ((n = fread(buf, 1, sizeof buf, j->spool)) > 0)
+        fwrite(buf, 1, n, stdout);
+    fclose(j->spool);
+    j->spool = NULL;
+}
+
+/* Hand stdout to the next jobs in order, writing out those already done. */
+static void advance_output(run_t *run)
+{
+    while (run->next_out < run->njobs) {
+        job_t *j = &run->jobs[run->next_out];
+
+        flush_spool(j);
+        j->out = stdout;
+        if (!j->done)
+            return;
+        if (j->status != 0) {
+            fflush(stdout);
+            cmd_error("%s", j->err);
+        }
+        run->next_out++;
+    }
+    if (run->o.json && run->multi && !run->closed) {
+        run->closed = 1;
+        fputs("\n]\n", stdout);
+    }
+}
+
+/* ---- reply handling ------------------------------------------------- */
+
+static void goroutine_cb(cJSON *g, void *ctx)
+{
+    job_t *j = ctx;
+    char *s = cJSON_PrintUnformatted(g);
+
+    open_block(j);
+    if (j->ngoroutines++ == 0)
+        fputs(j->run->multi ? ", \"result\": [\n" : "[\n", j->out);
+    else
+        fputs(",\n", j->out);
+    fputs(s, j->out);
+    free(s);
+    cJSON_Delete(g);
+}
+
+static int on_data(agent_req_t *r, const char *buf, size_t len, char *err)
+{
+    job_t *j = r->data;
+    run_t *run = j->run;
+
+    j->last = buf[len - 1];
+    /* Profiles, traces and binaries go to their file (no run_t there). */
+    if (j->fd >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(j->fd, buf + off, len - off);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                cg_seterr(err, "writing %s: %s", j->path, strerror(errno));
+                return -errno;
+            }
+            off += (size_t)w;
+        }
+        return 0;
+    }
+    if (run->o.json && is_stack(run))
+        return proto_stack_parser_feed(j->sp, buf, len, err);
+    if (run->o.json || run->cmd->agent_byte == PROTO_GC) {
+        if (j->len + len > JSON_REPLY_MAX) {
+            cg_seterr(err, "%s reply larger than %u bytes", run->cmd->name, JSON_REPLY_MAX);
+            return -EFBIG;
+        }
+        j->buf = cg_xrealloc(j->buf, j->len + len + 1);
+        memcpy(j->buf + j->len, buf, len);
+        j->len += len;
+        j->buf[j->len] = '\0';
+        return 0;
+    }
+    open_block(j);
+    if (fwrite(buf, 1, len, j->out) != len) {
+        cg_seterr(err, "write error: %s", strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+/* The reply is complete; check and render what was held back. */
+static int complete_reply(job_t *j, char *err)
+{
+    run_t *run = j->run;
+    int byte = run->cmd->agent_byte;
+    cJSON *v = NULL;
+
+    if (j->req.received == 0) {
+        cg_seterr(err, "the agent closed the connection without a %s reply", run->cmd->name);
+        return -EPROTO;
+    }
+    if (byte == PROTO_GC) {
+        if (j->len != 2 || memcmp(j->buf, "ok", 2) != 0) {
+            cg_seterr(err, "unexpected gc reply (%zu bytes)", j->len);
+            return -EPROTO;
+        }
+        if (run->o.json) {
+            v = cJSON_CreateObject();
+            cJSON_AddTrueToObject(v, "ok");
+        }
+    } else if (is_profile(run->cmd)) {
+        return 0;
+    } else if (j->last != '\n') {
+        /* Every text reply ends with a newline; a connection closed
+         * before it cut the reply short. */
+        cg_seterr(err, "%s reply truncated: connection closed after %llu bytes",
+                  run->cmd->name, (unsigned long long)j->req.received);
+        return -EPROTO;
+    } else if (run->o.json) {
+        char why[CG_ERR_LEN] = "";
+
+        switch (byte) {
+        case PROTO_STACK:
+            if (proto_stack_parser_finish(j->sp, why) < 0) {
+                cg_seterr(err, "%s", why);
+                return -EPROTO;
+            }
+            return 0;
+        case PROTO_MEMSTATS:
+            v = proto_memstats_json(j->buf, j->len, why);
+            break;
+        case PROTO_STATS:
+            v = proto_stats_json(j->buf, j->len, why);
+            break;
+        case PROTO_VERSION:
+            v = proto_version_json(j->buf, j->len, why);
+            break;
+        case PROTO_SETGC:
+            v = proto_setgc_reply_json(j->buf, j->len, why);
+            break;
+        }
+        if (v == NULL) {
+            cg_seterr(err, "%s", why[0] ? why : "malformed reply");
+            return -EPROTO;
+        }
+    }
+    if (v) {
+        char *s = run->multi ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
+        open_block(j);
+        fputs(run->multi ? ", \"result\": " : "", j->out);
+        fputs(s, j->out);
+        free(s);
+        cJSON_Delete(v);
+    }
+    return 0;
+}
+
+static void job_done(agent_req_t *r, int status)
+{
+    job_t *j = r->data;
+    run_t *run = j->run;
+
+    if (status == 0) {
+        char err[CG_ERR_LEN] = "";
+        if (complete_reply(j, err) < 0) {
+            snprintf(j->err, sizeof j->err, "%.100s: %.400s", j->target.display, err);
+            status = -EPROTO;
+        }
+    } else {
+        cg_strlcpy(j->err, r->err, sizeof j->err);
+    }
+    j->status = status;
+    if (status != 0)
+        run->failed = 1;
+    close_block(j);
+    j->done = 1;
+    if (run->next_out == (size_t)(j - run->jobs))
+        advance_output(run);
+}
+
+/* ---- option parsing ------------------------------------------------- */
+
+/* "--timeout": a Go duration ("500ms", "1m30s") or plain seconds ("2.5"). */
+static int parse_timeout(const char *s, uint64_t *ms)
+{
+    char *end;
+    double secs = strtod(s, &end);
+    long long ns;
+
+    if (end != s && *end == '\0') {
+        if (!(secs > 0) || secs > 1e7)
+            return -ERANGE;
+        *ms = (uint64_t)(secs * 1000 + 0.5);
+    } else {
+        if (proto_go_duration_ns(s, &ns) != 0)
+            return -EINVAL;
+        if (ns <= 0)
+            return -ERANGE;
+        *ms = (uint64_t)((ns + 999999) / 1000000);
+    }
+    return *ms > 0 ? 0 : -ERANGE;
+}
+
+static void log_stderr(const char *msg, void *ctx)
+{
+    if (*(int *)ctx)
+        fprintf(stderr, "cgops: %s\n", msg);
+}
+
+/* Every local process with an agent, for --all. */
+static int all_targets(char ***args, size_t *n, int verbose)
+{
+    int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+    scan_result_t res;
+
+    *args = NULL;
+    *n = 0;
+    if (procfd < 0)
+        return -errno;
+    rc = scan_run(procfd, &res, log_stderr, &verbose);
+    close(procfd);
+    if (rc < 0)
+        return rc;
+    *args = cg_xcalloc(res.n + 1, sizeof **args);
+    for (size_t i = 0; i < res.n; i++) {
+        char pid[16];
+        if (!res.procs[i].agent)
+            continue;
+        snprintf(pid, sizeof pid, "%d", (int)res.procs[i].pid);
+        (*args)[(*n)++] = cg_xstrdup(pid);
+    }
+    scan_free(&res);
+    return 0;
+}
+
+/* ---- profiles -------------------------------------------------------- */
+
+static void profile_done(agent_req_t *r, int status)
+{
+    job_t *j = r->data;
+
+    j->status = status;
+    j->done = 1;
+    if (status == 0 && r->received == 0) {
+        snprintf(j->err, sizeof j->err, "%.100s: the agent closed the connection without a %s reply",
+                 j->target.display, r->what);
+        j->status = -EPROTO;
+    } else if (status != 0) {
+        cg_strlcpy(j->err, r->err, sizeof j->err);
+    }
+}
+
+/* Fetch one binary reply (profile, trace, executable) into path. */
+static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, const opts_t *o,
+                         const char *path, const char *tmpl)
+{
+    if (path) {
+        j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        cg_strlcpy(j->path, path, sizeof j->path);
+    } else {
+        const char *dir = getenv("TMPDIR");
+        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", dir && *dir ? dir : "/tmp", tmpl);
+        j->fd = mkstemp(j->path);
+    }
+    if (j->fd < 0) {
+        snprintf(j->err, sizeof j->err, "cannot create %.400s: %s", j->path, strerror(errno));
+        return -1;
+    }
+    memset(&j->req, 0, sizeof j->req);
+    j->msg[0] = (unsigned char)byte;
+    j->req.data = j;
+    j->req.target = &j->target;
+    j->req.msg = j->msg;
+    j->req.msglen = 1;
+    j->req.what = what;
+    j->req.on_data = on_data;
+    j->req.on_done = profile_done;
+    set_timeouts(&j->req, byte, o);
+    j->done = 0;
+    agent_req_start(loop, &j->req);
+    uv_run(loop, UV_RUN_DEFAULT);
+    close(j->fd);
+    j->fd = -1;
+    if (j->status != 0) {
+        /* Never leave a partial profile behind to be mistaken for one. */
+        unlink(j->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int go_on_path(void)
+{
+    const char *path = getenv("PATH");
+    char *dirs, *d, *save = NULL;
+    int found = 0;
+
+    if (path == NULL)
+        return 0;
+    dirs = cg_xstrdup(path);
+    for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/go", *d ? d : ".");
+        found = access(p, X_OK) == 0;
+    }
+    free(dirs);
+    return found;
+}
+
+static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
+{
+    int byte = cmd->agent_byte, procfd, rc;
+    job_t j;
+    uv_loop_t loop;
+    const char *tmpl = byte == PROTO_HEAP ? "heap_profile" : byte == PROTO_CPU ? "cpu_profile" : "trace";
+    struct stat st;
+    char profile[4096];
+    int launch;
+
+    memset(&j, 0, sizeof j);
+    j.fd = -1;
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rc = portfile_target_resolve(procfd, arg, &j.target, j.err);
+    if (procfd >= 0)
+        close(procfd);
+    if (rc < 0) {
+        cmd_error("%s", j.err);
+        return CG_EXIT_FAIL;
+    }
+    if (o->verbose && j.target.pid && !j.target.pf.verified && j.target.pf.note[0])
+        fprintf(stderr, "cgops: %s\n", j.target.pf.note);
+    if (byte == PROTO_CPU)
+        fputs("Profiling CPU now, will take 30 secs...\n", stderr);
+    else if (byte == PROTO_TRACE)
+        fputs("Tracing now, will take 5 secs...\n", stderr);
+    uv_loop_init(&loop);
+    rc = fetch_to_file(&loop, &j, byte, cmd->name, o, o->outfile, tmpl);
+    if (rc < 0) {
+        uv_loop_close(&loop);
+        cmd_error("%s", j.err);
+        return CG_EXIT_FAIL;
+    }
+    cg_strlcpy(profile, j.path, sizeof profile);
+    if (o->json) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddStringToObject(v, "path", profile);
+        cJSON_AddNumberToObject(v, "size", stat(profile, &st) == 0 ? (double)st.st_size : 0);
+        if (o->binfile)
+            cJSON_AddStringToObject(v, "binary", o->binfile);
+        out_json_write(stdout, v);
+        cJSON_Delete(v);
+    } else {
+        printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
+    }
+    launch = !o->no_launch && !o->json && isatty(STDOUT_FILENO) && go_on_path();
+    if (o->binfile || (launch && byte != PROTO_TRACE)) {
+        job_t b;
+
+        memset(&b, 0, sizeof b);
+        b.fd = -1;
+        b.target = j.target;
+        if (fetch_to_file(&loop, &b, PROTO_BINARY_DUMP, "binary dump", o, o->binfile, "binary") < 0) {
+            uv_loop_close(&loop);
+            cmd_error("%s", b.err);
+            return CG_EXIT_FAIL;
+        }
+        if (!o->json)
+            printf("Binary file saved to: %s\n", b.path);
+        cg_strlcpy(j.path, b.path, sizeof j.path);
+    }
+    uv_loop_close(&loop);
+    if (launch) {
+        fflush(stdout);
+        if (byte == PROTO_TRACE)
+            execlp("go", "go", "tool", "trace", profile, (char *)NULL);
+        else
+            execlp("go", "go", "tool", "pprof", j.path, profile, (char *)NULL);
+        cmd_error("cannot run go tool: %s", strerror(errno));
+        return CG_EXIT_FAIL;
+    }
+    return CG_EXIT_OK;
+}
+
+/* ---- the command ----------------------------------------------------- */
+
 int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 {
-    (void)argc;
-    (void)argv;
-    return cmd_usage_error(cmd, "not implemented yet");
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"timeout", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},
+        {"binary", required_argument, NULL, 'b'},
+        {"no-launch", no_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'a'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    run_t run;
+    char **targets = NULL, **all = NULL;
+    size_t ntargets = 0, nall = 0;
+    long long gcvalue = 0;
+    uv_loop_t loop;
+    int c, procfd;
+    int byte = cmd->agent_byte;
+
+    memset(&run, 0, sizeof run);
+    run.cmd = cmd;
+    optind = 1;
+    opterr = 0;
+    /* Options may follow the targets, but "setgc PID -1" must keep its
+     * negative value: a leading '-' plus digits is an operand there. */
+    while ((c = getopt_long(argc, argv, "-jt:o:b:navh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 1:
+            targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
+            targets[ntargets++] = optarg;
+            break;
+        case 'j':
+            run.o.json = 1;
+            break;
+        case 't':
+            if (parse_timeout(optarg, &run.o.timeout_ms) < 0) {
+                free(targets);
+                return cmd_usage_error(cmd, "invalid --timeout '%s': want a duration such as 10s, 500ms or 2.5", optarg);
+            }
+            break;
+        case 'o':
+            run.o.outfile = optarg;
+            break;
+        case 'b':
+            run.o.binfile = optarg;
+            break;
+        case 'n':
+            run.o.no_launch = 1;
+            break;
+        case 'a':
+            run.o.all = 1;
+            break;
+        case 'v':
+            run.o.verbose = 1;
+            break;
+        case 'h':
+            free(targets);
+            return cmd_help(2, (char *[]){"help", (char *)cmd->name, NULL}, cmd_lookup("help"));
+        default:
+            /* A negative number is setgc's value, not an option. */
+            if (byte == PROTO_SETGC && optopt == 0 && argv[optind - 1][0] == '-' &&
+                argv[optind - 1][1] >= '0' && argv[optind - 1][1] <= '9') {
+                targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
+                targets[ntargets++] = argv[optind - 1];
+                break;
+            }
+            free(targets);
+            if (optopt && optopt != '?' && strchr("tob", optopt))
+                return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+            return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (byte == PROTO_SETGC) {
+        char err[CG_ERR_LEN];
+        if (ntargets == 0 || (ntargets == 1 && !run.o.all)) {
+            free(targets);
+            return cmd_usage_error(cmd, "setgc needs a target and a GC percent (an integer or 'off')");
+        }
+        if (proto_setgc_value_parse(targets[ntargets - 1], &gcvalue, err) < 0) {
+            free(targets);
+            return cmd_usage_error(cmd, "%s", err);
+        }
+        ntargets--;
+    }
+    if ((run.o.outfile || run.o.binfile) && !is_profile(cmd)) {
+        free(targets);
+        return cmd_usage_error(cmd, "-o and --binary only apply to pprof-heap, pprof-cpu and trace");
+    }
+    if (is_profile(cmd)) {
+        int status;
+        if (ntargets != 1 || run.o.all) {
+            free(targets);
+            return cmd_usage_error(cmd, "%s takes exactly one target", cmd->name);
+        }
+        status = run_profile(cmd, &run.o, targets[0]);
+        free(targets);
+        return status;
+    }
+    if (run.o.all) {
+        int rc;
+        if (ntargets) {
+            free(targets);
+            return cmd_usage_error(cmd, "--all takes no targets");
+        }
+        rc = all_targets(&all, &nall, run.o.verbose);
+        if (rc < 0) {
+            cmd_error("cannot list processes: %s", strerror(-rc));
+            return CG_EXIT_FAIL;
+        }
+        free(targets);
+        targets = all;
+        ntargets = nall;
+        if (ntargets == 0) {
+            cmd_error("no process with a gops agent found");
+            free(all);
+            return CG_EXIT_FAIL;
+        }
+    } else if (ntargets == 0) {
+        free(targets);
+        return cmd_usage_error(cmd, "missing target: a pid or host:port");
+    }
+
+    run.njobs = ntargets;
+    run.multi = ntargets > 1 || run.o.all;
+    run.jobs = cg_xcalloc(ntargets, sizeof *run.jobs);
+    uv_loop_init(&loop);
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < ntargets; i++) {
+        job_t *j = &run.jobs[i];
+        int rc;
+
+        j->run = &run;
+        j->fd = -1;
+        j->out = i == 0 ? stdout : NULL;
+        rc = portfile_target_resolve(procfd, targets[i], &j->target, j->err);
+        if (rc < 0) {
+            cg_strlcpy(j->target.display, targets[i], sizeof j->target.display);
+        } else if (run.o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0]) {
+            fprintf(stderr, "cgops: %s\n", j->target.pf.note);
+        }
+        if (j->out == NULL) {
+            j->spool = tmpfile();
+            if (j->spool == NULL) {
+                cmd_error("cannot create a temporary file: %s", strerror(errno));
+                exit(CG_EXIT_FAIL);
+            }
+            j->out = j->spool;
+        }
+        if (rc < 0) {
+            j->status = rc;
+            run.failed = 1;
+            close_block(j);
+            j->done = 1;
+            continue;
+        }
+        if (byte == PROTO_SETGC) {
+            j->req.msglen = proto_setgc_request(gcvalue, j->msg);
+        } else {
+            j->msg[0] = (unsigned char)byte;
+            j->req.msglen = 1;
+        }
+        if (run.o.json && is_stack(&run))
+            j->sp = proto_stack_parser_new(goroutine_cb, j);
+        j->req.data = j;
+        j->req.target = &j->target;
+        j->req.msg = j->msg;
+        j->req.what = cmd->name;
+        j->req.on_data = on_data;
+        j->req.on_done = job_done;
+        set_timeouts(&j->req, byte, &run.o);
+        agent_req_start(&loop, &j->req);
+    }
+    if (procfd >= 0)
+        close(procfd);
+    /* Targets that failed to resolve before any request ran. */
+    advance_output(&run);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+
+    for (size_t i = 0; i < ntargets; i++) {
+        proto_stack_parser_free(run.jobs[i].sp);
+        free(run.jobs[i].buf);
+        if (run.jobs[i].spool)
+            fclose(run.jobs[i].spool);
+    }
+    free(run.jobs);
+    if (all) {
+        for (size_t i = 0; i < nall; i++)
+            free(all[i]);
+        free(all);
+    } else {
+        free(targets);
+    }
+    return run.failed ? CG_EXIT_FAIL : CG_EXIT_OK;
 }

@@ -1,0 +1,283 @@
+/* agent.c -- one request to a gops agent, on a libuv loop
+ *
+ * Phases: resolve (uv_getaddrinfo) -> connect -> write the command -> read
+ * until EOF.  One timer guards every phase: the connect timeout while
+ * connecting, then the idle timeout re-armed on each chunk, never past the
+ * total deadline.  The agent writes nothing at all when a command fails
+ * inside it and never closes the connection, so without this timer a client
+ * would hang forever.
+ */
+#include "cgops/agent.h"
+#include "cgops/netns.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { PH_RESOLVE, PH_CONNECT, PH_READ, PH_DONE };
+
+static const char *target_name(const agent_req_t *r)
+{
+    return r->target->display;
+}
+
+void agent_format_ms(uint64_t ms, char *buf, size_t size)
+{
+    if (ms % 1000 == 0)
+        snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
+    else if (ms > 1000)
+        snprintf(buf, size, "%.3gs", ms / 1000.0);
+    else
+        snprintf(buf, size, "%llums", (unsigned long long)ms);
+}
+
+/* on_done runs once nothing of the request is pending any more: handles
+ * closed and the name lookup, which is a request, returned. */
+static void maybe_done(agent_req_t *r)
+{
+    if (r->handles_open == 0 && !r->gai_pending)
+        r->on_done(r, r->status);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    agent_req_t *r = h->data;
+
+    r->handles_open--;
+    maybe_done(r);
+}
+
+/* End the request with status (0 or -errno; r->err already set). */
+static void finish(agent_req_t *r, int status)
+{
+    if (r->closing)
+        return;
+    r->closing = 1;
+    r->phase = PH_DONE;
+    r->status = status;
+    if (r->gai_pending)
+        uv_cancel((uv_req_t *)&r->gai);
+    uv_close((uv_handle_t *)&r->timer, close_cb);
+    if (r->tcp_open)
+        uv_close((uv_handle_t *)&r->tcp, close_cb);
+}
+
+static void fail(agent_req_t *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(agent_req_t *r, int status, const char *fmt, ...)
+{
+    char msg[CG_ERR_LEN];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(r->err, sizeof r->err, "%.100s: %.400s", target_name(r), msg);
+    finish(r, status);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    agent_req_t *r = t->data;
+    char d[32];
+    uint64_t now = uv_now(r->loop);
+
+    if (r->deadline && now >= r->deadline) {
+        agent_format_ms(r->total_timeout_ms, d, sizeof d);
+        fail(r, -ETIMEDOUT, "timed out after %s waiting for the %s reply (%llu bytes received)",
+             d, r->what, (unsigned long long)r->received);
+        return;
+    }
+    switch (r->phase) {
+    case PH_RESOLVE:
+    case PH_CONNECT:
+        agent_format_ms(r->connect_timeout_ms, d, sizeof d);
+        fail(r, -ETIMEDOUT, "timed out after %s waiting to connect", d);
+        break;
+    default:
+        agent_format_ms(r->idle_timeout_ms, d, sizeof d);
+        if (r->received == 0)
+            fail(r, -ETIMEDOUT, "timed out after %s waiting for the %s reply", d, r->what);
+        else
+            fail(r, -ETIMEDOUT, "timed out after %s of silence in the %s reply (%llu bytes received)",
+                 d, r->what, (unsigned long long)r->received);
+        break;
+    }
+}
+
+/* Arm the timer for timeout_ms, but never past the total deadline. */
+static void arm(agent_req_t *r, uint64_t timeout_ms)
+{
+    uint64_t now = uv_now(r->loop);
+
+    if (r->deadline) {
+        uint64_t left = r->deadline > now ? r->deadline - now : 0;
+        if (timeout_ms == 0 || left < timeout_ms)
+            timeout_ms = left;
+    }
+    uv_timer_start(&r->timer, timer_cb, timeout_ms, 0);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    agent_req_t *r = h->data;
+
+    (void)suggested;
+    /* One request reads into its own fixed buffer: the data is handed on
+     * before the next read, so memory does not grow with the reply. */
+    buf->base = r->rbuf;
+    buf->len = sizeof r->rbuf;
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    agent_req_t *r = s->data;
+
+    if (r->closing)
+        return;
+    if (nread > 0) {
+        char err[CG_ERR_LEN] = "";
+        int rc;
+
+        r->received += (uint64_t)nread;
+        rc = r->on_data(r, buf->base, (size_t)nread, err);
+        if (rc < 0) {
+            fail(r, rc, "%s", err[0] ? err : strerror(-rc));
+            return;
+        }
+        arm(r, r->idle_timeout_ms);
+        return;
+    }
+    if (nread == UV_EOF) {
+        finish(r, 0);
+        return;
+    }
+    if (nread < 0) {
+        if (nread == UV_ECONNRESET)
+            fail(r, (int)nread, "connection reset by the agent after %llu bytes of the %s reply",
+                 (unsigned long long)r->received, r->what);
+        else
+            fail(r, (int)nread, "reading the %s reply: %s", r->what, uv_strerror((int)nread));
+    }
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+    agent_req_t *r = w->data;
+
+    if (r->closing)
+        return;
+    if (status < 0)
+        fail(r, status, "sending the %s command: %s", r->what, uv_strerror(status));
+}
+
+static void connect_cb(uv_connect_t *c, int status)
+{
+    agent_req_t *r = c->data;
+    int rc;
+
+    if (r->closing)
+        return;
+    if (status < 0) {
+        fail(r, status, "cannot connect: %s", uv_strerror(status));
+        return;
+    }
+    r->phase = PH_READ;
+    arm(r, r->idle_timeout_ms);
+    /* Exactly the command bytes, in one write: anything more turns the
+     * agent's close into a reset. */
+    r->wbuf = uv_buf_init((char *)r->msg, (unsigned)r->msglen);
+    r->wr.data = r;
+    rc = uv_write(&r->wr, (uv_stream_t *)&r->tcp, &r->wbuf, 1, write_cb);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&r->tcp, alloc_cb, read_cb);
+    if (rc < 0)
+        fail(r, rc, "sending the %s command: %s", r->what, uv_strerror(rc));
+}
+
+static void gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
+{
+    agent_req_t *r = g->data;
+    int rc;
+
+    r->gai_pending = 0;
+    if (r->closing) {
+        uv_freeaddrinfo(res);
+        maybe_done(r);
+        return;
+    }
+    if (status < 0) {
+        fail(r, status, "cannot resolve host '%s': %s", r->target->host, uv_strerror(status));
+        uv_freeaddrinfo(res);
+        return;
+    }
+    r->phase = PH_CONNECT;
+    rc = uv_tcp_init(r->loop, &r->tcp);
+    if (rc < 0) {
+        uv_freeaddrinfo(res);
+        fail(r, rc, "cannot create a socket: %s", uv_strerror(rc));
+        return;
+    }
+    r->tcp.data = r;
+    r->tcp_open = 1;
+    r->handles_open++;
+    if (r->target->netns_pid) {
+        char why[CG_ERR_LEN];
+        int fd;
+
+        rc = netns_tcp_socket(r->target->netns_pid, res->ai_family, &fd, why);
+        if (rc < 0) {
+            uv_freeaddrinfo(res);
+            fail(r, rc, "%s", why);
+            return;
+        }
+        rc = uv_tcp_open(&r->tcp, fd);
+        if (rc < 0) {
+            close(fd);
+            uv_freeaddrinfo(res);
+            fail(r, rc, "cannot use the socket: %s", uv_strerror(rc));
+            return;
+        }
+    }
+    r->conn.data = r;
+    rc = uv_tcp_connect(&r->conn, &r->tcp, res->ai_addr, connect_cb);
+    uv_freeaddrinfo(res);
+    if (rc < 0)
+        fail(r, rc, "cannot connect: %s", uv_strerror(rc));
+}
+
+int agent_req_start(uv_loop_t *loop, agent_req_t *r)
+{
+    struct addrinfo hints;
+    int rc;
+
+    r->loop = loop;
+    r->received = 0;
+    r->err[0] = '\0';
+    r->closing = 0;
+    r->status = 0;
+    r->phase = PH_RESOLVE;
+    r->handles_open = 0;
+    r->tcp_open = 0;
+    r->gai_pending = 0;
+    rc = uv_timer_init(loop, &r->timer);
+    if (rc < 0)
+        return rc;
+    r->timer.data = r;
+    r->handles_open = 1;
+    r->deadline = r->total_timeout_ms ? uv_now(loop) + r->total_timeout_ms : 0;
+    arm(r, r->connect_timeout_ms);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    r->gai.data = r;
+    r->gai_pending = 1;
+    rc = uv_getaddrinfo(loop, &r->gai, gai_cb, r->target->host, r->target->port, &hints);
+    if (rc < 0) {
+        r->gai_pending = 0;
+        fail(r, rc, "cannot resolve host '%s': %s", r->target->host, uv_strerror(rc));
+    }
+    return 0;
+}
