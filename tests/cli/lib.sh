@@ -1,0 +1,130 @@
+# lib.sh -- helpers for the command-line tests (sourced by tests/cli/NN-*.sh)
+#
+# Every test gets a private scratch dir and a private gops config dir, and
+# every process it starts is killed on exit, so tests can run in parallel.
+set -u
+
+: "${CGOPS:?CGOPS must point at the cgops binary (run through ctest)}"
+: "${FIXTURES:?FIXTURES must point at the built fixtures (run through ctest)}"
+: "${CGOPS_SRC:?}"
+
+mkdir -p "${TEST_TMPDIR:-/tmp}"
+T=$(mktemp -d "${TEST_TMPDIR:-/tmp}/cli.XXXXXX")
+chmod 755 "$T"
+export GOPS_CONFIG_DIR="$T/gops"
+mkdir -p "$GOPS_CONFIG_DIR"
+STARTED=""
+FAILS=0
+NBG=0
+
+cleanup() {
+    for p in $STARTED; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+
+pass() {
+    echo "ok: $*"
+}
+
+# finish: exit status of the test
+finish() {
+    if [ "$FAILS" -ne 0 ]; then
+        echo "$FAILS check(s) failed" >&2
+        exit 1
+    fi
+    exit 0
+}
+
+# start_bg CMD...: start CMD in the background; sets BGPID and BGOUT
+start_bg() {
+    NBG=$((NBG + 1))
+    BGOUT="$T/bg.$NBG"
+    "$@" >"$BGOUT" 2>&1 &
+    BGPID=$!
+    STARTED="$STARTED $BGPID"
+}
+
+# wait_ready FILE: wait (up to 30 s) for a "ready ..." line; sets READY
+wait_ready() {
+    i=0
+    while [ $i -lt 300 ]; do
+        READY=$(grep -m1 '^ready' "$1" 2>/dev/null)
+        [ -n "$READY" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    echo "fixture did not become ready: $(cat "$1")" >&2
+    return 1
+}
+
+# start_agent [FIXTURE [ARGS...]]: start an agent fixture; sets APID APORT APORTFILE
+start_agent() {
+    fx=${1:-agentfix}
+    [ $# -gt 0 ] && shift
+    start_bg "$FIXTURES/$fx" "$@"
+    wait_ready "$BGOUT" || return 1
+    set -- $READY
+    APID=$2 APORT=$3 APORTFILE=$4
+}
+
+# start_fault MODE [ARGS...]: start faultsrv; sets FPID FPORT
+start_fault() {
+    start_bg "$FIXTURES/faultsrv" -mode "$@"
+    FPID=$BGPID
+    wait_ready "$BGOUT" || return 1
+    set -- $READY
+    FPORT=$2
+}
+
+# run CMD...: run it; stdout in $OUT (and $T/out), stderr in $ERR, status in $RC
+run() {
+    "$@" >"$T/out" 2>"$T/err"
+    RC=$?
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+
+expect_rc() { # EXPECTED WHAT
+    if [ "$RC" -eq "$1" ]; then pass "$2: exit $1"; else fail "$2: exit $RC, want $1 (stderr: $ERR)"; fi
+}
+
+expect_out_contains() { # NEEDLE WHAT
+    case "$OUT" in *"$1"*) pass "$2" ;; *) fail "$2: stdout lacks '$1': $(printf '%.300s' "$OUT")" ;; esac
+}
+
+expect_out_lacks() { # NEEDLE WHAT
+    case "$OUT" in *"$1"*) fail "$2: stdout has '$1'" ;; *) pass "$2" ;; esac
+}
+
+expect_out_eq() { # EXACT WHAT
+    if [ "$OUT" = "$1" ]; then pass "$2"; else fail "$2: stdout is '$OUT', want '$1'"; fi
+}
+
+expect_err_eq() { # EXACT WHAT
+    if [ "$ERR" = "$1" ]; then pass "$2"; else fail "$2: stderr is '$ERR', want '$1'"; fi
+}
+
+expect_err_contains() { # NEEDLE WHAT
+    case "$ERR" in *"$1"*) pass "$2" ;; *) fail "$2: stderr lacks '$1': $ERR" ;; esac
+}
+
+# validate SCHEMA FILE: JSON Schema check with python3-jsonschema
+validate() {
+    if /usr/bin/python3 "$CGOPS_SRC/tests/validate-json" "$CGOPS_SRC/protocol/schemas/$1" "$2"; then
+        pass "$(basename "$2") validates against $1"
+    else
+        fail "$(basename "$2") does not validate against $1"
+    fi
+}
+
+# line_of PID: the listing line of PID in $OUT
+line_of() {
+    printf '%s\n' "$OUT" | awk -v p="$1" '$1 == p'
+}
