@@ -1,0 +1,238 @@
+/* mkelf.c -- write small ELF files for the Go-detection tests
+ *
+ * `mkelf KIND FILE` writes one file.  The x86-64 kinds are runnable: one
+ * RWX PT_LOAD segment maps the whole file at 0x400000 and the entry point
+ * loops on pause(2), so a test can start them as real processes.  The
+ * kernel only needs the program headers, so the kinds with broken section
+ * headers still run.  The byte layout is in tests/fixtures/elf/README.md.
+ * They cover what Debian's Go 1.19 cannot produce: the Go 1.13-1.17 pointer
+ * build info, a pclntab without build info, and broken or hostile files.
+ */
+#include <elf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BASE 0x400000u
+#define CODE 0x78u
+#define PAYLOAD 0x100u
+#define FILE_SIZE 0x400u
+#define SHSTR 0x300u
+#define SHOFF 0x340u
+
+static unsigned char img[FILE_SIZE];
+
+static void put64(size_t off, uint64_t v) { memcpy(img + off, &v, 8); }
+
+static const char modinfo[] =
+    "0w\xaf\x0c\x92t\x08\x02" "A\xe1\xc1\x07\xe6\xd6\x18\xe6"
+    "path\texample.com/old/cmd/svc\nmod\texample.com/old\t(devel)\t\n"
+    "\xf9" "2C1\x86\x18 r\x00\x82" "B\x10" "A\x16\xd8\xf2";
+
+/* Section names in .shstrtab. */
+static const char shstr[] = "\0.go.buildinfo\0.gopclntab\0.note.go.buildid\0.shstrtab\0";
+enum { N_BUILDINFO = 1, N_PCLNTAB = 15, N_NOTE = 26, N_SHSTRTAB = 43 };
+
+static void elf64(int shnum, int name, uint32_t type, size_t off, size_t size)
+{
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof *eh);
+    Elf64_Shdr *sh = (Elf64_Shdr *)(img + SHOFF);
+    static const unsigned char code[] = {
+        0xb8, 0x22, 0, 0, 0, /* mov eax, 34 (pause) */
+        0x0f, 0x05,          /* syscall */
+        0xeb, 0xf7,          /* jmp back to mov */
+    };
+
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_entry = BASE + CODE;
+    eh->e_phoff = sizeof *eh;
+    eh->e_shoff = SHOFF;
+    eh->e_ehsize = sizeof *eh;
+    eh->e_phentsize = sizeof *ph;
+    eh->e_phnum = 1;
+    eh->e_shentsize = sizeof(Elf64_Shdr);
+    eh->e_shnum = (uint16_t)shnum;
+    eh->e_shstrndx = (uint16_t)(shnum - 1);
+    ph->p_type = PT_LOAD;
+    ph->p_flags = PF_R | PF_W | PF_X;
+    ph->p_offset = 0;
+    ph->p_vaddr = ph->p_paddr = BASE;
+    ph->p_filesz = ph->p_memsz = FILE_SIZE;
+    ph->p_align = 0x1000;
+    memcpy(img + CODE, code, sizeof code);
+    memcpy(img + SHSTR, shstr, sizeof shstr);
+    /* [0] null, [1] the payload section (if any), [last] .shstrtab */
+    if (shnum == 3) {
+        sh[1].sh_name = (uint32_t)name;
+        sh[1].sh_type = type;
+        sh[1].sh_flags = SHF_ALLOC | SHF_WRITE;
+        sh[1].sh_addr = BASE + off;
+        sh[1].sh_offset = off;
+        sh[1].sh_size = size;
+        sh[1].sh_addralign = 16;
+    }
+    sh[shnum - 1].sh_name = N_SHSTRTAB;
+    sh[shnum - 1].sh_type = SHT_STRTAB;
+    sh[shnum - 1].sh_offset = SHSTR;
+    sh[shnum - 1].sh_size = sizeof shstr;
+    sh[shnum - 1].sh_addralign = 1;
+}
+
+/* Go 1.13-1.17 build info: header with two pointers to Go string headers. */
+static void old_buildinfo(uint64_t vptr, uint64_t mptr, const char *ver)
+{
+    unsigned char *h = img + PAYLOAD;
+
+    memcpy(h, "\xff Go buildinf:", 14);
+    h[14] = 8; /* pointer size */
+    h[15] = 0; /* little endian, pointer format */
+    put64(PAYLOAD + 16, vptr);
+    put64(PAYLOAD + 24, mptr);
+    /* string headers at 0x140 and 0x150, bytes at 0x160 and 0x180 */
+    put64(0x140, BASE + 0x160);
+    put64(0x148, strlen(ver));
+    put64(0x150, BASE + 0x180);
+    put64(0x158, sizeof modinfo - 1);
+    memcpy(img + 0x160, ver, strlen(ver));
+    memcpy(img + 0x180, modinfo, sizeof modinfo - 1);
+    elf64(3, N_BUILDINFO, SHT_PROGBITS, PAYLOAD, 0x40);
+}
+
+static size_t put_uvarint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+/* Go 1.18+ build info: flags bit 1, strings inline after the header. */
+static void inline_buildinfo(const char *ver, uint64_t vlen)
+{
+    unsigned char *h = img + PAYLOAD;
+    size_t off = 32;
+
+    memcpy(h, "\xff Go buildinf:", 14);
+    h[14] = 8;
+    h[15] = 2;
+    off += put_uvarint(h + off, vlen);
+    memcpy(h + off, ver, strlen(ver));
+    off += strlen(ver);
+    off += put_uvarint(h + off, sizeof modinfo - 1);
+    memcpy(h + off, modinfo, sizeof modinfo - 1);
+    off += sizeof modinfo - 1;
+    elf64(3, N_BUILDINFO, SHT_PROGBITS, PAYLOAD, off);
+}
+
+static int write_file(const char *path, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(img, 1, size, f) != size || fclose(f) != 0) {
+        perror(path);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind;
+    size_t size = FILE_SIZE;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: mkelf KIND FILE\n"
+                        "kinds: old inline pclntab note plain badptr hugelen varint "
+                        "sect-past-eof shoff-past-eof truncated elf32 empty script\n");
+        return 2;
+    }
+    kind = argv[1];
+    if (strcmp(kind, "old") == 0) {
+        old_buildinfo(BASE + 0x140, BASE + 0x150, "go1.16.15");
+    } else if (strcmp(kind, "inline") == 0) {
+        inline_buildinfo("go1.21.4", strlen("go1.21.4"));
+    } else if (strcmp(kind, "pclntab") == 0) {
+        /* Go 1.20 pclntab header: magic, two zero bytes, quantum 1, ptr 8. */
+        static const unsigned char hdr[] = {0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8};
+        memcpy(img + PAYLOAD, hdr, sizeof hdr);
+        elf64(3, N_PCLNTAB, SHT_PROGBITS, PAYLOAD, 0x40);
+    } else if (strcmp(kind, "note") == 0) {
+        static const char id[] = "abcdefghij/klmnopqrst";
+        uint32_t w[3] = {4, sizeof id - 1, 4};
+        memcpy(img + PAYLOAD, w, sizeof w);
+        memcpy(img + PAYLOAD + 12, "Go\0\0", 4);
+        memcpy(img + PAYLOAD + 16, id, sizeof id - 1);
+        elf64(3, N_NOTE, SHT_NOTE, PAYLOAD, 16 + ((sizeof id - 1 + 3) & ~3u));
+    } else if (strcmp(kind, "plain") == 0) {
+        elf64(2, 0, 0, 0, 0);
+    } else if (strcmp(kind, "badptr") == 0) {
+        old_buildinfo(0xdeadbeefcafe0000ull, 0xffffffffffffff00ull, "go1.16.15");
+    } else if (strcmp(kind, "hugelen") == 0) {
+        inline_buildinfo("go1.21.4", 1ull << 40);
+    } else if (strcmp(kind, "varint") == 0) {
+        inline_buildinfo("", 0);
+        memset(img + PAYLOAD + 32, 0xff, 11); /* a varint that never ends */
+    } else if (strcmp(kind, "sect-past-eof") == 0) {
+        inline_buildinfo("go1.21.4", strlen("go1.21.4"));
+        ((Elf64_Shdr *)(img + SHOFF))[1].sh_size = 1u << 30;
+    } else if (strcmp(kind, "shoff-past-eof") == 0) {
+        inline_buildinfo("go1.21.4", strlen("go1.21.4"));
+        ((Elf64_Ehdr *)img)->e_shoff = 1u << 30;
+    } else if (strcmp(kind, "truncated") == 0) {
+        inline_buildinfo("go1.21.4", strlen("go1.21.4"));
+        size = 0x30; /* inside the ELF header */
+    } else if (strcmp(kind, "elf32") == 0) {
+        /* A 32-bit file: header, one section with Go 1.18+ build info. */
+        Elf32_Ehdr *eh = (Elf32_Ehdr *)img;
+        Elf32_Shdr *sh = (Elf32_Shdr *)(img + SHOFF);
+        unsigned char *h = img + PAYLOAD;
+        memcpy(eh->e_ident, ELFMAG, SELFMAG);
+        eh->e_ident[EI_CLASS] = ELFCLASS32;
+        eh->e_ident[EI_DATA] = ELFDATA2LSB;
+        eh->e_ident[EI_VERSION] = EV_CURRENT;
+        eh->e_type = ET_EXEC;
+        eh->e_machine = EM_386;
+        eh->e_version = EV_CURRENT;
+        eh->e_shoff = SHOFF;
+        eh->e_ehsize = sizeof *eh;
+        eh->e_shentsize = sizeof *sh;
+        eh->e_shnum = 3;
+        eh->e_shstrndx = 2;
+        memcpy(h, "\xff Go buildinf:", 14);
+        h[14] = 4;
+        h[15] = 2;
+        h[32] = 8;
+        memcpy(h + 33, "go1.20.3", 8);
+        h[41] = 0;
+        memcpy(img + SHSTR, shstr, sizeof shstr);
+        sh[1].sh_name = N_BUILDINFO;
+        sh[1].sh_type = SHT_PROGBITS;
+        sh[1].sh_offset = PAYLOAD;
+        sh[1].sh_size = 64;
+        sh[2].sh_name = N_SHSTRTAB;
+        sh[2].sh_type = SHT_STRTAB;
+        sh[2].sh_offset = SHSTR;
+        sh[2].sh_size = sizeof shstr;
+    } else if (strcmp(kind, "empty") == 0) {
+        size = 0;
+    } else if (strcmp(kind, "script") == 0) {
+        static const char s[] = "#!/bin/sh\nexec sleep 1000\n";
+        memcpy(img, s, sizeof s - 1);
+        size = sizeof s - 1;
+    } else {
+        fprintf(stderr, "mkelf: unknown kind '%s'\n", kind);
+        return 2;
+    }
+    return write_file(argv[2], size);
+}
