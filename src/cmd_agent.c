@@ -581,16 +581,21 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     char **targets = NULL, **all = NULL;
     size_t ntargets = 0, nall = 0;
     long long gcvalue = 0;
+    char *negative = NULL;
     uv_loop_t loop;
     int c, procfd;
     int byte = cmd->agent_byte;
 
     memset(&run, 0, sizeof run);
     run.cmd = cmd;
+    /* Options may follow the targets, but "setgc PID -5" must keep its
+     * negative value: getopt would take it for options, so the last word is
+     * set aside first when it is a negative integer. */
+    if (byte == PROTO_SETGC && argc > 2 && argv[argc - 1][0] == '-' &&
+        argv[argc - 1][1] >= '0' && argv[argc - 1][1] <= '9')
+        negative = argv[--argc];
     optind = 1;
     opterr = 0;
-    /* Options may follow the targets, but "setgc PID -1" must keep its
-     * negative value: a leading '-' plus digits is an operand there. */
     while ((c = getopt_long(argc, argv, "-jt:o:b:navh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
@@ -625,18 +630,15 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
             free(targets);
             return cmd_help(2, (char *[]){"help", (char *)cmd->name, NULL}, cmd_lookup("help"));
         default:
-            /* A negative number is setgc's value, not an option. */
-            if (byte == PROTO_SETGC && optopt == 0 && argv[optind - 1][0] == '-' &&
-                argv[optind - 1][1] >= '0' && argv[optind - 1][1] <= '9') {
-                targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
-                targets[ntargets++] = argv[optind - 1];
-                break;
-            }
             free(targets);
             if (optopt && optopt != '?' && strchr("tob", optopt))
                 return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
             return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
+    }
+    if (negative) {
+        targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
+        targets[ntargets++] = negative;
     }
     if (byte == PROTO_SETGC) {
         char err[CG_ERR_LEN];
