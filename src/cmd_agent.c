@@ -291,22 +291,17 @@ static int complete_reply(job_t *j, char *err)
         }
     } else if (is_profile(run->cmd)) {
         return 0;
-    } else if (j->last != '\n') {
-        /* Every text reply ends with a newline; a connection closed
-         * before it cut the reply short. */
-        cg_seterr(err, "%s reply truncated: connection closed after %llu bytes",
-                  run->cmd->name, (unsigned long long)j->req.received);
-        return -EPROTO;
     } else if (run->o.json) {
         char why[CG_ERR_LEN] = "";
 
+        /* Parse first: garbage deserves "malformed", not "truncated". */
         switch (byte) {
         case PROTO_STACK:
             if (proto_stack_parser_finish(j->sp, why) < 0) {
                 cg_seterr(err, "%s", why);
                 return -EPROTO;
             }
-            return 0;
+            break;
         case PROTO_MEMSTATS:
             v = proto_memstats_json(j->buf, j->len, why);
             break;
@@ -320,10 +315,18 @@ static int complete_reply(job_t *j, char *err)
             v = proto_setgc_reply_json(j->buf, j->len, why);
             break;
         }
-        if (v == NULL) {
+        if (v == NULL && byte != PROTO_STACK) {
             cg_seterr(err, "%s", why[0] ? why : "malformed reply");
             return -EPROTO;
         }
+    }
+    if (byte != PROTO_GC && j->last != '\n') {
+        /* Every text reply ends with a newline; a connection closed
+         * before it cut the reply short. */
+        cJSON_Delete(v);
+        cg_seterr(err, "%s reply truncated: connection closed after %llu bytes",
+                  run->cmd->name, (unsigned long long)j->req.received);
+        return -EPROTO;
     }
     if (v) {
         char *s = run->multi ? cJSON_PrintUnformatted(v) : cJSON_Print(v);

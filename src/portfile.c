@@ -329,7 +329,7 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
     }
     piddirfd = proc_pid_open(procfd, pid);
     if (piddirfd < 0) {
-        cg_seterr(err, "pid %d: %s", (int)pid, strerror(-piddirfd));
+        cg_seterr(err, "%s", piddirfd == -ENOENT ? "no such process" : strerror(-piddirfd));
         return piddirfd == -ENOENT ? -ESRCH : piddirfd;
     }
     if (rc == -ENOENT || rc == -EACCES) {

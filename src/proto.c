@@ -68,6 +68,33 @@ size_t proto_varint_decode(const unsigned char *buf, size_t len, long long *valu
     return 0;
 }
 
+int proto_is_text(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+
+    /* Printable ASCII, tab, CR, LF and well-formed UTF-8 (Go prints "µs"
+     * in durations and paths may hold any UTF-8). */
+    while (p < end) {
+        unsigned char c = *p;
+        int n;
+
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
+                return 0;
+            p++;
+            continue;
+        }
+        n = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || c == 0xc0 || c == 0xc1 || end - p <= n)
+            return 0;
+        for (int i = 1; i <= n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 /* Copy text[0..len) into a NUL-terminated heap string. */
 static char *dupn(const char *text, size_t len)
 {
@@ -263,8 +290,8 @@ static cJSON *parse_kv(const char *text, size_t len, value_fn fn, const char *wh
     cJSON *o = cJSON_CreateObject();
     int count = 0;
 
-    if (memchr(text, '\0', len)) {
-        cg_seterr(err, "malformed %s reply: binary data", what);
+    if (!proto_is_text(text, len)) {
+        cg_seterr(err, "malformed %s reply: not text", what);
         goto bad;
     }
     for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -320,7 +347,7 @@ cJSON *proto_version_json(const char *text, size_t len, char *err)
 
     if (len > 0 && text[len - 1] == '\n')
         len--;
-    if (len == 0 || memchr(text, '\n', len) || memchr(text, '\0', len)) {
+    if (len == 0 || memchr(text, '\n', len) || !proto_is_text(text, len)) {
         cg_seterr(err, "malformed version reply");
         return NULL;
     }
@@ -551,7 +578,10 @@ static int parse_line(proto_stack_parser_t *p, char *line, char *err)
         if (rc == 0)
             return 0;
     }
-    cg_seterr(err, "malformed goroutine dump at line %llu: '%.60s'", p->lines, line);
+    if (proto_is_text(line, n))
+        cg_seterr(err, "malformed goroutine dump at line %llu: '%.60s'", p->lines, line);
+    else
+        cg_seterr(err, "malformed goroutine dump at line %llu: not text", p->lines);
     return -EINVAL;
 }
 

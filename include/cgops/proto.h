@@ -59,6 +59,10 @@ cJSON *proto_stats_json(const char *text, size_t len, char *err);
 /* version reply "go1.19.8\n" -> the string without the newline. */
 cJSON *proto_version_json(const char *text, size_t len, char *err);
 
+/* 1 when buf is text a Go agent could print: printable ASCII, tab, CR, LF
+ * and well-formed UTF-8; 0 for binary data. */
+int proto_is_text(const char *buf, size_t len);
+
 /* Parse a Go duration string ("1.234ms", "2h3m0.5s", "0s") into ns.
  * Returns 0 or -EINVAL. */
 int proto_go_duration_ns(const char *s, long long *ns);

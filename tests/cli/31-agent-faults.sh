@@ -1,0 +1,130 @@
+#!/bin/bash
+# 31-agent-faults.sh -- every way an agent or the command line can go wrong:
+# the exact message and exit status for each, and nothing left behind.
+. "$(dirname "$0")/lib.sh"
+
+start_fault refused; A=127.0.0.1:$FPORT
+run "$CGOPS" memstats "$A"
+expect_rc 1 "connection refused"
+expect_err_eq "cgops: $A: cannot connect: connection refused" "refused message"
+
+start_fault silent; A=127.0.0.1:$FPORT
+run "$CGOPS" memstats "$A" --timeout 1s
+expect_rc 1 "silent agent with --timeout"
+expect_err_eq "cgops: $A: timed out after 1s waiting for the memstats reply (0 bytes received)" "silent + --timeout message"
+# The default idle timeout (10 s) ends a silent agent too.
+run "$CGOPS" version "$A"
+expect_rc 1 "silent agent, default timeout"
+expect_err_eq "cgops: $A: timed out after 10s waiting for the version reply" "silent default message"
+run "$CGOPS" pprof-heap "$A" -o "$T/partial" --timeout 500ms
+expect_rc 1 "silent pprof-heap"
+expect_err_eq "cgops: $A: timed out after 500ms waiting for the pprof-heap reply (0 bytes received)" "pprof timeout message"
+[ ! -e "$T/partial" ] && pass "no partial profile left" || fail "partial profile left behind"
+
+start_fault close-mid; A=127.0.0.1:$FPORT
+run "$CGOPS" memstats "$A"
+expect_rc 1 "close mid-reply"
+expect_err_eq "cgops: $A: memstats reply truncated: connection closed after 117 bytes" "close-mid message"
+run "$CGOPS" memstats "$A" --json
+expect_rc 1 "close mid-reply --json"
+expect_out_eq "" "no JSON for a truncated reply"
+
+start_fault reset; A=127.0.0.1:$FPORT
+run "$CGOPS" memstats "$A"
+expect_rc 1 "reset"
+expect_err_eq "cgops: $A: connection reset by the agent after 117 bytes of the memstats reply" "reset message"
+
+start_fault garbage; A=127.0.0.1:$FPORT
+run "$CGOPS" memstats "$A" --json
+expect_rc 1 "garbage memstats --json"
+expect_err_eq "cgops: $A: malformed memstats reply: not text" "garbage memstats message"
+run "$CGOPS" stack "$A" --json
+expect_rc 1 "garbage stack --json"
+expect_err_eq "cgops: $A: malformed goroutine dump at line 1: not text" "garbage stack message"
+run "$CGOPS" stats "$A"
+expect_rc 1 "garbage stats text"
+expect_err_eq "cgops: $A: stats reply truncated: connection closed after 4096 bytes" "garbage text message"
+
+start_fault halfclose; A=127.0.0.1:$FPORT
+run "$CGOPS" stats "$A"
+expect_rc 1 "empty reply"
+expect_err_eq "cgops: $A: the agent closed the connection without a stats reply" "empty reply message"
+
+# An endless reply streams with flat memory and obeys --timeout.
+start_fault endless; A=127.0.0.1:$FPORT
+for mode in "" --json; do
+    "$CGOPS" stack "$A" $mode --timeout 3s >/dev/null 2>"$T/endless.err" &
+    C=$!
+    sleep 1
+    h1=$(awk '/VmHWM/ {print $2}' /proc/$C/status)
+    sleep 1.5
+    h2=$(awk '/VmHWM/ {print $2}' /proc/$C/status)
+    wait $C; rc=$?
+    [ $rc -eq 1 ] && pass "endless stack $mode: exit 1" || fail "endless stack $mode: exit $rc"
+    grep -q "^cgops: $A: timed out after 3s waiting for the stack reply ([0-9]* bytes received)$" "$T/endless.err" &&
+        pass "endless $mode timeout message" || fail "endless message: $(cat "$T/endless.err")"
+    n=$(sed 's/.*(\([0-9]*\) bytes.*/\1/' "$T/endless.err")
+    [ "${n:-0}" -gt 10000000 ] && pass "endless $mode streamed $n bytes" || fail "endless streamed only $n bytes"
+    # Memory stays flat while tens of MB stream through: no growth between
+    # the samples beyond a few MiB (a memory bound, not a timing one).
+    [ $((h2 - h1)) -lt 4096 ] && pass "endless $mode RSS flat ($h1 -> $h2 KiB)" || fail "RSS grew $h1 -> $h2 KiB"
+done
+
+# Exactly the command bytes, in one write: setgc sends 0x10 + 10 bytes.
+start_fault listen -record "$T/rec"; A=127.0.0.1:$FPORT
+run "$CGOPS" setgc "$A" 200
+expect_rc 1 "setgc to a non-agent"
+[ "$(od -An -tx1 "$T/rec" | tr -d ' \n')" = "1090030000000000000000" ] &&
+    pass "setgc 200 sent 10 90 03 + zero padding (11 bytes)" || fail "setgc bytes: $(od -An -tx1 "$T/rec")"
+: >"$T/rec"
+"$CGOPS" setgc "$A" off 2>/dev/null
+[ "$(od -An -tx1 "$T/rec" | tr -d ' \n')" = "1001000000000000000000" ] && pass "setgc off sent -1 as 01" || fail "setgc off bytes"
+: >"$T/rec"
+"$CGOPS" memstats "$A" 2>/dev/null
+[ "$(od -An -tx1 "$T/rec" | tr -d ' \n')" = "03" ] && pass "memstats sent one byte" || fail "memstats bytes"
+
+# Targets that do not resolve.
+run "$CGOPS" memstats 999999
+expect_rc 1 "nonexistent pid"
+expect_err_eq "cgops: couldn't resolve addr or pid 999999 to TCPAddress: no such process" "nonexistent pid message"
+start_bg "$FIXTURES/sleeper"; sleep 0.2
+run "$CGOPS" stats "$BGPID"
+expect_rc 1 "pid without agent"
+expect_err_eq "cgops: couldn't resolve addr or pid $BGPID to TCPAddress: no port file for pid $BGPID" "no port file message"
+run "$CGOPS" stats nosuchhost.invalid:1
+expect_rc 1 "unknown host"
+expect_err_contains "cgops: nosuchhost.invalid:1: cannot resolve host 'nosuchhost.invalid'" "unknown host message"
+run "$CGOPS" stats abc
+expect_rc 1 "neither pid nor address"
+expect_err_eq "cgops: couldn't resolve addr or pid abc to TCPAddress: not a pid or host:port" "bad target message"
+
+# Bad command lines: exit 2 before anything is sent.
+: >"$T/rec"
+for v in 1e3 abc "" 2147483648 -2147483649 " 5" 5x; do
+    run "$CGOPS" setgc "$A" "$v"
+    expect_rc 2 "setgc '$v'"
+done
+[ ! -s "$T/rec" ] && pass "nothing sent for invalid setgc values" || fail "bytes sent for invalid setgc"
+run "$CGOPS" setgc "$A" 1e3
+expect_err_eq "cgops: invalid GC percent '1e3': want an integer or 'off'
+hint: see 'cgops help setgc'" "setgc invalid message"
+run "$CGOPS" setgc "$A" 2147483648
+expect_err_eq "cgops: invalid GC percent '2147483648': out of range -2147483648..2147483647
+hint: see 'cgops help setgc'" "setgc range message"
+run "$CGOPS" setgc "$A"
+expect_rc 2 "setgc without value"
+run "$CGOPS" stats
+expect_rc 2 "no target"
+expect_err_eq "cgops: missing target: a pid or host:port
+hint: see 'cgops help stats'" "no target message"
+run "$CGOPS" stats "$A" --bogus
+expect_rc 2 "unknown option"
+expect_err_eq "cgops: unknown option '--bogus'
+hint: see 'cgops help stats'" "unknown option message"
+run "$CGOPS" stats "$A" --timeout soon
+expect_rc 2 "bad --timeout"
+run "$CGOPS" pprof-heap "$A" "$A"
+expect_rc 2 "pprof with two targets"
+run "$CGOPS" stats "$A" -o x
+expect_rc 2 "-o on a text command"
+finish
