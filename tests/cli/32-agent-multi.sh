@@ -1,0 +1,60 @@
+#!/bin/bash
+# 32-agent-multi.sh -- several targets and --all: target order kept, one dead
+# target does not stop the others, exit status says whether all succeeded.
+# ctest: run serial (--all must see no other test's agents)
+. "$(dirname "$0")/lib.sh"
+
+start_agent agentfix -goroutines 3 || fail "agent 1"; P1=$APID
+start_agent agentfix-static -goroutines 7 || fail "agent 2"; P2=$APID
+start_fault refused; DEAD=127.0.0.1:$FPORT
+start_fault silent; SILENT=127.0.0.1:$FPORT
+V=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
+
+run "$CGOPS" version "$P1" "$P2"
+expect_rc 0 "two good targets"
+expect_out_eq "==> $P1 <==
+$V
+
+==> $P2 <==
+$V" "text blocks in target order"
+
+# The silent target is first: the others finish meanwhile and wait, spooled,
+# for their turn; the dead one reports its error in its place.
+run "$CGOPS" stats "$SILENT" "$P2" "$DEAD" "$P1" --timeout 2s
+expect_rc 1 "one silent and one dead target"
+printf '%s\n' "$OUT" | grep '^==>' >"$T/heads"
+[ "$(cat "$T/heads")" = "==> $SILENT <==
+==> $P2 <==
+==> $DEAD <==
+==> $P1 <==" ] && pass "headers in target order" || fail "headers: $(cat "$T/heads")"
+[ "$(printf '%s\n' "$OUT" | grep -c '^goroutines: ')" = 2 ] && pass "both live targets answered" || fail "answers: $OUT"
+expect_err_eq "cgops: $SILENT: timed out after 2s waiting for the stats reply (0 bytes received)
+cgops: $DEAD: cannot connect: connection refused" "errors in target order"
+
+"$CGOPS" stats "$P1" "$DEAD" "$P2" --json >"$T/m.json"; RC=$?
+expect_rc 1 "--json with a dead target"
+validate agent-multi.schema.json "$T/m.json"
+[ "$(jq -c '[.[] | .target]' "$T/m.json")" = "[\"$P1\",\"$DEAD\",\"$P2\"]" ] && pass "json order" || fail "json order"
+[ "$(jq -r '.[1].error' "$T/m.json")" = "$DEAD: cannot connect: connection refused" ] && pass "json error object" || fail "json error"
+[ "$(jq '.[0].result.goroutines >= 3 and .[2].result.goroutines >= 7' "$T/m.json")" = true ] && pass "json results" || fail "json results"
+
+"$CGOPS" stack "$P1" "$P2" --json >"$T/s.json"
+validate agent-multi.schema.json "$T/s.json"
+[ "$(jq '[.[1].result[] | select(.frames[0].function == "main.blockForever")] | length' "$T/s.json")" -ge 7 ] &&
+    pass "multi-target stack json streams each target" || fail "multi stack json"
+
+# --all: every local process with a verified agent (ours: private config dir).
+run "$CGOPS" stats --all
+expect_rc 0 "--all"
+expect_out_contains "==> $P1 <==" "--all includes agent 1"
+expect_out_contains "==> $P2 <==" "--all includes agent 2"
+[ "$(printf '%s\n' "$OUT" | grep -c '^==>')" = 2 ] && pass "--all has exactly our two agents" || fail "--all: $OUT"
+"$CGOPS" version --all --json >"$T/a.json"
+validate agent-multi.schema.json "$T/a.json"
+run "$CGOPS" stats --all "$P1"
+expect_rc 2 "--all with targets"
+rm -f "$GOPS_CONFIG_DIR"/*
+run env HOME=/nonexistent "$CGOPS" stats --all
+expect_rc 1 "--all without agents"
+expect_err_eq "cgops: no process with a gops agent found" "--all without agents message"
+finish
