@@ -1,0 +1,66 @@
+/* test-out_list.c -- the gops text layouts, from in-memory process models */
+#include "test.h"
+#include "cgops/out_list.h"
+
+static gobin_info_t v19 = {.is_go = 1, .version = "go1.19.8"};
+static gobin_info_t dev = {.is_go = 1, .version = "devel +abc123 Tue Jan 1 00:00:00 2030 +0000"};
+static gobin_info_t unk = {.is_go = 1, .version = ""};
+
+static char *render(void (*fn)(FILE *, const scan_proc_t *, size_t), const scan_proc_t *p, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    fn(f, p, n);
+    fclose(f);
+    return buf;
+}
+
+TEST(out_list_columns_like_gops)
+{
+    scan_proc_t p[3] = {
+        {.pid = 7, .ppid = 1, .name = "a", .path = "/a", .bin = &v19, .agent = 1},
+        {.pid = 1234, .ppid = 999, .name = "longer-name", .path = "/b", .bin = &dev},
+        {.pid = 88, .ppid = 1, .name = "c", .path = "/c (deleted)", .bin = &unk},
+    };
+    char *s = render(out_list_text, p, 3);
+
+    ASSERT_STR_EQ(s,
+                  "7    1   a          * go1.19.8      /a\n"
+                  "1234 999 longer-name  devel +abc123 /b\n"
+                  "88   1   c            unknown       /c (deleted)\n");
+    free(s);
+}
+
+TEST(out_tree_like_gops)
+{
+    scan_proc_t p[4] = {
+        {.pid = 10, .ppid = 1, .name = "a", .bin = &v19},
+        {.pid = 20, .ppid = 10, .name = "b", .bin = &v19, .agent = 1},
+        {.pid = 30, .ppid = 5, .name = "c", .bin = &dev},
+        {.pid = 40, .ppid = 10, .name = "d", .bin = &v19},
+    };
+    char *s = render(out_tree_text, p, 4);
+
+    ASSERT_STR_EQ(s,
+                  "...\n"
+                  "\xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80 1\n"
+                  "\xe2\x94\x82   \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 10 (a) {go1.19.8}\n"
+                  "\xe2\x94\x82       \xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80 [*]  20 (b) {go1.19.8}\n"
+                  "\xe2\x94\x82       \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 40 (d) {go1.19.8}\n"
+                  "\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 5\n"
+                  "    \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 30 (c) {devel +abc123 Tue Jan 1 00:00:00 2030 +0000}\n"
+                  "\n");
+    free(s);
+}
+
+TEST(out_list_empty)
+{
+    char *s = render(out_list_text, NULL, 0);
+    ASSERT_STR_EQ(s, "");
+    free(s);
+    s = render(out_tree_text, NULL, 0);
+    ASSERT_STR_EQ(s, "...\n\n");
+    free(s);
+}
