@@ -137,41 +137,46 @@ static const char *environ_getenv(const char *name, void *ctx)
 }
 
 /* Open path (absolute, as seen inside the target) relative to the target's
- * root directory fd without ever leaving it: each component is opened with
- * O_NOFOLLOW, ".." never climbs above the root, and symbolic links are
- * refused (a gops config dir or port file has no reason to be a link, and
- * following one safely would mean re-implementing the kernel's resolver).
- * Returns an fd or -errno (-ELOOP for a symlink). */
+ * root directory fd without ever leaving that root, the way a chroot would
+ * resolve it: ".." stops at the root, and a symbolic link in a directory
+ * component is followed with an absolute target taken from the root again.
+ * The last component (the port file itself) must not be a link: an agent
+ * writes a regular file, so a link there is refused outright.
+ * Returns an fd or -errno (-ELOOP for a refused or looping link). */
 static int open_in_root(int rootfd, const char *path, int flags)
 {
-    char comp[NAME_MAX + 1];
-    const char *p = path;
-    int fd = dup(rootfd), depth = 0;
-    int stack[64];
+    char rest[2 * PATH_MAX], comp[NAME_MAX + 1];
+    int stack[64], depth = 0, fd, hops = 0;
+    size_t off = 0;
 
+    if (strlen(path) >= sizeof rest)
+        return -ENAMETOOLONG;
+    cg_strlcpy(rest, path, sizeof rest);
+    fd = dup(rootfd);
     if (fd < 0)
         return -errno;
-    while (*p) {
-        const char *s;
+    for (;;) {
+        const char *p = rest + off, *slash;
         size_t n;
-        int next, last;
+        struct stat st;
+        int next;
 
         while (*p == '/')
             p++;
         if (*p == '\0')
             break;
-        s = strchr(p, '/');
-        n = s ? (size_t)(s - p) : strlen(p);
+        slash = strchr(p, '/');
+        n = slash ? (size_t)(slash - p) : strlen(p);
         if (n > NAME_MAX) {
-            close(fd);
-            return -ENAMETOOLONG;
+            fd = -ENAMETOOLONG;
+            goto out;
         }
         memcpy(comp, p, n);
         comp[n] = '\0';
         p += n;
         while (*p == '/')
             p++;
-        last = *p == '\0';
+        off = (size_t)(p - rest);
         if (strcmp(comp, ".") == 0)
             continue;
         if (strcmp(comp, "..") == 0) {
@@ -181,29 +186,66 @@ static int open_in_root(int rootfd, const char *path, int flags)
             }
             continue;
         }
-        next = openat(fd, comp, (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+        if (*p == '\0') { /* the file itself */
+            next = openat(fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+            close(fd);
+            fd = next < 0 ? -errno : next;
+            goto out;
+        }
+        if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            close(fd);
+            fd = -errno;
+            goto out;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX], joined[2 * PATH_MAX];
+            ssize_t tl = readlinkat(fd, comp, target, sizeof target - 1);
+
+            if (tl <= 0 || ++hops > 40) {
+                close(fd);
+                fd = -ELOOP;
+                goto out;
+            }
+            target[tl] = '\0';
+            if ((size_t)snprintf(joined, sizeof joined, "%s/%s", target, p) >= sizeof rest) {
+                close(fd);
+                fd = -ENAMETOOLONG;
+                goto out;
+            }
+            cg_strlcpy(rest, joined, sizeof rest);
+            off = 0;
+            if (target[0] == '/') { /* absolute: from the target's root */
+                close(fd);
+                while (depth > 0)
+                    close(stack[--depth]);
+                fd = dup(rootfd);
+                if (fd < 0) {
+                    fd = -errno;
+                    goto out;
+                }
+            }
+            continue;
+        }
+        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) {
             int e = errno;
-            /* O_NOFOLLOW on a symlink fails with ELOOP, or ENOTDIR when
-             * O_DIRECTORY is also set. */
-            if (e == ENOTDIR || e == ELOOP) {
-                struct stat st;
-                if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-                    e = ELOOP;
-            }
             close(fd);
-            while (depth > 0)
-                close(stack[--depth]);
-            return -e;
+            fd = -e;
+            goto out;
         }
         if (depth == (int)CG_ARRAY_SIZE(stack)) {
             close(next);
             close(fd);
-            return -ENAMETOOLONG;
+            fd = -ENAMETOOLONG;
+            goto out;
         }
         stack[depth++] = fd;
         fd = next;
     }
+    /* The path named a directory, not a file. */
+    close(fd);
+    fd = -EISDIR;
+out:
     while (depth > 0)
         close(stack[--depth]);
     return fd;
@@ -241,7 +283,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     fd = open_in_root(rootfd, path, O_RDONLY);
     close(rootfd);
     if (fd == -ELOOP) {
-        cg_seterr(err, "port file %s of pid %d is a symbolic link; refusing to follow it", path, (int)pid);
+        cg_seterr(err, "bad port file %s: a symbolic link (not followed)", path);
         return -EINVAL;
     }
     if (fd < 0)

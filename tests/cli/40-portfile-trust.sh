@@ -1,0 +1,112 @@
+#!/bin/bash
+# 40-portfile-trust.sh -- agents of other users and in other namespaces are
+# found and reached; stale, spoofed and malformed port files are caught
+# before anything is sent.  Runs as root (CI does); skips what needs root.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: needs root (setpriv, unshare, chroot)"
+    exit 0
+fi
+nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# 1. An agent of another user, with its own HOME: root's config dir has no
+#    file for it, its own environment says where it wrote one.
+mkdir -p "$T/nobodyhome"; chown nobody:nogroup "$T/nobodyhome"
+start_bg nobody env -u GOPS_CONFIG_DIR -u XDG_CONFIG_HOME HOME="$T/nobodyhome" "$FIXTURES/agentfix" -goroutines 4
+wait_ready "$BGOUT" || fail "nobody's agent did not start"
+set -- $READY; UPID=$2
+[ "${4:-}" = "$T/nobodyhome/.config/gops/$UPID" ] && pass "agent wrote into its own HOME" || fail "port file at ${4:-}"
+run "$CGOPS"
+[[ "$(line_of "$UPID")" =~ agentfix\ *\* ]] && pass "other user's agent marked" || fail "not marked: $(line_of "$UPID")"
+run "$CGOPS" stats "$UPID"
+expect_rc 0 "stats of another user's agent"
+expect_out_contains "goroutines: " "stats reply from another user's agent"
+
+# 2. An agent in its own mount and network namespace, with a private HOME on
+#    a tmpfs only that namespace sees, listening on its own loopback.
+mkdir -p "$T/nshome"
+start_bg unshare --mount --net sh -c "ip link set lo up && mount -t tmpfs tmpfs '$T/nshome' &&
+    exec env -u GOPS_CONFIG_DIR HOME='$T/nshome' '$FIXTURES/agentfix' -goroutines 6"
+wait_ready "$BGOUT" || fail "namespaced agent did not start"
+set -- $READY; NPID=$2; NPORT=$3
+[ ! -e "$T/nshome/.config/gops/$NPID" ] && pass "its port file is invisible from the host" || fail "port file visible on host"
+[ "$(readlink /proc/$NPID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && pass "agent in another netns" || fail "same netns"
+run "$CGOPS"
+[[ "$(line_of "$NPID")" =~ agentfix\ *\* ]] && pass "namespaced agent marked" || fail "not marked: $(line_of "$NPID")"
+run "$CGOPS" stats "$NPID"
+expect_rc 0 "stats of a namespaced agent by pid"
+g=$(printf '%s\n' "$OUT" | awk -F': ' '$1 == "goroutines" {print $2}')
+[ "${g:-0}" -ge 6 ] && pass "namespaced stats: $g goroutines" || fail "namespaced stats: $OUT / $ERR"
+"$CGOPS" memstats "$NPID" --json >"$T/ns.json" && validate agent-memstats.schema.json "$T/ns.json"
+# host:port is not translated: from the host that port is closed.
+run "$CGOPS" stats "127.0.0.1:$NPORT" --timeout 2s
+expect_rc 1 "namespaced agent's port from the host netns"
+# Without the right to enter the namespace, a clear error names it.
+run nobody "$CGOPS" stats "$NPID"
+expect_rc 1 "unprivileged caller, other netns"
+
+# 3. An agent in a chroot (its root is not ours): found through
+#    /proc/PID/root; a port file that is a symlink is refused.
+R="$T/root"
+mkdir -p "$R/home" "$R/tmp"
+cp "$FIXTURES/agentfix-static" "$R/agentfix"
+start_bg env -u GOPS_CONFIG_DIR HOME=/home chroot "$R" /agentfix -goroutines 2
+wait_ready "$BGOUT" || fail "chrooted agent did not start: $(cat "$BGOUT")"
+set -- $READY; CPID=$2; CPORT=$3
+run "$CGOPS" version "$CPID"
+expect_rc 0 "chrooted agent found through its root"
+PF="$R/home/.config/gops/$CPID"
+[ -f "$PF" ] && pass "chrooted agent wrote inside its root" || fail "no port file at $PF"
+cp "$PF" "$T/saved"
+rm -f "$PF"; ln -s /etc/passwd "$PF"
+run "$CGOPS" stats "$CPID"
+expect_rc 1 "symlinked port file"
+expect_err_eq "cgops: couldn't resolve addr or pid $CPID to TCPAddress: bad port file ${PF#$R}: a symbolic link (not followed)" "symlink message"
+run "$CGOPS" -v
+[ -z "$(line_of "$CPID" | grep '\*')" ] && pass "symlinked port file: no mark" || fail "marked with symlinked port file"
+# A directory symlink escaping the root is confined to it: ../../.. stops at
+# the root, so the lookup stays inside and finds nothing outside.
+rm -f "$PF"; mkdir -p "$R/x"; cp "$T/saved" "$PF"
+mv "$(dirname "$PF")" "$R/x/gops"; ln -s ../../../../../../../../x/gops "$(dirname "$PF")"
+run "$CGOPS" version "$CPID"
+expect_rc 0 "relative directory link resolved inside the root"
+
+# 4. A stale port file: a Go process without agent, its file names a closed port.
+start_fault refused; CLOSED=$FPORT
+start_bg "$FIXTURES/sleeper"; SPID=$BGPID; sleep 0.2
+printf '%s' "$CLOSED" >"$GOPS_CONFIG_DIR/$SPID"
+run "$CGOPS" -v
+[ -z "$(line_of "$SPID" | grep '\*')" ] && pass "stale port file: no mark" || fail "stale marked"
+expect_err_contains "pid $SPID: not marked as running an agent: port $CLOSED from $GOPS_CONFIG_DIR/$SPID is not held by pid $SPID (stale port file?)" "-v explains the stale file"
+run "$CGOPS" stats "$SPID"
+expect_rc 1 "stats with a stale port file"
+expect_err_eq "cgops: port $CLOSED from $GOPS_CONFIG_DIR/$SPID is not held by pid $SPID (stale port file?)" "stale message"
+
+# 5. A port file naming a port another (non-agent) process listens on:
+#    refused, and nothing is sent to that process.
+start_fault listen -record "$T/rec"; OTHER=$FPORT
+printf '%s' "$OTHER" >"$GOPS_CONFIG_DIR/$SPID"
+for cmd in stats memstats version stack gc setgc; do
+    if [ $cmd = setgc ]; then run "$CGOPS" setgc "$SPID" 50; else run "$CGOPS" $cmd "$SPID"; fi
+    [ "$RC" -eq 1 ] && [ "$ERR" = "cgops: port $OTHER from $GOPS_CONFIG_DIR/$SPID is not held by pid $SPID (stale port file?)" ] &&
+        pass "$cmd refused for a port held by another process" || fail "$cmd: rc $RC err $ERR"
+done
+run "$CGOPS"
+[ -z "$(line_of "$SPID" | grep '\*')" ] && pass "spoofed port: no mark" || fail "spoofed marked"
+[ ! -s "$T/rec" ] && pass "nothing was sent to the other process" || fail "bytes sent: $(od -An -tx1 "$T/rec")"
+
+# 6. Malformed port files.
+check_bad() { # CONTENT MESSAGE
+    printf "$1" >"$GOPS_CONFIG_DIR/$SPID"
+    run "$CGOPS" stats "$SPID"
+    expect_rc 1 "port file '$1'"
+    expect_err_eq "cgops: couldn't resolve addr or pid $SPID to TCPAddress: bad port file $GOPS_CONFIG_DIR/$SPID: $2" "port file '$1' message"
+    run "$CGOPS"
+    [ -z "$(line_of "$SPID" | grep '\*')" ] && pass "no mark for '$1'" || fail "marked for '$1'"
+}
+check_bad 'garbage\x01\x02' "not a port number"
+check_bad '' "empty port file"
+check_bad '70000' "port 70000 out of range 1-65535"
+check_bad '0' "port 0 out of range 1-65535"
+finish
