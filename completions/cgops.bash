@@ -1,0 +1,59 @@
+# bash completion for cgops -- commands, options, and pids of Go processes
+
+_cgops_pids() {
+    # $1 = "agents" to offer only processes with a gops agent ('*').
+    local line
+    cgops 2>/dev/null | while read -r line; do
+        if [ "$1" = agents ]; then
+            case "$line" in *'*'*) ;; *) continue ;; esac
+        fi
+        printf '%s\n' "${line%% *}"
+    done
+}
+
+_cgops() {
+    local cur prev cmd i
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    local commands="gc help list memstats pprof-cpu pprof-heap process setgc stack stats trace tree version"
+    local agent_opts="--json --all --timeout --verbose --help"
+    local profile_opts="--output --binary --no-launch --json --timeout --verbose --help"
+
+    cmd=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
+    done
+
+    case $prev in
+        -o|--output|--binary) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --timeout) COMPREPLY=($(compgen -W "1s 5s 10s 30s 1m" -- "$cur")); return ;;
+    esac
+
+    if [ -z "$cmd" ]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--json --verbose --help --version" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands $(_cgops_pids)" -- "$cur"))
+        fi
+        return
+    fi
+    case $cmd in
+        help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+        list|tree) COMPREPLY=($(compgen -W "--json --verbose --help" -- "$cur")) ;;
+        process)
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;
+        pprof-heap|pprof-cpu|trace)
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$profile_opts" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
+        setgc)
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$agent_opts" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(_cgops_pids agents) off" -- "$cur")); fi ;;
+        gc|memstats|stack|stats|version)
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$agent_opts" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
+        [0-9]*) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+    esac
+}
+complete -F _cgops cgops
