@@ -13,7 +13,7 @@ nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 # 1. An agent of another user, with its own HOME: root's config dir has no
 #    file for it, its own environment says where it wrote one.
 mkdir -p "$T/nobodyhome"; chown nobody:nogroup "$T/nobodyhome"
-start_bg nobody env -u GOPS_CONFIG_DIR -u XDG_CONFIG_HOME HOME="$T/nobodyhome" "$FIXTURES/agentfix" -goroutines 4
+start_bg setpriv --reuid=nobody --regid=nogroup --clear-groups env -u GOPS_CONFIG_DIR -u XDG_CONFIG_HOME HOME="$T/nobodyhome" "$FIXTURES/agentfix" -goroutines 4
 wait_ready "$BGOUT" || fail "nobody's agent did not start"
 set -- $READY; UPID=$2
 [ "${4:-}" = "$T/nobodyhome/.config/gops/$UPID" ] && pass "agent wrote into its own HOME" || fail "port file at ${4:-}"
