@@ -78,7 +78,8 @@ int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
 
 int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated)
 {
-    size_t cap = 1024, used = 0;
+    /* 16 KiB holds nearly every /proc file and port file in one read. */
+    size_t cap = 16384, used = 0;
     char *b;
 
     if (truncated)

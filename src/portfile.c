@@ -11,6 +11,7 @@
 #include "cgops/proc.h"
 #include "cgops/proc_net.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -93,6 +94,63 @@ static const char *caller_config_dir(void)
     if (state == 0)
         state = portfile_config_dir(caller_getenv, NULL, getuid(), dir, sizeof dir) == 0 ? 1 : -1;
     return state == 1 ? dir : NULL;
+}
+
+/* The pids that have a file in the caller's config dir, read once: one
+ * readdir instead of one failed open per Go process during discovery. */
+static pid_t *caller_pids;
+static size_t caller_npids;
+static int caller_listed;
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void list_caller_dir(void)
+{
+    const char *dir = caller_config_dir();
+    DIR *d;
+    struct dirent *de;
+    size_t cap = 0;
+
+    caller_listed = 1;
+    if (dir == NULL || (d = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        long long v;
+        if (cg_parse_ll(de->d_name, 1, 0x7fffffff, &v) != 0)
+            continue;
+        if (caller_npids == cap) {
+            cap = cap ? cap * 2 : 16;
+            caller_pids = cg_xrealloc(caller_pids, cap * sizeof *caller_pids);
+        }
+        caller_pids[caller_npids++] = (pid_t)v;
+    }
+    closedir(d);
+    qsort(caller_pids, caller_npids, sizeof *caller_pids, cmp_pid);
+}
+
+/* Might the caller's dir hold a file for pid?  Without a listing (dir not
+ * readable), say yes and let the open decide. */
+static int caller_may_have(pid_t pid)
+{
+    if (!caller_listed)
+        return 1;
+    return bsearch(&pid, caller_pids, caller_npids, sizeof pid, cmp_pid) != NULL;
+}
+
+static struct stat self_root;
+static int have_self_root;
+
+void portfile_prepare(void)
+{
+    caller_config_dir();
+    if (!caller_listed)
+        list_caller_dir();
+    if (!have_self_root && stat("/", &self_root) == 0)
+        have_self_root = 1;
 }
 
 /* Read and parse a port file opened at dirfd/name.  -ENOENT when absent. */
@@ -251,6 +309,18 @@ out:
     return fd;
 }
 
+/* Is the target's root directory ours?  Then its config dir, if it is the
+ * caller's, was already searched. */
+static int same_root(int piddirfd)
+{
+    struct stat st;
+
+    if (!have_self_root)
+        return 0;
+    return fstatat(piddirfd, "root", &st, 0) == 0 && st.st_dev == self_root.st_dev &&
+           st.st_ino == self_root.st_ino;
+}
+
 /* Look in the target's own config dir, read through /proc/PID/root. */
 static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
@@ -263,11 +333,16 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     size_t blen;
     int trunc;
 
-    if (fstat(piddirfd, &st) != 0)
-        return -errno;
     rc = cg_read_file_at(piddirfd, "environ", 256 * 1024, &env, &len, NULL);
     if (rc < 0)
         return rc;
+    /* The owner's passwd home is the last resort; stat only if needed. */
+    st.st_uid = (uid_t)-1;
+    if (environ_getenv("GOPS_CONFIG_DIR", &(environ_t){env, len}) == NULL &&
+        environ_getenv("HOME", &(environ_t){env, len}) == NULL && fstat(piddirfd, &st) != 0) {
+        free(env);
+        return -errno;
+    }
     e.env = env;
     e.len = len;
     rc = portfile_config_dir(environ_getenv, &e, st.st_uid, dir, sizeof dir);
@@ -276,6 +351,11 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return rc;
     if (dir[0] != '/')
         return -ENOENT;
+    {
+        const char *mine = caller_config_dir();
+        if (mine && strcmp(mine, dir) == 0 && same_root(piddirfd))
+            return -ENOENT;
+    }
     snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
     rootfd = openat(piddirfd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -354,12 +434,26 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
 
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
 {
+    int piddirfd = proc_pid_open(procfd, pid), rc;
+
+    if (piddirfd < 0) {
+        memset(out, 0, sizeof *out);
+        cg_seterr(err, "%s", piddirfd == -ENOENT ? "no such process" : strerror(-piddirfd));
+        return piddirfd == -ENOENT ? -ESRCH : piddirfd;
+    }
+    rc = portfile_find_at(piddirfd, pid, out, err);
+    close(piddirfd);
+    return rc;
+}
+
+int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
+{
     const char *dir = caller_config_dir();
     char path[PATH_MAX + 32], why[CG_ERR_LEN];
-    int rc = -ENOENT, piddirfd;
+    int rc = -ENOENT;
 
     memset(out, 0, sizeof *out);
-    if (dir) {
+    if (dir && caller_may_have(pid)) {
         snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
         rc = read_port_at(AT_FDCWD, path, &out->port, why);
         if (rc == -EINVAL) {
@@ -368,11 +462,6 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
         }
         if (rc == 0)
             cg_strlcpy(out->path, path, sizeof out->path);
-    }
-    piddirfd = proc_pid_open(procfd, pid);
-    if (piddirfd < 0) {
-        cg_seterr(err, "%s", piddirfd == -ENOENT ? "no such process" : strerror(-piddirfd));
-        return piddirfd == -ENOENT ? -ESRCH : piddirfd;
     }
     if (rc == -ENOENT || rc == -EACCES) {
         rc = find_in_target(piddirfd, pid, out, err);
@@ -386,7 +475,6 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
     }
     if (rc == 0)
         rc = verify_port(piddirfd, pid, out, err);
-    close(piddirfd);
     return rc;
 }
 

@@ -93,19 +93,30 @@ int proc_pid_open(int procfd, pid_t pid)
 
 int proc_read_stat(int piddirfd, proc_stat_t *out, char *err)
 {
-    char *buf;
-    size_t len;
-    int rc;
+    /* A stat line is at most a few hundred bytes (comm is 15), and the
+     * kernel hands it over in one read: no loop, no allocation, as this
+     * runs for every Go process of every listing. */
+    char buf[1024];
+    ssize_t n;
+    int fd, rc;
 
-    rc = cg_read_file_at(piddirfd, "stat", 4096, &buf, &len, NULL);
+    fd = openat(piddirfd, "stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        cg_seterr(err, "cannot read stat: %s", strerror(errno));
+        return rc;
+    }
+    n = read(fd, buf, sizeof buf - 1);
+    rc = n < 0 ? -errno : 0;
+    close(fd);
     if (rc < 0) {
         cg_seterr(err, "cannot read stat: %s", strerror(-rc));
         return rc;
     }
+    buf[n] = '\0';
     rc = proc_parse_stat(buf, out);
     if (rc < 0)
         cg_seterr(err, "malformed stat line");
-    free(buf);
     return rc;
 }
 

@@ -172,7 +172,7 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
     p->path[n] = '\0';
     p->deleted = n > 10 && strcmp(p->path + n - 10, " (deleted)") == 0;
 
-    rc = portfile_find(procfd, pid, &pf, err);
+    rc = portfile_find_at(dirfd, pid, &pf, err);
     if (rc == 0) {
         p->agent = 1;
         p->agent_port = pf.port;
@@ -198,6 +198,7 @@ int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
     rc = proc_list_pids(procfd, &pids, &npids);
     if (rc < 0)
         return rc;
+    portfile_prepare();
     out->cache = cg_xcalloc(1, sizeof *out->cache);
     out->procs = cg_xmalloc(cap * sizeof *out->procs);
     for (size_t i = 0; i < npids; i++) {

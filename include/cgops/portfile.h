@@ -27,6 +27,11 @@ int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
  * ("empty", "not a number", "out of range"). */
 int portfile_parse(const char *text, int *port, char *err);
 
+/* Read what portfile_find needs once per run (the caller's config dir and
+ * its listing, our root).  Optional; call it before using portfile_find
+ * from several threads, which is then safe. */
+void portfile_prepare(void);
+
 /* Result of looking for the agent of one pid. */
 typedef struct {
     int port;              /* TCP port from the file */
@@ -45,6 +50,10 @@ typedef struct {
  * -ESTALE the port is not held by pid.  err gets the user-facing message,
  * e.g. "port 41259 from PATH is not held by pid 1234 (stale port file?)". */
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err);
+
+/* The same with the pid's /proc directory already open (piddirfd), for
+ * callers that read other files of the process too. */
+int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err);
 
 /* A command target after resolution. */
 typedef struct {
