@@ -197,10 +197,46 @@ static void connect_cb(uv_connect_t *c, int status)
         fail(r, rc, "sending the %s command: %s", r->what, uv_strerror(rc));
 }
 
+/* Open the socket (inside the target's network namespace if need be) and
+ * start connecting to addr. */
+static void connect_to(agent_req_t *r, const struct sockaddr *addr)
+{
+    int rc;
+
+    r->phase = PH_CONNECT;
+    rc = uv_tcp_init(r->loop, &r->tcp);
+    if (rc < 0) {
+        fail(r, rc, "cannot create a socket: %s", uv_strerror(rc));
+        return;
+    }
+    r->tcp.data = r;
+    r->tcp_open = 1;
+    r->handles_open++;
+    if (r->target->netns_pid) {
+        char why[CG_ERR_LEN];
+        int fd;
+
+        rc = netns_tcp_socket(r->target->netns_pid, addr->sa_family, &fd, why);
+        if (rc < 0) {
+            fail(r, rc, "%s", why);
+            return;
+        }
+        rc = uv_tcp_open(&r->tcp, fd);
+        if (rc < 0) {
+            close(fd);
+            fail(r, rc, "cannot use the socket: %s", uv_strerror(rc));
+            return;
+        }
+    }
+    r->conn.data = r;
+    rc = uv_tcp_connect(&r->conn, &r->tcp, addr, connect_cb);
+    if (rc < 0)
+        fail(r, rc, "cannot connect: %s", uv_strerror(rc));
+}
+
 static void gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 {
     agent_req_t *r = g->data;
-    int rc;
 
     r->gai_pending = 0;
     if (r->closing) {
@@ -213,44 +249,26 @@ static void gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
         uv_freeaddrinfo(res);
         return;
     }
-    r->phase = PH_CONNECT;
-    rc = uv_tcp_init(r->loop, &r->tcp);
-    if (rc < 0) {
-        uv_freeaddrinfo(res);
-        fail(r, rc, "cannot create a socket: %s", uv_strerror(rc));
-        return;
-    }
-    r->tcp.data = r;
-    r->tcp_open = 1;
-    r->handles_open++;
-    if (r->target->netns_pid) {
-        char why[CG_ERR_LEN];
-        int fd;
-
-        rc = netns_tcp_socket(r->target->netns_pid, res->ai_family, &fd, why);
-        if (rc < 0) {
-            uv_freeaddrinfo(res);
-            fail(r, rc, "%s", why);
-            return;
-        }
-        rc = uv_tcp_open(&r->tcp, fd);
-        if (rc < 0) {
-            close(fd);
-            uv_freeaddrinfo(res);
-            fail(r, rc, "cannot use the socket: %s", uv_strerror(rc));
-            return;
-        }
-    }
-    r->conn.data = r;
-    rc = uv_tcp_connect(&r->conn, &r->tcp, res->ai_addr, connect_cb);
+    connect_to(r, res->ai_addr);
     uv_freeaddrinfo(res);
-    if (rc < 0)
-        fail(r, rc, "cannot connect: %s", uv_strerror(rc));
+}
+
+/* A numeric address and port need no lookup: skipping getaddrinfo (and
+ * the thread pool it runs on) is most of the cost of a small command. */
+static int numeric_addr(const target_t *t, struct sockaddr_storage *ss)
+{
+    long long port;
+
+    if (cg_parse_ll(t->port, 1, 65535, &port) != 0)
+        return 0;
+    return uv_ip4_addr(t->host, (int)port, (struct sockaddr_in *)ss) == 0 ||
+           uv_ip6_addr(t->host, (int)port, (struct sockaddr_in6 *)ss) == 0;
 }
 
 int agent_req_start(uv_loop_t *loop, agent_req_t *r)
 {
     struct addrinfo hints;
+    struct sockaddr_storage ss;
     int rc;
 
     r->loop = loop;
@@ -269,6 +287,10 @@ int agent_req_start(uv_loop_t *loop, agent_req_t *r)
     r->handles_open = 1;
     r->deadline = r->total_timeout_ms ? uv_now(loop) + r->total_timeout_ms : 0;
     arm(r, r->connect_timeout_ms);
+    if (numeric_addr(r->target, &ss)) {
+        connect_to(r, (const struct sockaddr *)&ss);
+        return 0;
+    }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

@@ -30,6 +30,9 @@
 
 #define MS(s) ((uint64_t)(s) * 1000u)
 
+/* runtime/pprof's limit for a goroutine dump (writeGoroutineStacks). */
+#define STACK_RUNTIME_CAP (64ull << 20)
+
 typedef struct {
     int json;
     int verbose;
@@ -320,7 +323,13 @@ static int complete_reply(job_t *j, char *err)
             return -EPROTO;
         }
     }
-    if (byte != PROTO_GC && j->last != '\n') {
+    if (byte == PROTO_STACK && j->last != '\n' && j->req.received == STACK_RUNTIME_CAP) {
+        /* Go's pprof stops formatting a goroutine dump once it fills its
+         * 64 MiB buffer: the reply is complete as the runtime sent it. */
+        fflush(j->out);
+        fprintf(stderr, "cgops: %s: the Go runtime cut the goroutine dump at 64 MiB\n",
+                j->target.display);
+    } else if (byte != PROTO_GC && j->last != '\n') {
         /* Every text reply ends with a newline; a connection closed
          * before it cut the reply short. */
         cJSON_Delete(v);

@@ -21,6 +21,8 @@
 typedef struct {
     int nsfd;
     int family;
+    int type;
+    int protocol;
     int fd;
     int error;
     const char *step;
@@ -35,7 +37,7 @@ static void *make_socket(void *arg)
         j->step = "cannot enter";
         return NULL;
     }
-    j->fd = socket(j->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    j->fd = socket(j->family, j->type, j->protocol);
     if (j->fd < 0) {
         j->error = errno;
         j->step = "cannot create a socket in";
@@ -45,8 +47,13 @@ static void *make_socket(void *arg)
 
 int netns_tcp_socket(pid_t pid, int family, int *fd, char *err)
 {
+    return netns_socket(pid, family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd, err);
+}
+
+int netns_socket(pid_t pid, int domain, int type, int protocol, int *fd, char *err)
+{
     char path[64], link[64] = "net:[?]";
-    job_t j = {-1, family, -1, 0, NULL};
+    job_t j = {-1, domain, type, protocol, -1, 0, NULL};
     pthread_t t;
     ssize_t n;
     int rc;

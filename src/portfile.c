@@ -9,6 +9,7 @@
 #include "cgops/portfile.h"
 #include "cgops/common.h"
 #include "cgops/proc.h"
+#include "cgops/netns.h"
 #include "cgops/proc_net.h"
 
 #include <dirent.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -389,6 +391,24 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     return rc;
 }
 
+/* Is the process whose ns/net link is dirfd/nspath in our network
+ * namespace?  1 yes, 0 no, -errno unknown. */
+static int same_netns_at(int dirfd, const char *nspath)
+{
+    static struct stat self;
+    static int have_self;
+    struct stat st;
+
+    if (!have_self) {
+        if (stat("/proc/self/ns/net", &self) != 0)
+            return -errno;
+        have_self = 1;
+    }
+    if (fstatat(dirfd, nspath, &st, 0) != 0)
+        return -errno;
+    return st.st_ino == self.st_ino && st.st_dev == self.st_dev;
+}
+
 /* Is port a LISTEN TCP socket held by the process?  The socket tables of
  * the target's own network namespace give the inode of the listener; the
  * fd table says whether the process holds it.  0 verified (or, when the fd
@@ -396,33 +416,48 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
  * says why); -ESTALE when the port is not the pid's. */
 static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
 {
-    static const int families[] = {AF_INET, AF_INET6};
-    proc_sock_t *socks = NULL;
-    size_t nsocks = 0, ninodes = 0;
-    unsigned long *inodes = NULL;
-    int rc, listening = 0, held = 0;
+    unsigned long *listeners = NULL, *inodes = NULL;
+    size_t nlisteners = 0, ninodes = 0;
+    int rc, held = 0, nlfd = -1;
 
-    for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
-        proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
     rc = proc_net_fd_inodes(piddirfd, &inodes, &ninodes);
     if (rc < 0) {
-        free(socks);
         /* Without the fd table, do what gops does: trust the file. */
         snprintf(pf->note, sizeof pf->note,
                  "cannot verify that pid %d holds port %d: fd table: %s",
                  (int)pid, pf->port, strerror(-rc));
         return 0;
     }
-    for (size_t i = 0; i < nsocks; i++) {
-        if (socks[i].state != PROC_NET_TCP_LISTEN || (int)socks[i].local_port != pf->port)
-            continue;
-        listening = 1;
-        if (proc_net_has_inode(inodes, ninodes, socks[i].inode))
-            held = 1;
+    /* The listeners of the target's network namespace: ask the kernel
+     * through sock_diag (in that namespace if it is not ours), else read
+     * the target's /proc/PID/net/tcp and tcp6. */
+    if (same_netns_at(piddirfd, "ns/net") == 1)
+        nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    else
+        netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd, NULL);
+    rc = nlfd >= 0 ? proc_net_diag_listeners(nlfd, (unsigned)pf->port, &listeners, &nlisteners) : -1;
+    if (nlfd >= 0)
+        close(nlfd);
+    if (rc < 0) {
+        static const int families[] = {AF_INET, AF_INET6};
+        proc_sock_t *socks = NULL;
+        size_t nsocks = 0;
+
+        nlisteners = 0;
+        for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
+            proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
+        for (size_t i = 0; i < nsocks; i++)
+            if (socks[i].state == PROC_NET_TCP_LISTEN && (int)socks[i].local_port == pf->port) {
+                listeners = cg_xrealloc(listeners, (nlisteners + 1) * sizeof *listeners);
+                listeners[nlisteners++] = socks[i].inode;
+            }
+        free(socks);
     }
-    free(socks);
+    for (size_t i = 0; i < nlisteners; i++)
+        if (proc_net_has_inode(inodes, ninodes, listeners[i]))
+            held = 1;
+    free(listeners);
     free(inodes);
-    (void)listening;
     if (!held) {
         cg_seterr(err, "port %d from %s is not held by pid %d (stale port file?)",
                   pf->port, pf->path, (int)pid);
@@ -478,25 +513,6 @@ int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
     return rc;
 }
 
-/* Same network namespace as ours?  1 yes, 0 no, -errno unknown. */
-static int same_netns(int procfd, pid_t pid)
-{
-    static struct stat self;
-    static int have_self;
-    char path[64];
-    struct stat st;
-
-    if (!have_self) {
-        if (fstatat(procfd, "self/ns/net", &self, 0) != 0)
-            return -errno;
-        have_self = 1;
-    }
-    snprintf(path, sizeof path, "%d/ns/net", (int)pid);
-    if (fstatat(procfd, path, &st, 0) != 0)
-        return -errno;
-    return st.st_ino == self.st_ino && st.st_dev == self.st_dev;
-}
-
 int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *err)
 {
     const char *colon = strrchr(arg, ':');
@@ -546,7 +562,11 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *er
     }
     cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
     snprintf(out->port, sizeof out->port, "%d", out->pf.port);
-    if (same_netns(procfd, out->pid) == 0)
-        out->netns_pid = out->pid;
+    {
+        char nspath[32];
+        snprintf(nspath, sizeof nspath, "%d/ns/net", (int)out->pid);
+        if (same_netns_at(procfd, nspath) == 0)
+            out->netns_pid = out->pid;
+    }
     return 0;
 }

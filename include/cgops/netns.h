@@ -12,4 +12,8 @@
  * -errno with err naming the namespace (-EPERM without CAP_SYS_ADMIN). */
 int netns_tcp_socket(pid_t pid, int family, int *fd, char *err);
 
+/* The same for any socket(2) domain, type and protocol (the sock_diag
+ * netlink socket that lists the target's listeners, for one). */
+int netns_socket(pid_t pid, int domain, int type, int protocol, int *fd, char *err);
+
 #endif

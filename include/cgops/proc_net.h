@@ -50,4 +50,9 @@ int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n);
 /* 1 if inode is in the sorted array. */
 int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inode);
 
+/* Inodes of the TCP sockets (IPv4 and IPv6) listening on port, asked of
+ * the kernel through nlfd, a NETLINK_SOCK_DIAG socket of the namespace in
+ * question.  Appends to *inodes (realloc'd).  Returns 0 or -errno. */
+int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, size_t *n);
+
 #endif
