@@ -300,6 +300,8 @@ static int complete_reply(job_t *j, char *err)
         /* Parse first: garbage deserves "malformed", not "truncated". */
         switch (byte) {
         case PROTO_STACK:
+            if (j->last != '\n' && j->req.received == STACK_RUNTIME_CAP)
+                proto_stack_parser_drop_partial_line(j->sp);
             if (proto_stack_parser_finish(j->sp, why) < 0) {
                 cg_seterr(err, "%s", why);
                 return -EPROTO;

@@ -639,6 +639,11 @@ int proto_stack_parser_finish(proto_stack_parser_t *p, char *err)
     return 0;
 }
 
+void proto_stack_parser_drop_partial_line(proto_stack_parser_t *p)
+{
+    p->len = 0;
+}
+
 void proto_stack_parser_free(proto_stack_parser_t *p)
 {
     if (p == NULL)

@@ -85,6 +85,8 @@ int proto_stack_parser_feed(proto_stack_parser_t *p, const char *buf, size_t len
 /* Flush the last goroutine.  Returns 0 or -EINVAL (truncated mid-goroutine
  * is not an error: the goroutine is emitted with the frames seen). */
 int proto_stack_parser_finish(proto_stack_parser_t *p, char *err);
+/* Forget an unfinished last line (a dump the runtime cut at its limit). */
+void proto_stack_parser_drop_partial_line(proto_stack_parser_t *p);
 void proto_stack_parser_free(proto_stack_parser_t *p);
 
 #endif

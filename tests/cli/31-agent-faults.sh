@@ -70,6 +70,16 @@ for mode in "" --json; do
     [ $((h2 - h1)) -lt 4096 ] && pass "endless $mode RSS flat ($h1 -> $h2 KiB)" || fail "RSS grew $h1 -> $h2 KiB"
 done
 
+# A dump the Go runtime cut at its 64 MiB limit is complete, not truncated.
+start_fault cap64; A=127.0.0.1:$FPORT
+run "$CGOPS" stack "$A"
+expect_rc 0 "64 MiB runtime-capped dump"
+expect_err_eq "cgops: $A: the Go runtime cut the goroutine dump at 64 MiB" "cap warning"
+[ "$(stat -c %s "$T/out")" = 67108864 ] && pass "all 64 MiB streamed to stdout" || fail "stdout size $(stat -c %s "$T/out")"
+"$CGOPS" stack "$A" --json >"$T/cap.json" 2>/dev/null; RC=$?
+expect_rc 0 "64 MiB dump --json"
+[ "$(jq length "$T/cap.json")" -gt 400000 ] && pass "capped dump parsed into goroutines" || fail "capped json"
+
 # Exactly the command bytes, in one write: setgc sends 0x10 + 10 bytes.
 start_fault listen -record "$T/rec"; A=127.0.0.1:$FPORT
 run "$CGOPS" setgc "$A" 200
