@@ -118,6 +118,22 @@ static void set_timeouts(agent_req_t *r, int byte, const opts_t *o)
 
 /* ---- ordered output ------------------------------------------------- */
 
+/* Where a job writes: stdout once it is its turn, else an anonymous temp
+ * file created on first use (most replies are complete before they are
+ * needed only when the earlier targets are slow). */
+static FILE *job_out(job_t *j)
+{
+    if (j->out == NULL) {
+        j->spool = tmpfile();
+        if (j->spool == NULL) {
+            cmd_error("cannot create a temporary file: %s", strerror(errno));
+            exit(CG_EXIT_FAIL);
+        }
+        j->out = j->spool;
+    }
+    return j->out;
+}
+
 static void json_string(FILE *f, const char *s)
 {
     cJSON *j = cJSON_CreateString(s);
@@ -138,14 +154,14 @@ static void open_block(job_t *j)
     j->opened = 1;
     if (run->o.json) {
         if (run->multi) {
-            fputs(idx == 0 ? "[\n" : ",\n", j->out);
-            fputs("{\"target\": ", j->out);
-            json_string(j->out, j->target.display);
+            fputs(idx == 0 ? "[\n" : ",\n", job_out(j));
+            fputs("{\"target\": ", job_out(j));
+            json_string(job_out(j), j->target.display);
             if (j->target.pid)
-                fprintf(j->out, ", \"pid\": %d", (int)j->target.pid);
+                fprintf(job_out(j), ", \"pid\": %d", (int)j->target.pid);
         }
     } else if (run->multi) {
-        fprintf(j->out, "%s==> %s <==\n", idx == 0 ? "" : "\n", j->target.display);
+        fprintf(job_out(j), "%s==> %s <==\n", idx == 0 ? "" : "\n", j->target.display);
     }
 }
 
@@ -160,18 +176,18 @@ static void close_block(job_t *j)
         if (is_stack(run) && j->sp) {
             /* The array was opened with the first goroutine or not at all. */
             if (j->ngoroutines)
-                fputs("\n]", j->out);
+                fputs("\n]", job_out(j));
             else if (j->status == 0 || !run->multi)
-                fputs(run->multi ? ", \"result\": []" : "[]", j->out);
+                fputs(run->multi ? ", \"result\": []" : "[]", job_out(j));
         }
         if (run->multi) {
             if (j->status != 0) {
-                fputs(", \"error\": ", j->out);
-                json_string(j->out, j->err);
+                fputs(", \"error\": ", job_out(j));
+                json_string(job_out(j), j->err);
             }
-            fputs("}", j->out);
+            fputs("}", job_out(j));
         } else if (j->status == 0 || (is_stack(run) && j->sp)) {
-            fputs("\n", j->out);
+            fputs("\n", job_out(j));
         }
     }
 }
@@ -222,10 +238,10 @@ static void goroutine_cb(cJSON *g, void *ctx)
 
     open_block(j);
     if (j->ngoroutines++ == 0)
-        fputs(j->run->multi ? ", \"result\": [\n" : "[\n", j->out);
+        fputs(j->run->multi ? ", \"result\": [\n" : "[\n", job_out(j));
     else
-        fputs(",\n", j->out);
-    fputs(s, j->out);
+        fputs(",\n", job_out(j));
+    fputs(s, job_out(j));
     free(s);
     cJSON_Delete(g);
 }
@@ -265,7 +281,7 @@ static int on_data(agent_req_t *r, const char *buf, size_t len, char *err)
         return 0;
     }
     open_block(j);
-    if (fwrite(buf, 1, len, j->out) != len) {
+    if (fwrite(buf, 1, len, job_out(j)) != len) {
         cg_seterr(err, "write error: %s", strerror(errno));
         return -EIO;
     }
@@ -328,7 +344,7 @@ static int complete_reply(job_t *j, char *err)
     if (byte == PROTO_STACK && j->last != '\n' && j->req.received == STACK_RUNTIME_CAP) {
         /* Go's pprof stops formatting a goroutine dump once it fills its
          * 64 MiB buffer: the reply is complete as the runtime sent it. */
-        fflush(j->out);
+        fflush(job_out(j));
         fprintf(stderr, "cgops: %s: the Go runtime cut the goroutine dump at 64 MiB\n",
                 j->target.display);
     } else if (byte != PROTO_GC && j->last != '\n') {
@@ -342,8 +358,8 @@ static int complete_reply(job_t *j, char *err)
     if (v) {
         char *s = run->multi ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
         open_block(j);
-        fputs(run->multi ? ", \"result\": " : "", j->out);
-        fputs(s, j->out);
+        fputs(run->multi ? ", \"result\": " : "", job_out(j));
+        fputs(s, job_out(j));
         free(s);
         cJSON_Delete(v);
     }
@@ -402,27 +418,28 @@ static void log_stderr(const char *msg, void *ctx)
         fprintf(stderr, "cgops: %s\n", msg);
 }
 
-/* Every local process with an agent, for --all. */
-static int all_targets(char ***args, size_t *n, int verbose)
+/* Every local process with a verified (or unverifiable) agent, for --all,
+ * resolved from the discovery scan itself rather than looked up again. */
+static int all_targets(int procfd, target_t **targets, size_t *n, int verbose)
 {
-    int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
     scan_result_t res;
+    int rc;
 
-    *args = NULL;
+    *targets = NULL;
     *n = 0;
-    if (procfd < 0)
-        return -errno;
     rc = scan_run(procfd, &res, log_stderr, &verbose);
-    close(procfd);
     if (rc < 0)
         return rc;
-    *args = cg_xcalloc(res.n + 1, sizeof **args);
+    *targets = cg_xcalloc(res.n + 1, sizeof **targets);
     for (size_t i = 0; i < res.n; i++) {
-        char pid[16];
+        portfile_t pf;
+
         if (!res.procs[i].agent)
             continue;
-        snprintf(pid, sizeof pid, "%d", (int)res.procs[i].pid);
-        (*args)[(*n)++] = cg_xstrdup(pid);
+        memset(&pf, 0, sizeof pf);
+        pf.port = res.procs[i].agent_port;
+        pf.verified = res.procs[i].agent_verified;
+        portfile_target_init(procfd, res.procs[i].pid, &pf, &(*targets)[(*n)++]);
     }
     scan_free(&res);
     return 0;
@@ -592,8 +609,9 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         {NULL, 0, NULL, 0},
     };
     run_t run;
-    char **targets = NULL, **all = NULL;
-    size_t ntargets = 0, nall = 0;
+    char **targets = NULL;
+    target_t *found = NULL; /* --all: targets resolved by discovery */
+    size_t ntargets = 0;
     long long gcvalue = 0;
     char *negative = NULL;
     uv_loop_t loop;
@@ -680,27 +698,35 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         free(targets);
         return status;
     }
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (run.o.all) {
         int rc;
         if (ntargets) {
             free(targets);
+            if (procfd >= 0)
+                close(procfd);
             return cmd_usage_error(cmd, "--all takes no targets");
         }
-        rc = all_targets(&all, &nall, run.o.verbose);
+        rc = procfd < 0 ? -errno : all_targets(procfd, &found, &ntargets, run.o.verbose);
         if (rc < 0) {
             cmd_error("cannot list processes: %s", strerror(-rc));
+            free(targets);
+            if (procfd >= 0)
+                close(procfd);
             return CG_EXIT_FAIL;
         }
-        free(targets);
-        targets = all;
-        ntargets = nall;
         if (ntargets == 0) {
             cmd_error("no process with a gops agent found");
-            free(all);
+            free(found);
+            free(targets);
+            if (procfd >= 0)
+                close(procfd);
             return CG_EXIT_FAIL;
         }
     } else if (ntargets == 0) {
         free(targets);
+        if (procfd >= 0)
+            close(procfd);
         return cmd_usage_error(cmd, "missing target: a pid or host:port");
     }
 
@@ -708,7 +734,6 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     run.multi = ntargets > 1 || run.o.all;
     run.jobs = cg_xcalloc(ntargets, sizeof *run.jobs);
     uv_loop_init(&loop);
-    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     for (size_t i = 0; i < ntargets; i++) {
         job_t *j = &run.jobs[i];
         int rc;
@@ -716,19 +741,16 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         j->run = &run;
         j->fd = -1;
         j->out = i == 0 ? stdout : NULL;
-        rc = portfile_target_resolve(procfd, targets[i], &j->target, j->err);
+        if (found) {
+            j->target = found[i];
+            rc = 0;
+        } else {
+            rc = portfile_target_resolve(procfd, targets[i], &j->target, j->err);
+        }
         if (rc < 0) {
             cg_strlcpy(j->target.display, targets[i], sizeof j->target.display);
         } else if (run.o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0]) {
             fprintf(stderr, "cgops: %s\n", j->target.pf.note);
-        }
-        if (j->out == NULL) {
-            j->spool = tmpfile();
-            if (j->spool == NULL) {
-                cmd_error("cannot create a temporary file: %s", strerror(errno));
-                exit(CG_EXIT_FAIL);
-            }
-            j->out = j->spool;
         }
         if (rc < 0) {
             j->status = rc;
@@ -768,12 +790,7 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
             fclose(run.jobs[i].spool);
     }
     free(run.jobs);
-    if (all) {
-        for (size_t i = 0; i < nall; i++)
-            free(all[i]);
-        free(all);
-    } else {
-        free(targets);
-    }
+    free(found);
+    free(targets);
     return run.failed ? CG_EXIT_FAIL : CG_EXIT_OK;
 }

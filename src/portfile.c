@@ -560,13 +560,23 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *er
         cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: %s", arg, why);
         return rc;
     }
-    cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
-    snprintf(out->port, sizeof out->port, "%d", out->pf.port);
-    {
-        char nspath[32];
-        snprintf(nspath, sizeof nspath, "%d/ns/net", (int)out->pid);
-        if (same_netns_at(procfd, nspath) == 0)
-            out->netns_pid = out->pid;
-    }
+    portfile_target_init(procfd, out->pid, &out->pf, out);
     return 0;
+}
+
+void portfile_target_init(int procfd, pid_t pid, const portfile_t *pf, target_t *out)
+{
+    char nspath[32];
+
+    if (out->display[0] == '\0')
+        snprintf(out->display, sizeof out->display, "%d", (int)pid);
+    out->pid = pid;
+    if (&out->pf != pf)
+        out->pf = *pf;
+    /* gops dials 127.0.0.1 for a pid; in the target's own network
+     * namespace when that is not ours. */
+    cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
+    snprintf(out->port, sizeof out->port, "%d", pf->port);
+    snprintf(nspath, sizeof nspath, "%d/ns/net", (int)pid);
+    out->netns_pid = same_netns_at(procfd, nspath) == 0 ? pid : 0;
 }

@@ -73,4 +73,8 @@ typedef struct {
 int portfile_target_resolve(int procfd, const char *arg, target_t *out,
                             char *err);
 
+/* Fill a target for pid whose agent port is already known (pf, e.g. from
+ * discovery): address, port, and the network namespace to connect in. */
+void portfile_target_init(int procfd, pid_t pid, const portfile_t *pf, target_t *out);
+
 #endif
