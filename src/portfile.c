@@ -409,6 +409,34 @@ static int same_netns_at(int dirfd, const char *nspath)
     return st.st_ino == self.st_ino && st.st_dev == self.st_dev;
 }
 
+/* The listening sockets of our own network namespace, asked once per run:
+ * discovery checks every agent against the same table. */
+static int own_listeners(unsigned port, unsigned long **inodes, size_t *n)
+{
+    static unsigned *ports;
+    static unsigned long *all;
+    static size_t nall;
+    static int state; /* 0 not asked, 1 have it, -errno failed */
+
+    if (state == 0) {
+        int nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+        state = nlfd < 0 ? -errno : proc_net_diag_listen_all(nlfd, 0, &ports, &all, &nall);
+        if (state == 0)
+            state = 1;
+        if (nlfd >= 0)
+            close(nlfd);
+    }
+    if (state < 0)
+        return state;
+    for (size_t i = 0; i < nall; i++)
+        if (ports[i] == port) {
+            *inodes = cg_xrealloc(*inodes, (*n + 1) * sizeof **inodes);
+            (*inodes)[(*n)++] = all[i];
+        }
+    return 0;
+}
+
 /* Is port a LISTEN TCP socket held by the process?  The socket tables of
  * the target's own network namespace give the inode of the listener; the
  * fd table says whether the process holds it.  0 verified (or, when the fd
@@ -429,15 +457,17 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
         return 0;
     }
     /* The listeners of the target's network namespace: ask the kernel
-     * through sock_diag (in that namespace if it is not ours), else read
-     * the target's /proc/PID/net/tcp and tcp6. */
-    if (same_netns_at(piddirfd, "ns/net") == 1)
-        nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    else
+     * through sock_diag (in that namespace if it is not ours; for ours the
+     * answer is fetched once per run), else read the target's
+     * /proc/PID/net/tcp and tcp6. */
+    if (same_netns_at(piddirfd, "ns/net") == 1) {
+        rc = own_listeners((unsigned)pf->port, &listeners, &nlisteners);
+    } else {
         netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd, NULL);
-    rc = nlfd >= 0 ? proc_net_diag_listeners(nlfd, (unsigned)pf->port, &listeners, &nlisteners) : -1;
-    if (nlfd >= 0)
-        close(nlfd);
+        rc = nlfd >= 0 ? proc_net_diag_listeners(nlfd, (unsigned)pf->port, &listeners, &nlisteners) : -1;
+        if (nlfd >= 0)
+            close(nlfd);
+    }
     if (rc < 0) {
         static const int families[] = {AF_INET, AF_INET6};
         proc_sock_t *socks = NULL;

@@ -225,6 +225,12 @@ int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inod
  * read on a host with a large table, measured here). */
 int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, size_t *n)
 {
+    return proc_net_diag_listen_all(nlfd, port, NULL, inodes, n);
+}
+
+int proc_net_diag_listen_all(int nlfd, unsigned port, unsigned **ports, unsigned long **inodes,
+                             size_t *n)
+{
     static const int families[] = {AF_INET, AF_INET6};
 
     for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++) {
@@ -271,9 +277,13 @@ int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, siz
                 if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
                     continue;
                 m = NLMSG_DATA(h);
-                if (ntohs(m->id.idiag_sport) != port)
+                if (port && ntohs(m->id.idiag_sport) != port)
                     continue;
                 *inodes = cg_xrealloc(*inodes, (*n + 1) * sizeof **inodes);
+                if (ports) {
+                    *ports = cg_xrealloc(*ports, (*n + 1) * sizeof **ports);
+                    (*ports)[*n] = ntohs(m->id.idiag_sport);
+                }
                 (*inodes)[(*n)++] = m->idiag_inode;
             }
         }

@@ -55,4 +55,9 @@ int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inod
  * question.  Appends to *inodes (realloc'd).  Returns 0 or -errno. */
 int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, size_t *n);
 
+/* Every listener (port 0) or those on port, with their ports in *ports
+ * (parallel to *inodes; ports may be NULL). */
+int proc_net_diag_listen_all(int nlfd, unsigned port, unsigned **ports, unsigned long **inodes,
+                             size_t *n);
+
 #endif
