@@ -118,7 +118,7 @@ static void list_caller_dir(void)
     size_t cap = 0;
 
     caller_listed = 1;
-    if (dir == NULL || (d = opendir(dir)) == NULL)
+    if (dir == NULL || (d = cg_opendir_at(AT_FDCWD, dir)) == NULL)
         return;
     while ((de = readdir(d)) != NULL) {
         long long v;

@@ -152,21 +152,13 @@ static int cmp_pid(const void *a, const void *b)
 
 int proc_list_pids(int procfd, pid_t **pids, size_t *n)
 {
-    int fd = dup(procfd);
-    DIR *d;
+    DIR *d = cg_opendir_at(procfd, ".");
     struct dirent *de;
     size_t cap = 512, cnt = 0;
     pid_t *v;
 
-    if (fd < 0)
+    if (d == NULL)
         return -errno;
-    d = fdopendir(fd);
-    if (d == NULL) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    rewinddir(d);
     v = cg_xmalloc(cap * sizeof *v);
     while ((de = readdir(d)) != NULL) {
         const char *s = de->d_name;

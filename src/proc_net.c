@@ -172,20 +172,13 @@ static int cmp_ul(const void *a, const void *b)
 
 int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n)
 {
-    int fd = openat(piddirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d;
+    DIR *d = cg_opendir_at(piddirfd, "fd");
     struct dirent *de;
     size_t cnt = 0, cap = 16;
     unsigned long *v;
 
-    if (fd < 0)
+    if (d == NULL)
         return -errno;
-    d = fdopendir(fd);
-    if (d == NULL) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
     v = cg_xmalloc(cap * sizeof *v);
     errno = 0;
     while ((de = readdir(d)) != NULL) {

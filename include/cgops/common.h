@@ -8,6 +8,7 @@
 #ifndef CGOPS_COMMON_H
 #define CGOPS_COMMON_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,6 +51,10 @@ size_t cg_strlcpy(char *dst, const char *src, size_t size);
 
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *cg_trim(char *s);
+
+/* opendir(3) for path relative to dirfd ("." for dirfd itself), without
+ * following a final symlink.  Returns NULL with errno set. */
+DIR *cg_opendir_at(int dirfd, const char *path);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t cg_now_ns(void);
