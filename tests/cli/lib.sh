@@ -17,8 +17,20 @@ STARTED=""
 FAILS=0
 NBG=0
 
+# Every process a test starts inherits this tag, so cleanup also finds the
+# ones that were orphaned (a killed parent's children): a survivor holding
+# the test's stdout would keep ctest waiting until its timeout.
+export CGOPS_TEST_TAG="$T"
+
 cleanup() {
     for p in $STARTED; do kill -9 "$p" 2>/dev/null; done
+    for e in /proc/[0-9]*/environ; do
+        p=${e#/proc/}; p=${p%/environ}
+        [ "$p" = $$ ] && continue
+        if tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "CGOPS_TEST_TAG=$T"; then
+            kill -9 "$p" 2>/dev/null
+        fi
+    done
     wait 2>/dev/null
     rm -rf "$T"
 }
