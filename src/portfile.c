@@ -131,7 +131,8 @@ static void list_caller_dir(void)
         caller_pids[caller_npids++] = (pid_t)v;
     }
     closedir(d);
-    qsort(caller_pids, caller_npids, sizeof *caller_pids, cmp_pid);
+    if (caller_npids > 1)
+        qsort(caller_pids, caller_npids, sizeof *caller_pids, cmp_pid);
 }
 
 /* Might the caller's dir hold a file for pid?  Without a listing (dir not
@@ -140,6 +141,8 @@ static int caller_may_have(pid_t pid)
 {
     if (!caller_listed)
         return 1;
+    if (caller_npids == 0)
+        return 0;
     return bsearch(&pid, caller_pids, caller_npids, sizeof pid, cmp_pid) != NULL;
 }
 

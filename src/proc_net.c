@@ -208,6 +208,8 @@ int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n)
 
 int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inode)
 {
+    if (n == 0)
+        return 0;
     return bsearch(&inode, inodes, n, sizeof *inodes, cmp_ul) != NULL;
 }
 

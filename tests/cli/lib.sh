@@ -27,7 +27,7 @@ cleanup() {
     for e in /proc/[0-9]*/environ; do
         p=${e#/proc/}; p=${p%/environ}
         [ "$p" = $$ ] && continue
-        if tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "CGOPS_TEST_TAG=$T"; then
+        if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "CGOPS_TEST_TAG=$T"; then
             kill -9 "$p" 2>/dev/null
         fi
     done
