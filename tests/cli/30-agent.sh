@@ -87,6 +87,26 @@ Binary file saved to: $T/bin" "pprof-cpu messages"
 gzip -t "$T/cpu.pb.gz" && pass "cpu profile is gzip" || fail "cpu profile"
 cmp -s "$T/bin" "$FIXTURES/agentfix" && pass "binary dump equals the executable" || fail "binary dump differs"
 
+# On a terminal with `go` on PATH, gops fetches the binary and starts
+# `go tool pprof BINARY PROFILE` / `go tool trace FILE`; a stand-in `go`
+# records how it was called.  script(1) gives cgops a real terminal.
+mkdir -p "$T/gobin"
+printf '#!/bin/sh\necho "$@" > "%s/go.args"\n' "$T" >"$T/gobin/go"
+chmod +x "$T/gobin/go"
+PATH="$T/gobin:$PATH" TMPDIR="$T" script -qec "'$CGOPS' pprof-heap $P" /dev/null >"$T/tty.out" 2>&1
+set -- $(cat "$T/go.args" 2>/dev/null)
+[ "${1:-} ${2:-}" = "tool pprof" ] && pass "go tool pprof launched on a terminal" || fail "go not launched: $(cat "$T/tty.out")"
+cmp -s "${3:-/nonexistent}" "$FIXTURES/agentfix" && pass "pprof got the fetched binary" || fail "binary arg ${3:-}"
+gzip -t "${4:-/nonexistent}" 2>/dev/null && pass "pprof got the profile" || fail "profile arg ${4:-}"
+grep -q "Binary file saved to: $T/binary" "$T/tty.out" && pass "binary message" || fail "binary message: $(cat "$T/tty.out")"
+rm -f "$T/go.args"
+PATH="$T/gobin:$PATH" TMPDIR="$T" script -qec "'$CGOPS' pprof-heap $P --no-launch" /dev/null >"$T/tty.out" 2>&1
+[ ! -e "$T/go.args" ] && pass "--no-launch does not start go" || fail "--no-launch started go"
+PATH="$T/gobin:$PATH" TMPDIR="$T" script -qec "'$CGOPS' trace $P" /dev/null >"$T/tty.out" 2>&1
+set -- $(cat "$T/go.args" 2>/dev/null)
+[ "${1:-} ${2:-}" = "tool trace" ] && [ "$(head -c 13 "${3:-/nonexistent}")" = "go 1.19 trace" ] &&
+    pass "go tool trace launched with the trace" || fail "trace launch: $(cat "$T/go.args" 2>/dev/null)"
+
 run "$CGOPS" trace "$P" -o "$T/trace.out"
 expect_rc 0 "trace"
 expect_err_eq "Tracing now, will take 5 secs..." "trace progress"
