@@ -243,6 +243,7 @@ int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
         out->n++;
     }
     free(pids);
+    out->nexes = out->cache->used;
     return 0;
 }
 

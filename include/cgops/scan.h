@@ -31,6 +31,7 @@ typedef struct {
     scan_proc_t *procs;
     size_t n;
     scan_cache_t *cache; /* owns the gobin_info_t the procs point to */
+    size_t nexes;        /* distinct executables parsed during the run */
 } scan_result_t;
 
 /* Why a process was skipped or not marked, for -v.  msg is one line. */
