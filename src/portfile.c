@@ -98,6 +98,32 @@ static const char *caller_config_dir(void)
     return state == 1 ? dir : NULL;
 }
 
+/* Our own root directory and network namespace, to compare a target's
+ * /proc/PID/root and /proc/PID/ns/net with (stat of the magic link gives
+ * the directory or namespace it points to). */
+enum { SELF_ROOT, SELF_NETNS };
+
+/* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
+ * -errno unknown.  Our side is stat'ed once per run. */
+static int same_as_ours(int dirfd, const char *path, int which)
+{
+    static const char *const self_path[] = {"/proc/self/root", "/proc/self/ns/net"};
+    static struct stat self[2];
+    static int have[2];
+    struct stat st;
+
+    if (!have[which]) {
+        if (stat(self_path[which], &self[which]) != 0)
+            return -errno;
+        have[which] = 1;
+    }
+    if (dirfd == AT_FDCWD && strcmp(path, self_path[which]) == 0)
+        return 1;
+    if (fstatat(dirfd, path, &st, 0) != 0)
+        return -errno;
+    return st.st_dev == self[which].st_dev && st.st_ino == self[which].st_ino;
+}
+
 /* The pids that have a file in the caller's config dir, read once: one
  * readdir instead of one failed open per Go process during discovery. */
 static pid_t *caller_pids;
@@ -146,16 +172,13 @@ static int caller_may_have(pid_t pid)
     return bsearch(&pid, caller_pids, caller_npids, sizeof pid, cmp_pid) != NULL;
 }
 
-static struct stat self_root;
-static int have_self_root;
-
 void portfile_prepare(void)
 {
     caller_config_dir();
     if (!caller_listed)
         list_caller_dir();
-    if (!have_self_root && stat("/", &self_root) == 0)
-        have_self_root = 1;
+    same_as_ours(AT_FDCWD, "/proc/self/root", SELF_ROOT);
+    same_as_ours(AT_FDCWD, "/proc/self/ns/net", SELF_NETNS);
 }
 
 /* Read and parse a port file opened at dirfd/name.  -ENOENT when absent. */
@@ -314,18 +337,6 @@ out:
     return fd;
 }
 
-/* Is the target's root directory ours?  Then its config dir, if it is the
- * caller's, was already searched. */
-static int same_root(int piddirfd)
-{
-    struct stat st;
-
-    if (!have_self_root)
-        return 0;
-    return fstatat(piddirfd, "root", &st, 0) == 0 && st.st_dev == self_root.st_dev &&
-           st.st_ino == self_root.st_ino;
-}
-
 /* Look in the target's own config dir, read through /proc/PID/root. */
 static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
@@ -358,7 +369,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return -ENOENT;
     {
         const char *mine = caller_config_dir();
-        if (mine && strcmp(mine, dir) == 0 && same_root(piddirfd))
+        if (mine && strcmp(mine, dir) == 0 && same_as_ours(piddirfd, "root", SELF_ROOT) == 1)
             return -ENOENT;
     }
     snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
@@ -392,24 +403,6 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     }
     free(buf);
     return rc;
-}
-
-/* Is the process whose ns/net link is dirfd/nspath in our network
- * namespace?  1 yes, 0 no, -errno unknown. */
-static int same_netns_at(int dirfd, const char *nspath)
-{
-    static struct stat self;
-    static int have_self;
-    struct stat st;
-
-    if (!have_self) {
-        if (stat("/proc/self/ns/net", &self) != 0)
-            return -errno;
-        have_self = 1;
-    }
-    if (fstatat(dirfd, nspath, &st, 0) != 0)
-        return -errno;
-    return st.st_ino == self.st_ino && st.st_dev == self.st_dev;
 }
 
 /* The listening sockets of our own network namespace, asked once per run:
@@ -463,7 +456,7 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
      * through sock_diag (in that namespace if it is not ours; for ours the
      * answer is fetched once per run), else read the target's
      * /proc/PID/net/tcp and tcp6. */
-    if (same_netns_at(piddirfd, "ns/net") == 1) {
+    if (same_as_ours(piddirfd, "ns/net", SELF_NETNS) == 1) {
         rc = own_listeners((unsigned)pf->port, &listeners, &nlisteners);
     } else {
         netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd, NULL);
@@ -611,5 +604,5 @@ void portfile_target_init(int procfd, pid_t pid, const portfile_t *pf, target_t 
     cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
     snprintf(out->port, sizeof out->port, "%d", pf->port);
     snprintf(nspath, sizeof nspath, "%d/ns/net", (int)pid);
-    out->netns_pid = same_netns_at(procfd, nspath) == 0 ? pid : 0;
+    out->netns_pid = same_as_ours(procfd, nspath, SELF_NETNS) == 0 ? pid : 0;
 }
