@@ -6,14 +6,14 @@
 set -eu
 cgops=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 top=$(cd "$(dirname "$0")/.." && pwd)
-fx="$top/build/fixtures"
+fx=${FIXTURES:-$top/build/fixtures}
 
 sh "$top/tests/fixtures/build.sh" "$fx"
 work=$(mktemp -d)
 export GOPS_CONFIG_DIR="$work/gops"
 "$fx/agentfix" -goroutines 10 -alloc >"$work/ready" 2>&1 &
 example=$!
-cleanup() { kill $example 2>/dev/null; wait $example 2>/dev/null; rm -rf "$work"; }
+cleanup() { kill $example 2>/dev/null || true; wait $example 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM HUP PIPE
 i=0
