@@ -70,6 +70,17 @@ for mode in "" --json; do
     [ $((h2 - h1)) -lt 4096 ] && pass "endless $mode RSS flat ($h1 -> $h2 KiB)" || fail "RSS grew $h1 -> $h2 KiB"
 done
 
+# A --json stack cut short still prints a well-formed array, and fails.
+"$CGOPS" stack "$A" --json --timeout 1s >"$T/cut.json" 2>/dev/null; rc=$?
+[ $rc -eq 1 ] && [ "$(jq length "$T/cut.json")" -gt 0 ] && pass "cut --json stack: valid array, exit 1" ||
+    fail "cut --json stack: rc $rc, $(tail -c 80 "$T/cut.json")"
+rm -f "$T/cut.json"
+
+# An output file that cannot be created.
+run "$CGOPS" pprof-heap "$A" -o "$T/no/such/dir/heap"
+expect_rc 1 "unwritable -o"
+expect_err_eq "cgops: cannot create $T/no/such/dir/heap: No such file or directory" "unwritable -o message"
+
 # A dump the Go runtime cut at its 64 MiB limit is complete, not truncated.
 start_fault cap64; A=127.0.0.1:$FPORT
 run "$CGOPS" stack "$A"
