@@ -127,7 +127,7 @@ static int gather(int procfd, pid_t pid, info_t *in, char *err)
         }
         free(buf);
     }
-    if (cg_read_file_at(dirfd, "cmdline", 1 << 20, &buf, &len, NULL) == 0) {
+    if (cg_read_proc_mem_at(dirfd, "cmdline", 1 << 20, &buf, &len, NULL) == 0) {
         size_t i = 0;
         procinfo_join_cmdline(buf, len, in->cmdline, sizeof in->cmdline);
         while (i < len) {

@@ -61,23 +61,10 @@ char *cg_xstrdup(const char *s)
     return p;
 }
 
-int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
-                    size_t *len, int *truncated)
-{
-    int fd, rc;
-
-    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        if (truncated)
-            *truncated = 0;
-        return -errno;
-    }
-    rc = cg_read_fd(fd, max, buf, len, truncated);
-    close(fd);
-    return rc;
-}
-
-int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated)
+/* short_is_end: the caller knows a short read means end of file, which
+ * saves the final read() that would return 0. */
+static int read_fd(int fd, size_t max, int short_is_end, char **buf, size_t *len,
+                   int *truncated)
 {
     /* 16 KiB holds nearly every /proc file and port file in one read. */
     size_t cap = 16384, used = 0;
@@ -111,12 +98,47 @@ int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated)
         if (r == 0)
             break;
         used += (size_t)r;
+        if (short_is_end && used < cap)
+            break;
     }
     b[used] = '\0';
     *buf = b;
     if (len)
         *len = used;
     return 0;
+}
+
+static int read_file_at(int dirfd, const char *path, size_t max, int short_is_end,
+                        char **buf, size_t *len, int *truncated)
+{
+    int fd, rc;
+
+    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (truncated)
+            *truncated = 0;
+        return -errno;
+    }
+    rc = read_fd(fd, max, short_is_end, buf, len, truncated);
+    close(fd);
+    return rc;
+}
+
+int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
+                    size_t *len, int *truncated)
+{
+    return read_file_at(dirfd, path, max, 0, buf, len, truncated);
+}
+
+int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated)
+{
+    return read_fd(fd, max, 0, buf, len, truncated);
+}
+
+int cg_read_proc_mem_at(int dirfd, const char *path, size_t max, char **buf,
+                        size_t *len, int *truncated)
+{
+    return read_file_at(dirfd, path, max, 1, buf, len, truncated);
 }
 
 int cg_parse_ll(const char *s, long long min, long long max, long long *out)

@@ -349,7 +349,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     size_t blen;
     int trunc;
 
-    rc = cg_read_file_at(piddirfd, "environ", 256 * 1024, &env, &len, NULL);
+    rc = cg_read_proc_mem_at(piddirfd, "environ", 256 * 1024, &env, &len, NULL);
     if (rc < 0)
         return rc;
     /* The owner's passwd home is the last resort; stat only if needed. */

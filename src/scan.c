@@ -142,6 +142,7 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
     int dirfd, rc;
     ssize_t n;
     portfile_t pf;
+    char path[PATH_MAX];
 
     dirfd = proc_pid_open(procfd, pid);
     if (dirfd < 0)
@@ -155,7 +156,7 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
         char *cmdline = NULL;
         size_t len = 0;
 
-        if (cg_read_file_at(dirfd, "cmdline", 4096, &cmdline, &len, NULL) == 0) {
+        if (cg_read_proc_mem_at(dirfd, "cmdline", 4096, &cmdline, &len, NULL) == 0) {
             proc_name_from(ps.comm, cmdline, len, p->name, sizeof p->name);
             free(cmdline);
         } else {
@@ -164,13 +165,13 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
     } else {
         cg_strlcpy(p->name, ps.comm, sizeof p->name);
     }
-    n = readlinkat(dirfd, "exe", p->path, sizeof p->path - 1);
+    n = readlinkat(dirfd, "exe", path, sizeof path - 1);
     if (n < 0) {
         rc = -errno;
         goto out;
     }
-    p->path[n] = '\0';
-    p->deleted = n > 10 && strcmp(p->path + n - 10, " (deleted)") == 0;
+    path[n] = '\0';
+    p->deleted = n > 10 && strcmp(path + n - 10, " (deleted)") == 0;
 
     rc = portfile_find_at(dirfd, pid, &pf, err);
     if (rc == 0) {
@@ -182,6 +183,7 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
     } else if (rc != -ENOENT && rc != -ESRCH) {
         logf_(log, ctx, "pid %d: not marked as running an agent: %s", (int)pid, err);
     }
+    p->path = cg_xstrdup(path);
     rc = 0;
 out:
     close(dirfd);
@@ -191,7 +193,7 @@ out:
 int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
 {
     pid_t *pids;
-    size_t npids, cap = 16;
+    size_t npids, cap = 64;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -255,6 +257,8 @@ void scan_free(scan_result_t *res)
         free(res->cache->slots);
         free(res->cache);
     }
+    for (size_t i = 0; i < res->n; i++)
+        free((char *)res->procs[i].path);
     free(res->procs);
     memset(res, 0, sizeof *res);
 }

@@ -41,6 +41,13 @@ int cg_read_file_at(int dirfd, const char *path, size_t max, char **buf,
 /* The same on an open fd, read from its current offset (not closed). */
 int cg_read_fd(int fd, size_t max, char **buf, size_t *len, int *truncated);
 
+/* cg_read_file_at for /proc/PID/environ and /proc/PID/cmdline.  The kernel
+ * fills those reads from the process's memory until the buffer is full or
+ * the area ends, so a short read is the end and the read() that would
+ * return 0 is skipped: discovery reads environ for every Go process. */
+int cg_read_proc_mem_at(int dirfd, const char *path, size_t max, char **buf,
+                        size_t *len, int *truncated);
+
 /* Strict decimal integer parse: optional sign, digits only, whole string,
  * value in [min, max].  Returns 0, -EINVAL (not a number) or -ERANGE. */
 int cg_parse_ll(const char *s, long long min, long long max, long long *out);

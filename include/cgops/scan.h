@@ -17,7 +17,9 @@ typedef struct {
     pid_t pid;
     pid_t ppid;
     char name[256];          /* gops's name rule (proc_name_from) */
-    char path[PATH_MAX];     /* readlink of /proc/PID/exe, " (deleted)" kept */
+    const char *path;        /* readlink of /proc/PID/exe, " (deleted)" kept;
+                              * owned by the scan_result_t (heap, so the array
+                              * of a few hundred processes stays small) */
     int deleted;             /* the executable was unlinked */
     const gobin_info_t *bin; /* shared by every process of that executable */
     int agent;               /* a port file was found and not disproved */
