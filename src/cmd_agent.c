@@ -3,8 +3,9 @@
  * stack, gc, setgc, memstats, version, stats take any number of targets
  * (or --all) and query them concurrently on one libuv loop; output keeps
  * target order: the first unfinished target streams straight to stdout,
- * later ones spool to anonymous temp files until their turn, so memory
- * stays flat whatever the replies' size.  pprof-heap, pprof-cpu and trace
+ * later ones spool until their turn: in memory up to SPOOL_MEM bytes, then
+ * in an anonymous temp file, so small replies cost no file and memory stays
+ * flat whatever the replies' size.  pprof-heap, pprof-cpu and trace
  * take one target and save the reply to a file.
  */
 #include "cgops/agent.h"
@@ -28,6 +29,11 @@
  * stats, version, setgc, gc) is refused: real ones are a few KiB. */
 #define JSON_REPLY_MAX (1u << 20)
 
+/* Bytes a waiting target keeps in memory before its spool moves to a temp
+ * file: stats, memstats and version replies are well under it; with --all
+ * over hundreds of agents the total stays a few MiB. */
+#define SPOOL_MEM (64u << 10)
+
 #define MS(s) ((uint64_t)(s) * 1000u)
 
 /* runtime/pprof's limit for a goroutine dump (writeGoroutineStacks). */
@@ -44,6 +50,7 @@ typedef struct {
 } opts_t;
 
 typedef struct job job_t;
+typedef struct spool spool_t;
 
 typedef struct {
     const cmd_t *cmd;
@@ -64,7 +71,8 @@ struct job {
     int done;
     int status;            /* 0 ok, else failed */
     char err[CG_ERR_LEN];  /* message printed in order */
-    FILE *spool;           /* output while waiting for our turn */
+    FILE *spool;           /* output while waiting for our turn (spool_t) */
+    spool_t *spool_state;  /* the spool's cookie */
     FILE *out;             /* spool, or stdout once it is our turn */
     /* --json */
     char *buf;             /* whole reply for the small commands */
@@ -118,17 +126,76 @@ static void set_timeouts(agent_req_t *r, int byte, const opts_t *o)
 
 /* ---- ordered output ------------------------------------------------- */
 
-/* Where a job writes: stdout once it is its turn, else an anonymous temp
- * file created on first use (most replies are complete before they are
- * needed only when the earlier targets are slow). */
+/* A spool: the FILE a waiting job writes to.  Its bytes stay in mem until
+ * SPOOL_MEM, then everything moves to an anonymous temp file. */
+struct spool {
+    char *mem;
+    size_t len;
+    FILE *file;
+};
+
+static ssize_t spool_write(void *cookie, const char *buf, size_t n)
+{
+    spool_t *sp = cookie;
+
+    if (sp->file == NULL && sp->len + n > SPOOL_MEM) {
+        sp->file = tmpfile();
+        if (sp->file == NULL || fwrite(sp->mem, 1, sp->len, sp->file) != sp->len)
+            return -1;
+        free(sp->mem);
+        sp->mem = NULL;
+        sp->len = 0;
+    }
+    if (sp->file)
+        return fwrite(buf, 1, n, sp->file) == n ? (ssize_t)n : -1;
+    if (sp->mem == NULL)
+        sp->mem = cg_xmalloc(SPOOL_MEM);
+    memcpy(sp->mem + sp->len, buf, n);
+    sp->len += n;
+    return (ssize_t)n;
+}
+
+static int spool_close(void *cookie)
+{
+    spool_t *sp = cookie;
+
+    if (sp->file)
+        fclose(sp->file);
+    free(sp->mem);
+    free(sp);
+    return 0;
+}
+
+/* Write everything spooled so far to f. */
+static void spool_copy(spool_t *sp, FILE *f)
+{
+    char buf[65536];
+    size_t n;
+
+    if (sp->file == NULL) {
+        fwrite(sp->mem, 1, sp->len, f);
+        return;
+    }
+    fflush(sp->file);
+    rewind(sp->file);
+    while ((n = fread(buf, 1, sizeof buf, sp->file)) > 0)
+        fwrite(buf, 1, n, f);
+}
+
+/* Where a job writes: stdout once it is its turn, else a spool created on
+ * first use. */
 static FILE *job_out(job_t *j)
 {
     if (j->out == NULL) {
-        j->spool = tmpfile();
+        spool_t *sp = cg_xcalloc(1, sizeof *sp);
+
+        j->spool = fopencookie(sp, "w", (cookie_io_functions_t){
+                                            .write = spool_write, .close = spool_close});
         if (j->spool == NULL) {
-            cmd_error("cannot create a temporary file: %s", strerror(errno));
+            cmd_error("cannot create a spool: %s", strerror(errno));
             exit(CG_EXIT_FAIL);
         }
+        j->spool_state = sp;
         j->out = j->spool;
     }
     return j->out;
@@ -194,17 +261,16 @@ static void close_block(job_t *j)
 
 static void flush_spool(job_t *j)
 {
-    char buf[65536];
-    size_t n;
-
     if (j->spool == NULL)
         return;
-    fflush(j->spool);
-    rewind(j->spool);
-    while ((n = fread(buf, 1, sizeof buf, j->spool)) > 0)
-        fwrite(buf, 1, n, stdout);
+    if (fflush(j->spool) != 0) {
+        cmd_error("%s: cannot spool the reply: %s", j->target.display, strerror(errno));
+        exit(CG_EXIT_FAIL);
+    }
+    spool_copy(j->spool_state, stdout);
     fclose(j->spool);
     j->spool = NULL;
+    j->spool_state = NULL;
 }
 
 /* Hand stdout to the next jobs in order, writing out those already done. */

@@ -31,6 +31,20 @@ printf '%s\n' "$OUT" | grep '^==>' >"$T/heads"
 expect_err_eq "cgops: $SILENT: timed out after 2s waiting for the stats reply (0 bytes received)
 cgops: $DEAD: cannot connect: connection refused" "errors in target order"
 
+# A waiting target's reply larger than the in-memory spool (64 KiB) moves
+# to a temp file and still comes out whole, in its place.
+start_agent agentfix -goroutines 2000 || fail "agent 3"; P3=$APID
+run "$CGOPS" stack "$SILENT" "$P3" "$P1" --timeout 2s
+expect_rc 1 "silent first, big stack second"
+printf '%s\n' "$OUT" | awk '/^==> /{h=$0} /^goroutine /{n[h]++} END{for (k in n) print k, n[k]}' | sort >"$T/counts"
+n3=$(awk -v h="==> $P3 <==" 'index($0, h) == 1 {print $NF}' "$T/counts")
+n1=$(awk -v h="==> $P1 <==" 'index($0, h) == 1 {print $NF}' "$T/counts")
+[ "${#OUT}" -gt 200000 ] && [ "${n3:-0}" -ge 2000 ] && [ "${n1:-0}" -ge 3 ] &&
+    pass "spilled spool: big block whole, next block follows" || fail "spill: $(cat "$T/counts") size ${#OUT}"
+[ "$(printf '%s\n' "$OUT" | grep '^==>' | tr '\n' ' ')" = "==> $SILENT <== ==> $P3 <== ==> $P1 <== " ] &&
+    pass "spilled spool keeps target order" || fail "spill order"
+kill "$P3"; wait "$P3" 2>/dev/null; rm -f "$GOPS_CONFIG_DIR/$P3"
+
 "$CGOPS" stats "$P1" "$DEAD" "$P2" --json >"$T/m.json"; RC=$?
 expect_rc 1 "--json with a dead target"
 validate agent-multi.schema.json "$T/m.json"
