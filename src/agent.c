@@ -122,13 +122,16 @@ static void arm(agent_req_t *r, uint64_t timeout_ms)
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    agent_req_t *r = h->data;
+    /* libuv calls read_cb right after each read, and on_data hands the
+     * bytes on before it returns, so every request of the (single-threaded)
+     * loop can read into one buffer: memory does not grow with the reply or
+     * with the number of targets. */
+    static char rbuf[65536];
 
+    (void)h;
     (void)suggested;
-    /* One request reads into its own fixed buffer: the data is handed on
-     * before the next read, so memory does not grow with the reply. */
-    buf->base = r->rbuf;
-    buf->len = sizeof r->rbuf;
+    buf->base = rbuf;
+    buf->len = sizeof rbuf;
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

@@ -4,7 +4,8 @@
  * network namespace when needed), sends the command bytes in one write and
  * reads until the agent closes.  Data is handed to on_data as it arrives,
  * so the caller decides where it goes and memory stays flat.  Any number of
- * requests can run at once on one loop.  Nothing here prints.
+ * requests can run at once on one loop (one loop per process: they share
+ * one read buffer, valid only during on_data).  Nothing here prints.
  */
 #ifndef CGOPS_AGENT_H
 #define CGOPS_AGENT_H
@@ -54,7 +55,6 @@ struct agent_req {
     int tcp_open;
     int gai_pending;
     int status;
-    char rbuf[65536];
 };
 
 /* Start r on loop.  on_done is called exactly once, after every handle of
