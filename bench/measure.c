@@ -1,5 +1,6 @@
-/* measure.c -- run a command N times; print the median wall time (ms) and
- * the largest peak RSS (KiB) of the runs: `measure N CMD ARGS...`.
+/* measure.c -- run a command N times; print the median wall time (ms), the
+ * largest peak RSS (KiB) and the median CPU time, user + system (ms), of the
+ * runs: `measure N CMD ARGS...`.
  * stdout of the command goes to /dev/null. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int n = argc > 2 ? atoi(argv[1]) : 0;
-    double *ms;
+    double *ms, *cpu;
     long maxrss = 0;
 
     if (n <= 0) {
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
         return 2;
     }
     ms = calloc((size_t)n, sizeof *ms);
+    cpu = calloc((size_t)n, sizeof *cpu);
     for (int i = 0; i < n; i++) {
         struct timespec a, b;
         struct rusage ru;
@@ -47,10 +49,14 @@ int main(int argc, char **argv)
             return 1;
         }
         ms[i] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+        cpu[i] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
         if (ru.ru_maxrss > maxrss)
             maxrss = ru.ru_maxrss;
     }
     qsort(ms, (size_t)n, sizeof *ms, cmp);
-    printf("%.3f %ld\n", n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, maxrss);
+    qsort(cpu, (size_t)n, sizeof *cpu, cmp);
+    printf("%.3f %ld %.3f\n", n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, maxrss,
+           n % 2 ? cpu[n / 2] : (cpu[n / 2 - 1] + cpu[n / 2]) / 2);
     return 0;
 }
