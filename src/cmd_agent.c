@@ -126,28 +126,68 @@ static void set_timeouts(agent_req_t *r, int byte, const opts_t *o)
 
 /* ---- ordered output ------------------------------------------------- */
 
+/* $TMPDIR, else /tmp: where profiles without -o and spilled spools go. */
+static const char *tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* An anonymous temp file in tmp_dir() (tmpfile(3) ignores $TMPDIR). */
+static FILE *anon_tmpfile(void)
+{
+    int fd = open(tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    FILE *f;
+
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+        /* A file system without O_TMPFILE: a named file, unlinked at once. */
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof path, "%s/cgops-spoolXXXXXX", tmp_dir());
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd >= 0)
+            unlink(path);
+    }
+    if (fd < 0)
+        return NULL;
+    f = fdopen(fd, "w+");
+    if (f == NULL)
+        close(fd);
+    return f;
+}
+
 /* A spool: the FILE a waiting job writes to.  Its bytes stay in mem until
  * SPOOL_MEM, then everything moves to an anonymous temp file. */
 struct spool {
     char *mem;
     size_t len;
     FILE *file;
+    int err;  /* errno of the first failure; sticky, so no byte is skipped */
 };
 
 static ssize_t spool_write(void *cookie, const char *buf, size_t n)
 {
     spool_t *sp = cookie;
 
+    if (sp->err)
+        return -1;
     if (sp->file == NULL && sp->len + n > SPOOL_MEM) {
-        sp->file = tmpfile();
-        if (sp->file == NULL || fwrite(sp->mem, 1, sp->len, sp->file) != sp->len)
+        sp->file = anon_tmpfile();
+        if (sp->file == NULL || fwrite(sp->mem, 1, sp->len, sp->file) != sp->len) {
+            sp->err = errno ? errno : EIO;
             return -1;
+        }
         free(sp->mem);
         sp->mem = NULL;
         sp->len = 0;
     }
-    if (sp->file)
-        return fwrite(buf, 1, n, sp->file) == n ? (ssize_t)n : -1;
+    if (sp->file) {
+        if (fwrite(buf, 1, n, sp->file) == n)
+            return (ssize_t)n;
+        sp->err = errno ? errno : EIO;
+        return -1;
+    }
     if (sp->mem == NULL)
         sp->mem = cg_xmalloc(SPOOL_MEM);
     memcpy(sp->mem + sp->len, buf, n);
@@ -263,8 +303,9 @@ static void flush_spool(job_t *j)
 {
     if (j->spool == NULL)
         return;
-    if (fflush(j->spool) != 0) {
-        cmd_error("%s: cannot spool the reply: %s", j->target.display, strerror(errno));
+    if (fflush(j->spool) != 0 || j->spool_state->err) {
+        cmd_error("%s: cannot spool the reply in a temporary file: %s", j->target.display,
+                  strerror(j->spool_state->err ? j->spool_state->err : errno));
         exit(CG_EXIT_FAIL);
     }
     spool_copy(j->spool_state, stdout);
@@ -536,8 +577,7 @@ static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, 
         j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         cg_strlcpy(j->path, path, sizeof j->path);
     } else {
-        const char *dir = getenv("TMPDIR");
-        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", dir && *dir ? dir : "/tmp", tmpl);
+        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
         j->fd = mkstemp(j->path);
     }
     if (j->fd < 0) {

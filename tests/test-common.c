@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 TEST(common_parse_ll_accepts_and_rejects)
@@ -53,4 +55,41 @@ TEST(common_read_file_grows_and_truncates)
     free(buf);
     unlink(path);
     ASSERT_EQ(cg_read_file_at(AT_FDCWD, path, 100, &buf, &len, &trunc), -ENOENT);
+}
+
+/* environ of a process whose environment is larger than one read buffer
+ * (16 KiB): the short-read shortcut must still return all of it. */
+TEST(common_read_proc_mem_reads_a_large_environ_whole)
+{
+    static char big[40006];
+    char *env[] = {big, "A=1", NULL}, *argv[] = {"sleep", "30", NULL};
+    char *all = NULL, *fast = NULL, path[64], c;
+    size_t alen = 0, flen = 0;
+    int trunc = 1, p[2];
+    pid_t pid;
+
+    memcpy(big, "BIG=", 4);
+    memset(big + 4, 'y', sizeof big - 5);
+    big[sizeof big - 1] = '\0';
+    ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        execve("/bin/sleep", argv, env);
+        _exit(127);
+    }
+    close(p[1]);
+    ASSERT_EQ(read(p[0], &c, 1), 0); /* closed by the exec */
+    close(p[0]);
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    ASSERT_EQ(cg_read_file_at(AT_FDCWD, path, 1 << 20, &all, &alen, NULL), 0);
+    ASSERT_EQ(cg_read_proc_mem_at(AT_FDCWD, path, 1 << 20, &fast, &flen, &trunc), 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ASSERT_EQ(alen, sizeof big + 4);
+    ASSERT_EQ(flen, alen);
+    ASSERT_EQ(trunc, 0);
+    ASSERT(memcmp(all, fast, alen) == 0);
+    free(all);
+    free(fast);
 }

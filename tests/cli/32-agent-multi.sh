@@ -43,6 +43,12 @@ n1=$(awk -v h="==> $P1 <==" 'index($0, h) == 1 {print $NF}' "$T/counts")
     pass "spilled spool: big block whole, next block follows" || fail "spill: $(cat "$T/counts") size ${#OUT}"
 [ "$(printf '%s\n' "$OUT" | grep '^==>' | tr '\n' ' ')" = "==> $SILENT <== ==> $P3 <== ==> $P1 <== " ] &&
     pass "spilled spool keeps target order" || fail "spill order"
+# Nowhere to spill ($TMPDIR, which cgops honours, does not exist): a clear
+# error and exit 1, never a silently shortened block.
+run env TMPDIR="$T/none" "$CGOPS" stack "$SILENT" "$P3" --timeout 1s
+expect_rc 1 "spool cannot spill"
+expect_err_eq "cgops: $SILENT: timed out after 1s waiting for the stack reply (0 bytes received)
+cgops: $P3: cannot spool the reply in a temporary file: No such file or directory" "spill failure message"
 kill "$P3"; wait "$P3" 2>/dev/null; rm -f "$GOPS_CONFIG_DIR/$P3"
 
 "$CGOPS" stats "$P1" "$DEAD" "$P2" --json >"$T/m.json"; RC=$?
