@@ -55,9 +55,14 @@ typedef struct spool spool_t;
 typedef struct {
     const cmd_t *cmd;
     opts_t o;
-    job_t *jobs;
+    uv_loop_t *loop;
+    int procfd;            /* /proc, to resolve pids */
+    long long gcvalue;     /* setgc's argument */
+    job_t **jobs;          /* in target order; a job never moves (libuv
+                              holds pointers into it) */
     size_t njobs;
     size_t next_out;       /* first job not yet written to stdout */
+    int adding;            /* --all: discovery may still add jobs */
     int multi;             /* several targets: headers / JSON array */
     int failed;
     int closed;            /* the multi-target JSON array was closed */
@@ -65,6 +70,7 @@ typedef struct {
 
 struct job {
     run_t *run;
+    size_t idx;            /* place in target order */
     agent_req_t req;
     target_t target;
     unsigned char msg[1 + PROTO_SETGC_ARG_LEN];
@@ -254,7 +260,7 @@ static void json_string(FILE *f, const char *s)
 static void open_block(job_t *j)
 {
     run_t *run = j->run;
-    size_t idx = (size_t)(j - run->jobs);
+    size_t idx = j->idx;
 
     if (j->opened)
         return;
@@ -318,7 +324,7 @@ static void flush_spool(job_t *j)
 static void advance_output(run_t *run)
 {
     while (run->next_out < run->njobs) {
-        job_t *j = &run->jobs[run->next_out];
+        job_t *j = run->jobs[run->next_out];
 
         flush_spool(j);
         j->out = stdout;
@@ -330,7 +336,7 @@ static void advance_output(run_t *run)
         }
         run->next_out++;
     }
-    if (run->o.json && run->multi && !run->closed) {
+    if (run->o.json && run->multi && !run->closed && !run->adding) {
         run->closed = 1;
         fputs("\n]\n", stdout);
     }
@@ -492,7 +498,7 @@ static void job_done(agent_req_t *r, int status)
         run->failed = 1;
     close_block(j);
     j->done = 1;
-    if (run->next_out == (size_t)(j - run->jobs))
+    if (run->next_out == j->idx)
         advance_output(run);
 }
 
@@ -525,31 +531,77 @@ static void log_stderr(const char *msg, void *ctx)
         fprintf(stderr, "cgops: %s\n", msg);
 }
 
-/* Every local process with a verified (or unverifiable) agent, for --all,
- * resolved from the discovery scan itself rather than looked up again. */
-static int all_targets(int procfd, target_t **targets, size_t *n, int verbose)
+/* Add a job in target order for target (resolved by discovery) or arg (a
+ * pid or host:port to resolve), and start its request. */
+static void job_add(run_t *run, const target_t *target, const char *arg)
 {
-    scan_result_t res;
-    int rc;
+    job_t *j = cg_xcalloc(1, sizeof *j);
+    int byte = run->cmd->agent_byte, rc = 0;
 
-    *targets = NULL;
-    *n = 0;
-    rc = scan_run(procfd, &res, log_stderr, &verbose);
-    if (rc < 0)
-        return rc;
-    *targets = cg_xcalloc(res.n + 1, sizeof **targets);
-    for (size_t i = 0; i < res.n; i++) {
-        portfile_t pf;
-
-        if (!res.procs[i].agent)
-            continue;
-        memset(&pf, 0, sizeof pf);
-        pf.port = res.procs[i].agent_port;
-        pf.verified = res.procs[i].agent_verified;
-        portfile_target_init(procfd, res.procs[i].pid, &pf, &(*targets)[(*n)++]);
+    run->jobs = cg_xrealloc(run->jobs, (run->njobs + 1) * sizeof *run->jobs);
+    run->jobs[run->njobs] = j;
+    j->idx = run->njobs++;
+    j->run = run;
+    j->fd = -1;
+    /* Its turn already when every earlier job is written out (with --all,
+     * the earlier agents may have answered before this one was found). */
+    j->out = j->idx == run->next_out ? stdout : NULL;
+    if (target) {
+        j->target = *target;
+    } else {
+        rc = portfile_target_resolve(run->procfd, arg, &j->target, j->err);
+        if (rc < 0)
+            cg_strlcpy(j->target.display, arg, sizeof j->target.display);
+        else if (run->o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0])
+            fprintf(stderr, "cgops: %s\n", j->target.pf.note);
     }
-    scan_free(&res);
-    return 0;
+    if (rc == 0) {
+        if (byte == PROTO_SETGC) {
+            j->req.msglen = proto_setgc_request(run->gcvalue, j->msg);
+        } else {
+            j->msg[0] = (unsigned char)byte;
+            j->req.msglen = 1;
+        }
+        if (run->o.json && is_stack(run))
+            j->sp = proto_stack_parser_new(goroutine_cb, j);
+        j->req.data = j;
+        j->req.target = &j->target;
+        j->req.msg = j->msg;
+        j->req.what = run->cmd->name;
+        j->req.on_data = on_data;
+        j->req.on_done = job_done;
+        set_timeouts(&j->req, byte, &run->o);
+        rc = agent_req_start(run->loop, &j->req);
+        if (rc < 0)
+            snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
+                     j->target.display, uv_strerror(rc));
+    }
+    if (rc < 0) {
+        j->status = rc;
+        run->failed = 1;
+        close_block(j);
+        j->done = 1;
+    }
+}
+
+/* --all: each process that discovery finds with a verified (or
+ * unverifiable) agent is queried at once, so the agents answer while the
+ * scan goes on; the loop is given a turn after each. */
+static void on_found(const scan_proc_t *p, void *arg)
+{
+    run_t *run = arg;
+    portfile_t pf;
+    target_t t;
+
+    if (!p->agent)
+        return;
+    memset(&pf, 0, sizeof pf);
+    pf.port = p->agent_port;
+    pf.verified = p->agent_verified;
+    memset(&t, 0, sizeof t);
+    portfile_target_init(run->procfd, p->pid, &pf, &t);
+    job_add(run, &t, NULL);
+    uv_run(run->loop, UV_RUN_NOWAIT);
 }
 
 /* ---- profiles -------------------------------------------------------- */
@@ -716,12 +768,11 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     };
     run_t run;
     char **targets = NULL;
-    target_t *found = NULL; /* --all: targets resolved by discovery */
     size_t ntargets = 0;
     long long gcvalue = 0;
     char *negative = NULL;
     uv_loop_t loop;
-    int c, procfd;
+    int c, procfd, procerr;
     int byte = cmd->agent_byte;
 
     memset(&run, 0, sizeof run);
@@ -804,99 +855,65 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         free(targets);
         return status;
     }
-    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (run.o.all) {
-        int rc;
-        if (ntargets) {
-            free(targets);
-            if (procfd >= 0)
-                close(procfd);
-            return cmd_usage_error(cmd, "--all takes no targets");
-        }
-        rc = procfd < 0 ? -errno : all_targets(procfd, &found, &ntargets, run.o.verbose);
-        if (rc < 0) {
-            cmd_error("cannot list processes: %s", strerror(-rc));
-            free(targets);
-            if (procfd >= 0)
-                close(procfd);
-            return CG_EXIT_FAIL;
-        }
-        if (ntargets == 0) {
-            cmd_error("no process with a gops agent found");
-            free(found);
-            free(targets);
-            if (procfd >= 0)
-                close(procfd);
-            return CG_EXIT_FAIL;
-        }
-    } else if (ntargets == 0) {
+    if (run.o.all && ntargets) {
         free(targets);
-        if (procfd >= 0)
-            close(procfd);
+        return cmd_usage_error(cmd, "--all takes no targets");
+    }
+    if (!run.o.all && ntargets == 0) {
+        free(targets);
         return cmd_usage_error(cmd, "missing target: a pid or host:port");
     }
 
-    run.njobs = ntargets;
-    run.multi = ntargets > 1 || run.o.all;
-    run.jobs = cg_xcalloc(ntargets, sizeof *run.jobs);
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    procerr = procfd < 0 ? errno : 0;
     uv_loop_init(&loop);
-    for (size_t i = 0; i < ntargets; i++) {
-        job_t *j = &run.jobs[i];
+    run.loop = &loop;
+    run.procfd = procfd;
+    run.gcvalue = gcvalue;
+    run.multi = ntargets > 1 || run.o.all;
+    if (run.o.all) {
+        scan_result_t res;
         int rc;
 
-        j->run = &run;
-        j->fd = -1;
-        j->out = i == 0 ? stdout : NULL;
-        if (found) {
-            j->target = found[i];
-            rc = 0;
-        } else {
-            rc = portfile_target_resolve(procfd, targets[i], &j->target, j->err);
+        run.adding = 1;
+        rc = procfd < 0 ? -procerr
+                        : scan_run_each(procfd, &res, log_stderr, &run.o.verbose, on_found, &run);
+        if (rc == 0)
+            scan_free(&res);
+        run.adding = 0;
+        if (rc < 0 || run.njobs == 0) {
+            if (rc < 0)
+                cmd_error("cannot list processes: %s", strerror(-rc));
+            else
+                cmd_error("no process with a gops agent found");
+            if (procfd >= 0)
+                close(procfd);
+            uv_loop_close(&loop);
+            free(targets);
+            return CG_EXIT_FAIL;
         }
-        if (rc < 0) {
-            cg_strlcpy(j->target.display, targets[i], sizeof j->target.display);
-        } else if (run.o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0]) {
-            fprintf(stderr, "cgops: %s\n", j->target.pf.note);
-        }
-        if (rc < 0) {
-            j->status = rc;
-            run.failed = 1;
-            close_block(j);
-            j->done = 1;
-            continue;
-        }
-        if (byte == PROTO_SETGC) {
-            j->req.msglen = proto_setgc_request(gcvalue, j->msg);
-        } else {
-            j->msg[0] = (unsigned char)byte;
-            j->req.msglen = 1;
-        }
-        if (run.o.json && is_stack(&run))
-            j->sp = proto_stack_parser_new(goroutine_cb, j);
-        j->req.data = j;
-        j->req.target = &j->target;
-        j->req.msg = j->msg;
-        j->req.what = cmd->name;
-        j->req.on_data = on_data;
-        j->req.on_done = job_done;
-        set_timeouts(&j->req, byte, &run.o);
-        agent_req_start(&loop, &j->req);
+    } else {
+        for (size_t i = 0; i < ntargets; i++)
+            job_add(&run, NULL, targets[i]);
     }
     if (procfd >= 0)
         close(procfd);
-    /* Targets that failed to resolve before any request ran. */
+    /* Jobs that failed before their request ran, and with --all the end of
+     * the JSON array once no job can be added. */
     advance_output(&run);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
 
-    for (size_t i = 0; i < ntargets; i++) {
-        proto_stack_parser_free(run.jobs[i].sp);
-        free(run.jobs[i].buf);
-        if (run.jobs[i].spool)
-            fclose(run.jobs[i].spool);
+    for (size_t i = 0; i < run.njobs; i++) {
+        job_t *j = run.jobs[i];
+
+        proto_stack_parser_free(j->sp);
+        free(j->buf);
+        if (j->spool)
+            fclose(j->spool);
+        free(j);
     }
     free(run.jobs);
-    free(found);
     free(targets);
     return run.failed ? CG_EXIT_FAIL : CG_EXIT_OK;
 }

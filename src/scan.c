@@ -192,6 +192,12 @@ out:
 
 int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
 {
+    return scan_run_each(procfd, out, log, ctx, NULL, NULL);
+}
+
+int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
+                  scan_found_fn found, void *found_ctx)
+{
     pid_t *pids;
     size_t npids, cap = 64;
     int rc;
@@ -243,6 +249,8 @@ int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
             continue;
         }
         out->n++;
+        if (found)
+            found(p, found_ctx);
     }
     free(pids);
     out->nexes = out->cache->used;

@@ -44,6 +44,13 @@ typedef void (*scan_log_fn)(const char *msg, void *ctx);
  * -errno when /proc itself cannot be listed. */
 int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx);
 
+/* scan_run, calling found (when not NULL) with each Go process as soon as
+ * it is known, in pid order: a caller can act on it while the walk goes on.
+ * p is valid during the call only. */
+typedef void (*scan_found_fn)(const scan_proc_t *p, void *ctx);
+int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
+                  scan_found_fn found, void *found_ctx);
+
 void scan_free(scan_result_t *res);
 
 #endif

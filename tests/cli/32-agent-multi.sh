@@ -7,7 +7,7 @@
 start_agent agentfix -goroutines 3 || fail "agent 1"; P1=$APID
 start_agent agentfix-static -goroutines 7 || fail "agent 2"; P2=$APID
 start_fault refused; DEAD=127.0.0.1:$FPORT
-start_fault silent; SILENT=127.0.0.1:$FPORT
+start_fault silent; SILENT=127.0.0.1:$FPORT SPID=$FPID SPORT=$FPORT
 V=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
 
 run "$CGOPS" version "$P1" "$P2"
@@ -71,6 +71,25 @@ expect_out_contains "==> $P2 <==" "--all includes agent 2"
 [ "$(printf '%s\n' "$OUT" | grep -c '^==>')" = 2 ] && pass "--all has exactly our two agents" || fail "--all: $OUT"
 "$CGOPS" version --all --json >"$T/a.json"
 validate agent-multi.schema.json "$T/a.json"
+# --all queries each agent as soon as discovery finds it.  A silent one
+# among them (faultsrv, given a port file for the port it holds) does not
+# hold up the others: blocks and errors still come in pid order.
+echo "$SPORT" >"$GOPS_CONFIG_DIR/$SPID"
+run "$CGOPS" stats --all --timeout 2s
+expect_rc 1 "--all with a silent agent"
+want=$(printf '%s\n' "$P1" "$P2" "$SPID" | sort -n | sed 's/.*/==> & <==/')
+[ "$(printf '%s\n' "$OUT" | grep '^==>')" = "$want" ] && pass "--all blocks in pid order" || fail "--all order: $OUT"
+[ "$(printf '%s\n' "$OUT" | grep -c '^goroutines: ')" = 2 ] && pass "--all: the live agents answered" || fail "--all answers: $OUT"
+expect_err_eq "cgops: $SPID: timed out after 2s waiting for the stats reply (0 bytes received)" "--all: the silent agent's error"
+"$CGOPS" stats --all --json --timeout 2s >"$T/as.json"; RC=$?
+expect_rc 1 "--all --json with a silent agent"
+validate agent-multi.schema.json "$T/as.json"
+[ "$(jq -c '[.[].pid]' "$T/as.json")" = "$(printf '%s\n' "$P1" "$P2" "$SPID" | sort -n | jq -sc .)" ] &&
+    pass "--all --json in pid order" || fail "--all json order: $(cat "$T/as.json")"
+[ "$(jq -r ".[] | select(.pid == $SPID) | .error" "$T/as.json")" = "$SPID: timed out after 2s waiting for the stats reply (0 bytes received)" ] &&
+    pass "--all --json error object" || fail "--all json error"
+rm -f "$GOPS_CONFIG_DIR/$SPID"
+
 run "$CGOPS" stats --all "$P1"
 expect_rc 2 "--all with targets"
 rm -f "$GOPS_CONFIG_DIR"/*
