@@ -621,17 +621,62 @@ static void profile_done(agent_req_t *r, int status)
     }
 }
 
-/* Fetch one binary reply (profile, trace, executable) into path. */
+/* Open where a binary reply goes.  Without -o (path NULL): a new file in
+ * $TMPDIR named after tmpl, as gops does.  With -o: a regular file (or a
+ * new one; through a symlink, the file it names) is written as a temp file
+ * beside it, renamed over it only once the whole reply is in, so a failed
+ * fetch leaves the old file as it was; anything else (a FIFO, /dev/stdout)
+ * is written in place and never removed.  j->path gets the name to show;
+ * tmp the file to rename to final ("" when there is nothing to rename). */
+static int open_output(job_t *j, const char *path, const char *tmpl, char *tmp, char *final)
+{
+    struct stat st;
+    mode_t mode, mask;
+    char *slash;
+    int fd, exists;
+
+    tmp[0] = final[0] = '\0';
+    if (path == NULL) {
+        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
+        fd = mkostemp(j->path, O_CLOEXEC);
+        if (fd >= 0)
+            cg_strlcpy(tmp, j->path, PATH_MAX); /* ours: removed on failure */
+        return fd;
+    }
+    cg_strlcpy(j->path, path, sizeof j->path);
+    exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode))
+        return open(path, O_WRONLY | O_CLOEXEC);
+    if (!exists || realpath(path, final) == NULL)
+        cg_strlcpy(final, path, PATH_MAX);
+    slash = strrchr(final, '/');
+    if (slash == NULL)
+        snprintf(tmp, PATH_MAX, ".cgops-XXXXXX");
+    else
+        snprintf(tmp, PATH_MAX, "%.*s/.cgops-XXXXXX", (int)(slash - final), final);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        tmp[0] = '\0';
+        return -1;
+    }
+    mask = umask(0);
+    umask(mask);
+    mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
+    if (fchmod(fd, mode) != 0) {
+        /* Keep going: the mode is cosmetic, the data is not. */
+    }
+    return fd;
+}
+
+/* Fetch one binary reply (profile, trace, executable) into path (-o) or a
+ * temp file; see open_output. */
 static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, const opts_t *o,
                          const char *path, const char *tmpl)
 {
-    if (path) {
-        j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        cg_strlcpy(j->path, path, sizeof j->path);
-    } else {
-        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
-        j->fd = mkstemp(j->path);
-    }
+    char tmp[PATH_MAX], final[PATH_MAX];
+    int rc;
+
+    j->fd = open_output(j, path, tmpl, tmp, final);
     if (j->fd < 0) {
         snprintf(j->err, sizeof j->err, "cannot create %.400s: %s", j->path, strerror(errno));
         return -1;
@@ -647,13 +692,28 @@ static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, 
     j->req.on_done = profile_done;
     set_timeouts(&j->req, byte, o);
     j->done = 0;
-    agent_req_start(loop, &j->req);
-    uv_run(loop, UV_RUN_DEFAULT);
-    close(j->fd);
+    rc = agent_req_start(loop, &j->req);
+    if (rc < 0) {
+        j->status = rc;
+        snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
+                 j->target.display, uv_strerror(rc));
+    } else {
+        uv_run(loop, UV_RUN_DEFAULT);
+    }
+    if (close(j->fd) != 0 && j->status == 0) {
+        j->status = -errno;
+        snprintf(j->err, sizeof j->err, "writing %.400s: %s", j->path, strerror(errno));
+    }
     j->fd = -1;
+    if (j->status == 0 && final[0] && rename(tmp, final) != 0) {
+        j->status = -errno;
+        snprintf(j->err, sizeof j->err, "cannot save %.400s: %s", j->path, strerror(errno));
+    }
     if (j->status != 0) {
-        /* Never leave a partial profile behind to be mistaken for one. */
-        unlink(j->path);
+        /* Never leave a partial profile behind to be mistaken for one; a
+         * file that was there before stays untouched. */
+        if (tmp[0])
+            unlink(tmp);
         return -1;
     }
     return 0;

@@ -71,6 +71,18 @@ expect_rc 0 "pprof-heap"
 expect_out_eq "Profile dump saved to: $T/heap.pb.gz" "pprof-heap message"
 gzip -t "$T/heap.pb.gz" && pass "heap profile is gzip" || fail "heap profile not gzip"
 [ "$(gzip -dc "$T/heap.pb.gz" | wc -c)" -gt 100 ] && pass "heap profile decodes" || fail "heap profile empty"
+# -o through a symlink replaces the file it names, whole; into a FIFO the
+# profile is streamed in place.
+echo old >"$T/real.prof"; chmod 640 "$T/real.prof"; ln -s real.prof "$T/link.prof"
+run "$CGOPS" pprof-heap "$P" -o "$T/link.prof"
+expect_rc 0 "pprof-heap through a symlink"
+[ -L "$T/link.prof" ] && gzip -t "$T/real.prof" && [ "$(stat -c %a "$T/real.prof")" = 640 ] &&
+    pass "symlink kept, the file it names holds the profile, mode kept" || fail "-o symlink: $(ls -l "$T"/*.prof)"
+mkfifo "$T/fifo"; cat "$T/fifo" >"$T/fifo.out" & CATPID=$!
+run "$CGOPS" pprof-heap "$P" -o "$T/fifo"
+wait "$CATPID"
+expect_rc 0 "pprof-heap into a FIFO"
+[ -p "$T/fifo" ] && gzip -t "$T/fifo.out" && pass "profile streamed through a FIFO" || fail "-o FIFO"
 run env TMPDIR="$T" "$CGOPS" pprof-heap "$P" --no-launch
 f=${OUT#Profile dump saved to: }
 case "$f" in "$T"/heap_profile*) [ -s "$f" ] && pass "pprof-heap temp file $f" || fail "temp profile empty" ;;

@@ -21,6 +21,20 @@ expect_rc 1 "silent pprof-heap"
 expect_err_eq "cgops: $A: timed out after 500ms waiting for the pprof-heap reply (0 bytes received)" "pprof timeout message"
 [ ! -e "$T/partial" ] && pass "no partial profile left" || fail "partial profile left behind"
 
+# A failed fetch never harms what -o names: an existing file keeps its
+# contents, a symlink stays a symlink, a FIFO stays; no temp file is left.
+echo old >"$T/real.prof"; ln -s real.prof "$T/link.prof"
+run "$CGOPS" pprof-heap "$A" -o "$T/link.prof" --timeout 500ms
+expect_rc 1 "silent pprof-heap into a symlinked file"
+[ -L "$T/link.prof" ] && [ "$(cat "$T/real.prof")" = old ] && pass "failed -o: file and symlink untouched" ||
+    fail "failed -o harmed $(ls -l "$T/link.prof" "$T/real.prof" 2>&1)"
+mkfifo "$T/fifo"; cat "$T/fifo" >"$T/fifo.out" & CATPID=$!
+run "$CGOPS" pprof-heap "$A" -o "$T/fifo" --timeout 500ms
+wait "$CATPID"
+expect_rc 1 "silent pprof-heap into a FIFO"
+[ -p "$T/fifo" ] && pass "failed -o: the FIFO is not removed" || fail "FIFO removed"
+[ -z "$(ls -A "$T" | grep cgops-)" ] && pass "no temp file left beside -o" || fail "temp left: $(ls -A "$T")"
+
 start_fault close-mid; A=127.0.0.1:$FPORT
 run "$CGOPS" memstats "$A"
 expect_rc 1 "close mid-reply"
