@@ -37,8 +37,12 @@ void agent_format_ms(uint64_t ms, char *buf, size_t size)
  * closed and the name lookup, which is a request, returned. */
 static void maybe_done(agent_req_t *r)
 {
-    if (r->handles_open == 0 && !r->gai_pending)
+    if (r->handles_open == 0 && !r->gai_pending) {
+        if (r->addrs)
+            uv_freeaddrinfo(r->addrs);
+        r->addrs = r->next_addr = NULL;
         r->on_done(r, r->status);
+    }
 }
 
 static void close_cb(uv_handle_t *h)
@@ -176,6 +180,23 @@ static void write_cb(uv_write_t *w, int status)
         fail(r, status, "sending the %s command: %s", r->what, uv_strerror(status));
 }
 
+static void connect_to(agent_req_t *r, const struct sockaddr *addr);
+
+/* The socket of a failed connect is closed: try the next address. */
+static void retry_close_cb(uv_handle_t *h)
+{
+    agent_req_t *r = h->data;
+    const struct addrinfo *ai = r->next_addr;
+
+    r->handles_open--;
+    if (r->closing) {
+        maybe_done(r);
+        return;
+    }
+    r->next_addr = ai->ai_next;
+    connect_to(r, ai->ai_addr);
+}
+
 static void connect_cb(uv_connect_t *c, int status)
 {
     agent_req_t *r = c->data;
@@ -183,6 +204,14 @@ static void connect_cb(uv_connect_t *c, int status)
 
     if (r->closing)
         return;
+    if (status < 0 && r->next_addr) {
+        /* A name may give several addresses ("localhost": ::1 and
+         * 127.0.0.1) and the agent listens on one: try each, as Go's
+         * net.Dial does. */
+        r->tcp_open = 0; /* being closed: finish() must not close it again */
+        uv_close((uv_handle_t *)&r->tcp, retry_close_cb);
+        return;
+    }
     if (status < 0) {
         fail(r, status, "cannot connect: %s", uv_strerror(status));
         return;
@@ -252,8 +281,9 @@ static void gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
         uv_freeaddrinfo(res);
         return;
     }
+    r->addrs = res;
+    r->next_addr = res->ai_next;
     connect_to(r, res->ai_addr);
-    uv_freeaddrinfo(res);
 }
 
 /* A numeric address and port need no lookup: skipping getaddrinfo (and
@@ -283,6 +313,7 @@ int agent_req_start(uv_loop_t *loop, agent_req_t *r)
     r->handles_open = 0;
     r->tcp_open = 0;
     r->gai_pending = 0;
+    r->addrs = r->next_addr = NULL;
     rc = uv_timer_init(loop, &r->timer);
     if (rc < 0)
         return rc;

@@ -55,6 +55,8 @@ struct agent_req {
     int tcp_open;
     int gai_pending;
     int status;
+    struct addrinfo *addrs;     /* from the lookup; tried in turn */
+    struct addrinfo *next_addr; /* the next one to try on a failed connect */
 };
 
 /* Start r on loop.  on_done is called exactly once, after every handle of

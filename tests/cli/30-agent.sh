@@ -17,6 +17,19 @@ run "$CGOPS" version "127.0.0.1:$APORT"
 expect_out_eq "$WANTVER" "version by host:port"
 run "$CGOPS" version "localhost:$APORT"
 expect_out_eq "$WANTVER" "version by host name"
+# A name with several addresses, ::1 first (glibc's order), while the agent
+# listens on 127.0.0.1 only: each address is tried, as Go's net.Dial does.
+if [ "$(id -u)" -eq 0 ]; then
+    printf '::1 dualhost\n127.0.0.1 dualhost\n' >"$T/hosts"
+    run unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec "$2" version "dualhost:$3"' sh "$T/hosts" "$CGOPS" "$APORT"
+    expect_rc 0 "a name whose first address refuses"
+    expect_out_eq "$WANTVER" "version through the name's second address"
+    run unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec "$2" version "dualhost:1"' sh "$T/hosts" "$CGOPS"
+    expect_rc 1 "every address refuses"
+    expect_err_eq "cgops: dualhost:1: cannot connect: connection refused" "every address refuses: message"
+else
+    echo "skip: several addresses per name (needs root for a private /etc/hosts)"
+fi
 
 run "$CGOPS" stats "$P"
 expect_rc 0 "stats"
