@@ -837,12 +837,27 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 
     memset(&run, 0, sizeof run);
     run.cmd = cmd;
-    /* Options may follow the targets, but "setgc PID -5" must keep its
-     * negative value: getopt would take it for options, so the last word is
-     * set aside first when it is a negative integer. */
-    if (byte == PROTO_SETGC && argc > 2 && argv[argc - 1][0] == '-' &&
-        argv[argc - 1][1] >= '0' && argv[argc - 1][1] <= '9')
-        negative = argv[--argc];
+    /* Options may come anywhere, but "setgc PID -5 --json" must keep its
+     * negative value: getopt would take it for an option, so a word that is
+     * a negative integer (and not the value of an option) is set aside. */
+    if (byte == PROTO_SETGC) {
+        for (int i = 1; i < argc; i++) {
+            const char *prev = argv[i - 1];
+
+            if (strcmp(argv[i], "--") == 0)
+                break;
+            if (argv[i][0] != '-' || argv[i][1] == '\0' ||
+                strspn(argv[i] + 1, "0123456789") != strlen(argv[i] + 1) ||
+                strcmp(prev, "-t") == 0 || strcmp(prev, "--timeout") == 0 ||
+                strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0 ||
+                strcmp(prev, "-b") == 0 || strcmp(prev, "--binary") == 0)
+                continue;
+            negative = argv[i];
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
+            argc--;
+            break;
+        }
+    }
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "-jt:o:b:navh", longopts, NULL)) != -1) {
@@ -884,6 +899,11 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
                 return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
             return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
+    }
+    /* After "--" everything is a target. */
+    for (; optind < argc; optind++) {
+        targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
+        targets[ntargets++] = argv[optind];
     }
     if (negative) {
         targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);

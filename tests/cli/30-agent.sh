@@ -68,7 +68,21 @@ expect_out_eq "New GC percent set to -1. Previous value was 200." "setgc off"
 [ "$(jq -c . "$T/sg.json")" = '{"new":100,"previous":-1}' ] && pass "setgc json" || fail "setgc json $(cat "$T/sg.json")"
 run "$CGOPS" setgc "$P" -5
 expect_out_eq "New GC percent set to -5. Previous value was 100." "setgc negative value"
-"$CGOPS" setgc "$P" 100 >/dev/null
+# (the runtime stores any negative percent as -1)
+"$CGOPS" setgc "$P" -7 --json >"$T/sg2.json"
+[ "$(jq -c . "$T/sg2.json")" = '{"new":-7,"previous":-1}' ] && pass "setgc negative value before an option" ||
+    fail "setgc -7 --json: $(cat "$T/sg2.json")"
+run "$CGOPS" setgc --timeout 5s -- "$P" 100
+expect_out_eq "New GC percent set to 100. Previous value was -1." "setgc after --"
+
+# Words after "--" are targets, never dropped.
+run "$CGOPS" version "$P" -- "127.0.0.1:$APORT"
+expect_rc 0 "targets on both sides of --"
+expect_out_eq "==> $P <==
+$WANTVER
+
+==> 127.0.0.1:$APORT <==
+$WANTVER" "the target after -- is queried"
 
 run "$CGOPS" stack "$P"
 expect_rc 0 "stack"
