@@ -621,66 +621,83 @@ static void profile_done(agent_req_t *r, int status)
     }
 }
 
-/* Open where a binary reply goes.  Without -o (path NULL): a new file in
- * $TMPDIR named after tmpl, as gops does.  With -o: a regular file (or a
- * new one; through a symlink, the file it names) is written as a temp file
- * beside it, renamed over it only once the whole reply is in, so a failed
- * fetch leaves the old file as it was; anything else (a FIFO, /dev/stdout)
- * is written in place and never removed.  j->path gets the name to show;
- * tmp the file to rename to final ("" when there is nothing to rename). */
-static int open_output(job_t *j, const char *path, const char *tmpl, char *tmp, char *final)
+/* Where a binary reply is being written: tmp is renamed to final once the
+ * whole reply is in; tmp alone (no final) is a file of ours to remove on
+ * failure; neither when writing in place. */
+typedef struct {
+    char tmp[PATH_MAX];
+    char final[PATH_MAX];
+} outfile_t;
+
+/* Open where a binary reply goes, into j->fd.  Without -o (path NULL): a
+ * new file in $TMPDIR named after tmpl, as gops does.  With -o: a regular
+ * file (or a new one; through a symlink, the file it names) is written as a
+ * temp file beside it and renamed over it only once the whole reply is in,
+ * so a failed fetch leaves the old file as it was; anything else (a FIFO,
+ * /dev/stdout) is written in place and never removed.  j->path gets the
+ * name to show.  Returns 0, or -1 with j->err set. */
+static int output_open(job_t *j, const char *path, const char *tmpl, outfile_t *of)
 {
     struct stat st;
-    mode_t mode, mask;
+    mode_t mask;
     char *slash;
-    int fd, exists;
+    int exists;
 
-    tmp[0] = final[0] = '\0';
+    of->tmp[0] = of->final[0] = '\0';
     if (path == NULL) {
         snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
-        fd = mkostemp(j->path, O_CLOEXEC);
-        if (fd >= 0)
-            cg_strlcpy(tmp, j->path, PATH_MAX); /* ours: removed on failure */
-        return fd;
+        j->fd = mkostemp(j->path, O_CLOEXEC);
+        if (j->fd >= 0)
+            cg_strlcpy(of->tmp, j->path, sizeof of->tmp);
+    } else {
+        cg_strlcpy(j->path, path, sizeof j->path);
+        exists = stat(path, &st) == 0;
+        if (exists && !S_ISREG(st.st_mode)) {
+            j->fd = open(path, O_WRONLY | O_CLOEXEC);
+        } else {
+            if (!exists || realpath(path, of->final) == NULL)
+                cg_strlcpy(of->final, path, sizeof of->final);
+            slash = strrchr(of->final, '/');
+            if (slash == NULL)
+                snprintf(of->tmp, sizeof of->tmp, ".cgops-XXXXXX");
+            else
+                snprintf(of->tmp, sizeof of->tmp, "%.*s/.cgops-XXXXXX",
+                         (int)(slash - of->final), of->final);
+            j->fd = mkostemp(of->tmp, O_CLOEXEC);
+            if (j->fd >= 0) {
+                mask = umask(0);
+                umask(mask);
+                /* The mode is cosmetic: a failure to set it is not one. */
+                (void)!fchmod(j->fd, exists ? st.st_mode & 07777 : 0666 & ~mask);
+            }
+        }
     }
-    cg_strlcpy(j->path, path, sizeof j->path);
-    exists = stat(path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode))
-        return open(path, O_WRONLY | O_CLOEXEC);
-    if (!exists || realpath(path, final) == NULL)
-        cg_strlcpy(final, path, PATH_MAX);
-    slash = strrchr(final, '/');
-    if (slash == NULL)
-        snprintf(tmp, PATH_MAX, ".cgops-XXXXXX");
-    else
-        snprintf(tmp, PATH_MAX, "%.*s/.cgops-XXXXXX", (int)(slash - final), final);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        tmp[0] = '\0';
-        return -1;
-    }
-    mask = umask(0);
-    umask(mask);
-    mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
-    if (fchmod(fd, mode) != 0) {
-        /* Keep going: the mode is cosmetic, the data is not. */
-    }
-    return fd;
-}
-
-/* Fetch one binary reply (profile, trace, executable) into path (-o) or a
- * temp file; see open_output. */
-static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, const opts_t *o,
-                         const char *path, const char *tmpl)
-{
-    char tmp[PATH_MAX], final[PATH_MAX];
-    int rc;
-
-    j->fd = open_output(j, path, tmpl, tmp, final);
     if (j->fd < 0) {
         snprintf(j->err, sizeof j->err, "cannot create %.400s: %s", j->path, strerror(errno));
+        of->tmp[0] = of->final[0] = '\0';
         return -1;
     }
+    return 0;
+}
+
+/* Give up an opened output: what we created goes, what was there stays. */
+static void output_abandon(job_t *j, outfile_t *of)
+{
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    if (of->tmp[0])
+        unlink(of->tmp);
+    of->tmp[0] = of->final[0] = '\0';
+}
+
+/* Fetch one binary reply (profile, trace, executable) into the output
+ * output_open prepared, and keep it only if it is whole. */
+static int fetch_into(uv_loop_t *loop, job_t *j, int byte, const char *what, const opts_t *o,
+                      outfile_t *of)
+{
+    int rc;
+
     memset(&j->req, 0, sizeof j->req);
     j->msg[0] = (unsigned char)byte;
     j->req.data = j;
@@ -705,15 +722,13 @@ static int fetch_to_file(uv_loop_t *loop, job_t *j, int byte, const char *what, 
         snprintf(j->err, sizeof j->err, "writing %.400s: %s", j->path, strerror(errno));
     }
     j->fd = -1;
-    if (j->status == 0 && final[0] && rename(tmp, final) != 0) {
+    if (j->status == 0 && of->final[0] && rename(of->tmp, of->final) != 0) {
         j->status = -errno;
         snprintf(j->err, sizeof j->err, "cannot save %.400s: %s", j->path, strerror(errno));
     }
     if (j->status != 0) {
-        /* Never leave a partial profile behind to be mistaken for one; a
-         * file that was there before stays untouched. */
-        if (tmp[0])
-            unlink(tmp);
+        /* Never leave a partial profile behind to be mistaken for one. */
+        output_abandon(j, of);
         return -1;
     }
     return 0;
@@ -740,7 +755,8 @@ static int go_on_path(void)
 static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
 {
     int byte = cmd->agent_byte, procfd, rc;
-    job_t j;
+    job_t j, b;
+    outfile_t jof, bof;
     uv_loop_t loop;
     const char *tmpl = byte == PROTO_HEAP ? "heap_profile" : byte == PROTO_CPU ? "cpu_profile" : "trace";
     struct stat st;
@@ -748,6 +764,8 @@ static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
     int launch;
 
     memset(&j, 0, sizeof j);
+    memset(&jof, 0, sizeof jof);
+    memset(&bof, 0, sizeof bof);
     j.fd = -1;
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rc = portfile_target_resolve(procfd, arg, &j.target, j.err);
@@ -759,18 +777,51 @@ static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
     }
     if (o->verbose && j.target.pid && !j.target.pf.verified && j.target.pf.note[0])
         fprintf(stderr, "cgops: %s\n", j.target.pf.note);
+    launch = !o->no_launch && !o->json && isatty(STDOUT_FILENO) && go_on_path();
+    memset(&b, 0, sizeof b);
+    b.fd = -1;
+    b.target = j.target;
+    /* Both outputs are made before anything is fetched: a bad --binary
+     * path is reported at once, not after a 30 s CPU profile. */
+    if (output_open(&j, o->outfile, tmpl, &jof) < 0) {
+        cmd_error("%s", j.err);
+        return CG_EXIT_FAIL;
+    }
+    if (o->binfile && output_open(&b, o->binfile, "binary", &bof) < 0) {
+        output_abandon(&j, &jof);
+        cmd_error("%s", b.err);
+        return CG_EXIT_FAIL;
+    }
     if (byte == PROTO_CPU)
         fputs("Profiling CPU now, will take 30 secs...\n", stderr);
     else if (byte == PROTO_TRACE)
         fputs("Tracing now, will take 5 secs...\n", stderr);
     uv_loop_init(&loop);
-    rc = fetch_to_file(&loop, &j, byte, cmd->name, o, o->outfile, tmpl);
-    if (rc < 0) {
+    if (fetch_into(&loop, &j, byte, cmd->name, o, &jof) < 0) {
+        output_abandon(&b, &bof);
         uv_loop_close(&loop);
         cmd_error("%s", j.err);
         return CG_EXIT_FAIL;
     }
     cg_strlcpy(profile, j.path, sizeof profile);
+    if (!o->json)
+        printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
+    if (o->binfile || (launch && byte != PROTO_TRACE)) {
+        if (!o->binfile && output_open(&b, NULL, "binary", &bof) < 0) {
+            uv_loop_close(&loop);
+            cmd_error("%s", b.err);
+            return CG_EXIT_FAIL;
+        }
+        if (fetch_into(&loop, &b, PROTO_BINARY_DUMP, "binary dump", o, &bof) < 0) {
+            uv_loop_close(&loop);
+            cmd_error("%s", b.err);
+            return CG_EXIT_FAIL;
+        }
+        if (!o->json)
+            printf("Binary file saved to: %s\n", b.path);
+        cg_strlcpy(j.path, b.path, sizeof j.path);
+    }
+    /* --json last: it names only files that are written. */
     if (o->json) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddStringToObject(v, "path", profile);
@@ -779,24 +830,6 @@ static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
             cJSON_AddStringToObject(v, "binary", o->binfile);
         out_json_write(stdout, v);
         cJSON_Delete(v);
-    } else {
-        printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
-    }
-    launch = !o->no_launch && !o->json && isatty(STDOUT_FILENO) && go_on_path();
-    if (o->binfile || (launch && byte != PROTO_TRACE)) {
-        job_t b;
-
-        memset(&b, 0, sizeof b);
-        b.fd = -1;
-        b.target = j.target;
-        if (fetch_to_file(&loop, &b, PROTO_BINARY_DUMP, "binary dump", o, o->binfile, "binary") < 0) {
-            uv_loop_close(&loop);
-            cmd_error("%s", b.err);
-            return CG_EXIT_FAIL;
-        }
-        if (!o->json)
-            printf("Binary file saved to: %s\n", b.path);
-        cg_strlcpy(j.path, b.path, sizeof j.path);
     }
     uv_loop_close(&loop);
     if (launch) {
