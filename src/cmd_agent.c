@@ -62,6 +62,10 @@ typedef struct {
                               holds pointers into it) */
     size_t njobs;
     size_t next_out;       /* first job not yet written to stdout */
+    size_t next_start;     /* first job whose request is not started */
+    size_t active;         /* requests in flight */
+    size_t spilled;        /* spools holding a temp file open */
+    size_t max_files;      /* bound on active + spilled (descriptors) */
     int adding;            /* --all: discovery may still add jobs */
     int multi;             /* several targets: headers / JSON array */
     int failed;
@@ -169,6 +173,7 @@ struct spool {
     char *mem;
     size_t len;
     FILE *file;
+    size_t *spilled;       /* the run's count of open spool files */
     int err;  /* errno of the first failure; sticky, so no byte is skipped */
 };
 
@@ -180,6 +185,8 @@ static ssize_t spool_write(void *cookie, const char *buf, size_t n)
         return -1;
     if (sp->file == NULL && sp->len + n > SPOOL_MEM) {
         sp->file = anon_tmpfile();
+        if (sp->file)
+            ++*sp->spilled;
         if (sp->file == NULL || fwrite(sp->mem, 1, sp->len, sp->file) != sp->len) {
             sp->err = errno ? errno : EIO;
             return -1;
@@ -205,8 +212,10 @@ static int spool_close(void *cookie)
 {
     spool_t *sp = cookie;
 
-    if (sp->file)
+    if (sp->file) {
         fclose(sp->file);
+        --*sp->spilled;
+    }
     free(sp->mem);
     free(sp);
     return 0;
@@ -235,6 +244,7 @@ static FILE *job_out(job_t *j)
     if (j->out == NULL) {
         spool_t *sp = cg_xcalloc(1, sizeof *sp);
 
+        sp->spilled = &j->run->spilled;
         j->spool = fopencookie(sp, "w", (cookie_io_functions_t){
                                             .write = spool_write, .close = spool_close});
         if (j->spool == NULL) {
@@ -479,11 +489,14 @@ static int complete_reply(job_t *j, char *err)
     return 0;
 }
 
+static void start_queued(run_t *run);
+
 static void job_done(agent_req_t *r, int status)
 {
     job_t *j = r->data;
     run_t *run = j->run;
 
+    run->active--;
     if (status == 0) {
         char err[CG_ERR_LEN] = "";
         if (complete_reply(j, err) < 0) {
@@ -500,6 +513,7 @@ static void job_done(agent_req_t *r, int status)
     j->done = 1;
     if (run->next_out == j->idx)
         advance_output(run);
+    start_queued(run);
 }
 
 /* ---- option parsing ------------------------------------------------- */
@@ -529,6 +543,50 @@ static void log_stderr(const char *msg, void *ctx)
 {
     if (*(int *)ctx)
         fprintf(stderr, "cgops: %s\n", msg);
+}
+
+/* How many descriptors the requests and spools of a run may hold at once
+ * (main raised the soft limit to the hard one): all but a reserve for
+ * /proc, the loop and the port-file checks, and at most 1024. */
+static size_t descriptor_budget(void)
+{
+    size_t n = cg_raise_nofile();
+
+    if (n > 1024 + 32)
+        return 1024;
+    return n > 48 ? n - 32 : 8;
+}
+
+/* A job that ends before its request ran (cannot resolve, cannot start). */
+static void job_fail_early(job_t *j, int rc)
+{
+    j->status = rc;
+    j->run->failed = 1;
+    close_block(j);
+    j->done = 1;
+}
+
+/* Start the requests of the jobs added so far, in order, while the run
+ * stays within its descriptors: one socket per request in flight, one
+ * temp file per spilled spool.  A host with more agents than descriptors
+ * is queried in waves instead of failing with "too many open files". */
+static void start_queued(run_t *run)
+{
+    while (run->next_start < run->njobs && run->active + run->spilled < run->max_files) {
+        job_t *j = run->jobs[run->next_start++];
+        int rc;
+
+        if (j->done)
+            continue;
+        rc = agent_req_start(run->loop, &j->req);
+        if (rc < 0) {
+            snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
+                     j->target.display, uv_strerror(rc));
+            job_fail_early(j, rc);
+            continue;
+        }
+        run->active++;
+    }
 }
 
 /* Add a job in target order for target (resolved by discovery) or arg (a
@@ -571,17 +629,10 @@ static void job_add(run_t *run, const target_t *target, const char *arg)
         j->req.on_data = on_data;
         j->req.on_done = job_done;
         set_timeouts(&j->req, byte, &run->o);
-        rc = agent_req_start(run->loop, &j->req);
-        if (rc < 0)
-            snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
-                     j->target.display, uv_strerror(rc));
+    } else {
+        job_fail_early(j, rc);
     }
-    if (rc < 0) {
-        j->status = rc;
-        run->failed = 1;
-        close_block(j);
-        j->done = 1;
-    }
+    start_queued(run);
 }
 
 /* --all: each process that discovery finds with a verified (or
@@ -796,7 +847,13 @@ static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
         fputs("Profiling CPU now, will take 30 secs...\n", stderr);
     else if (byte == PROTO_TRACE)
         fputs("Tracing now, will take 5 secs...\n", stderr);
-    uv_loop_init(&loop);
+    rc = uv_loop_init(&loop);
+    if (rc < 0) {
+        output_abandon(&j, &jof);
+        output_abandon(&b, &bof);
+        cmd_error("cannot start the event loop: %s", uv_strerror(rc));
+        return CG_EXIT_FAIL;
+    }
     if (fetch_into(&loop, &j, byte, cmd->name, o, &jof) < 0) {
         output_abandon(&b, &bof);
         uv_loop_close(&loop);
@@ -979,11 +1036,19 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     procerr = procfd < 0 ? errno : 0;
-    uv_loop_init(&loop);
+    c = uv_loop_init(&loop);
+    if (c < 0) {
+        cmd_error("cannot start the event loop: %s", uv_strerror(c));
+        if (procfd >= 0)
+            close(procfd);
+        free(targets);
+        return CG_EXIT_FAIL;
+    }
     run.loop = &loop;
     run.procfd = procfd;
     run.gcvalue = gcvalue;
     run.multi = ntargets > 1 || run.o.all;
+    run.max_files = descriptor_budget();
     if (run.o.all) {
         scan_result_t res;
         int rc;

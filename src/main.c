@@ -86,21 +86,29 @@ static int finish_stdout(int status)
     return status;
 }
 
+#define MIN_NOFILE 16
+
 int main(int argc, char **argv)
 {
     const cmd_t *cmd;
     int status;
 
-    if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-            return finish_stdout(cmd_help(argc - 1, argv + 1, cmd_lookup("help")));
-        if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-            printf("cgops %s\n", CGOPS_VERSION);
-            return finish_stdout(CG_EXIT_OK);
-        }
-        /* Options before any command belong to the default listing. */
-        return finish_stdout(cmd_list(argc, argv, cmd_lookup("list")));
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return finish_stdout(cmd_help(argc - 1, argv + 1, cmd_lookup("help")));
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("cgops %s\n", CGOPS_VERSION);
+        return finish_stdout(CG_EXIT_OK);
     }
+    /* Below this, libuv aborts in uv_loop_init and a listing would skip
+     * processes for want of descriptors: refuse plainly instead. */
+    if (cg_raise_nofile() < MIN_NOFILE) {
+        cmd_error("too few open files allowed (ulimit -n %zu); cgops needs at least %d",
+                  cg_raise_nofile(), MIN_NOFILE);
+        return CG_EXIT_FAIL;
+    }
+    /* Options before any command belong to the default listing. */
+    if (argc < 2 || argv[1][0] == '-')
+        return finish_stdout(cmd_list(argc, argv, cmd_lookup("list")));
     if (is_pid(argv[1]))
         return finish_stdout(cmd_process(argc, argv, cmd_lookup("process")));
     cmd = cmd_lookup(argv[1]);

@@ -521,6 +521,10 @@ int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
             cg_seterr(err, "bad port file %s: %s", path, why);
             return rc;
         }
+        if (rc < 0 && rc != -ENOENT && rc != -EACCES) {
+            cg_seterr(err, "cannot read port file %s: %s", path, strerror(-rc));
+            return rc;
+        }
         if (rc == 0)
             cg_strlcpy(out->path, path, sizeof out->path);
     }

@@ -63,6 +63,11 @@ char *cg_trim(char *s);
  * following a final symlink.  Returns NULL with errno set. */
 DIR *cg_opendir_at(int dirfd, const char *path);
 
+/* Raise the soft limit on open files to the hard limit (a run over many
+ * agents needs one socket each); returns the limit now in force, SIZE_MAX
+ * for none. */
+size_t cg_raise_nofile(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t cg_now_ns(void);
 

@@ -4,7 +4,7 @@
 # ctest: run serial (--all must see no other test's agents)
 . "$(dirname "$0")/lib.sh"
 
-start_agent agentfix -goroutines 3 || fail "agent 1"; P1=$APID
+start_agent agentfix -goroutines 3 || fail "agent 1"; P1=$APID APORT1=$APORT
 start_agent agentfix-static -goroutines 7 || fail "agent 2"; P2=$APID
 start_fault refused; DEAD=127.0.0.1:$FPORT
 start_fault silent; SILENT=127.0.0.1:$FPORT SPID=$FPID SPORT=$FPORT
@@ -49,6 +49,22 @@ run env TMPDIR="$T/none" "$CGOPS" stack "$SILENT" "$P3" --timeout 1s
 expect_rc 1 "spool cannot spill"
 expect_err_eq "cgops: $SILENT: timed out after 1s waiting for the stack reply (0 bytes received)
 cgops: $P3: cannot spool the reply in a temporary file: No such file or directory" "spill failure message"
+# More targets than descriptors (ulimit -n 32): requests go in waves, and
+# spilled spools count against the same budget, so none fails with "too
+# many open files".
+many=$(for i in $(seq 30); do printf '%s ' "$P3"; done)
+(ulimit -n 32; exec "$CGOPS" stack "$SILENT" $many --timeout 2s) >"$T/many.out" 2>"$T/many.err"; RC=$?
+expect_rc 1 "30 big stacks behind a silent target, 32 descriptors"
+[ "$(grep -c '^==> ' "$T/many.out")" = 31 ] && [ "$(grep -c '^goroutine ' "$T/many.out")" -ge 60000 ] &&
+    pass "every block whole within 32 descriptors" || fail "many: $(grep -c '^goroutine ' "$T/many.out") goroutines"
+[ "$(cat "$T/many.err")" = "cgops: $SILENT: timed out after 2s waiting for the stack reply (0 bytes received)" ] &&
+    pass "only the silent target failed" || fail "many errors: $(sort "$T/many.err" | uniq -c)"
+many=$(for i in $(seq 40); do printf '%s 127.0.0.1:%s ' "$P1" "$APORT1"; done)
+(ulimit -n 32; exec "$CGOPS" version $many) >"$T/many.out" 2>"$T/many.err"; RC=$?
+expect_rc 0 "80 targets by pid and address, 32 descriptors"
+[ "$(grep -c '^go' "$T/many.out")" = 80 ] && pass "80 versions within 32 descriptors" || fail "many versions: $(head -3 "$T/many.err")"
+rm -f "$T/many.out"
+
 kill "$P3"; wait "$P3" 2>/dev/null; rm -f "$GOPS_CONFIG_DIR/$P3"
 
 "$CGOPS" stats "$P1" "$DEAD" "$P2" --json >"$T/m.json"; RC=$?

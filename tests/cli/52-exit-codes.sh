@@ -33,6 +33,17 @@ usage "$CGOPS" process "$APID" 1 2
 "$CGOPS" memstats "$DEAD" --json >"$T/o" 2>"$T/e"
 [ ! -s "$T/o" ] && [ -s "$T/e" ] && pass "a failed --json command prints nothing on stdout" || fail "failed json stdout"
 
+# Too few descriptors: a plain refusal (exit 1), not a libuv abort or a
+# listing that silently skips processes; 16 is enough.
+for args in "" "version $APID" "$APID"; do
+    (ulimit -n 8; exec "$CGOPS" $args) >"$T/o" 2>"$T/e"; rc=$?
+    [ $rc -eq 1 ] && [ ! -s "$T/o" ] &&
+        [ "$(cat "$T/e")" = "cgops: too few open files allowed (ulimit -n 8); cgops needs at least 16" ] &&
+        pass "ulimit -n 8, '${args:-(listing)}': refused, exit 1" || fail "ulimit -n 8 '$args': rc $rc $(cat "$T/e")"
+done
+(ulimit -n 16; exec "$CGOPS" stats "$APID") >"$T/o" 2>"$T/e"; rc=$?
+[ $rc -eq 0 ] && grep -q '^goroutines: ' "$T/o" && pass "ulimit -n 16 is enough" || fail "ulimit -n 16: rc $rc $(cat "$T/e")"
+
 # A write error on stdout is a failure, not a silent success.
 if [ -w /dev/full ]; then
     "$CGOPS" --help >/dev/full 2>"$T/e"; rc=$?
