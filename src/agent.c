@@ -88,7 +88,7 @@ static void timer_cb(uv_timer_t *t)
     char d[32];
     uint64_t now = uv_now(r->loop);
 
-    if (r->deadline && now >= r->deadline) {
+    if (r->deadline && now >= r->deadline && r->phase == PH_READ) {
         agent_format_ms(r->total_timeout_ms, d, sizeof d);
         fail(r, -ETIMEDOUT, "timed out after %s waiting for the %s reply (%llu bytes received)",
              d, r->what, (unsigned long long)r->received);
@@ -96,6 +96,11 @@ static void timer_cb(uv_timer_t *t)
     }
     switch (r->phase) {
     case PH_RESOLVE:
+        /* A lookup already running in libuv's thread pool cannot be
+         * stopped: cgops ends once the resolver gives up (resolv.conf). */
+        agent_format_ms(r->connect_timeout_ms, d, sizeof d);
+        fail(r, -ETIMEDOUT, "timed out after %s looking up host '%s'", d, r->target->host);
+        break;
     case PH_CONNECT:
         agent_format_ms(r->connect_timeout_ms, d, sizeof d);
         fail(r, -ETIMEDOUT, "timed out after %s waiting to connect", d);

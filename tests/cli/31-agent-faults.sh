@@ -35,6 +35,17 @@ expect_rc 1 "silent pprof-heap into a FIFO"
 [ -p "$T/fifo" ] && pass "failed -o: the FIFO is not removed" || fail "FIFO removed"
 [ -z "$(ls -A "$T" | grep cgops-)" ] && pass "no temp file left beside -o" || fail "temp left: $(ls -A "$T")"
 
+# A name server that never answers: the timeout names the lookup, not a
+# reply (the resolver's own timeout, 3 s here, ends the lookup itself).
+if [ "$(id -u)" -eq 0 ]; then
+    printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$T/resolv.conf"
+    run unshare -mn sh -c 'ip link set lo up && mount --bind "$1" /etc/resolv.conf &&
+        python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); time.sleep(10)" &
+        sleep 0.5; exec "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS"
+    expect_rc 1 "silent name server"
+    expect_err_eq "cgops: slowhost.invalid:80: timed out after 1s looking up host 'slowhost.invalid'" "lookup timeout message"
+fi
+
 start_fault close-mid; A=127.0.0.1:$FPORT
 run "$CGOPS" memstats "$A"
 expect_rc 1 "close mid-reply"
