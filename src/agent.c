@@ -25,12 +25,21 @@ static const char *target_name(const agent_req_t *r)
 
 void agent_format_ms(uint64_t ms, char *buf, size_t size)
 {
-    if (ms % 1000 == 0)
+    if (ms % 1000 == 0) {
         snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-    else if (ms > 1000)
-        snprintf(buf, size, "%.3gs", ms / 1000.0);
-    else
+    } else if (ms > 1000) {
+        /* Exact, trailing zeros cut: 1500 -> "1.5s", 1001 -> "1.001s". */
+        char frac[8];
+        size_t n;
+
+        snprintf(frac, sizeof frac, "%03u", (unsigned)(ms % 1000));
+        n = strlen(frac);
+        while (n > 0 && frac[n - 1] == '0')
+            frac[--n] = '\0';
+        snprintf(buf, size, "%llu.%ss", (unsigned long long)(ms / 1000), frac);
+    } else {
         snprintf(buf, size, "%llums", (unsigned long long)ms);
+    }
 }
 
 /* on_done runs once nothing of the request is pending any more: handles
