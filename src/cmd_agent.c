@@ -91,6 +91,8 @@ struct job {
     unsigned long ngoroutines;
     int opened;            /* "{...result": written for multi JSON */
     char last;             /* last reply byte, for the truncation check */
+    int cut;               /* a stack dump the runtime cut at 64 MiB: said
+                              on stderr in target order */
     /* profiles */
     int fd;
     char path[4096];
@@ -343,6 +345,10 @@ static void advance_output(run_t *run)
         if (j->status != 0) {
             fflush(stdout);
             cmd_error("%s", j->err);
+        } else if (j->cut) {
+            fflush(stdout);
+            fprintf(stderr, "cgops: %s: the Go runtime cut the goroutine dump at 64 MiB\n",
+                    j->target.display);
         }
         run->next_out++;
     }
@@ -467,9 +473,7 @@ static int complete_reply(job_t *j, char *err)
     if (byte == PROTO_STACK && j->last != '\n' && j->req.received == STACK_RUNTIME_CAP) {
         /* Go's pprof stops formatting a goroutine dump once it fills its
          * 64 MiB buffer: the reply is complete as the runtime sent it. */
-        fflush(job_out(j));
-        fprintf(stderr, "cgops: %s: the Go runtime cut the goroutine dump at 64 MiB\n",
-                j->target.display);
+        j->cut = 1;
     } else if (byte != PROTO_GC && j->last != '\n') {
         /* Every text reply ends with a newline; a connection closed
          * before it cut the reply short. */
