@@ -122,9 +122,9 @@ expect_err_eq "cgops: $A: the Go runtime cut the goroutine dump at 64 MiB" "cap 
 # With several targets the warning comes in target order, after the
 # message of the silent target before it.
 CAP=$A; start_fault silent; S=127.0.0.1:$FPORT
-"$CGOPS" stack "$S" "$CAP" --timeout 2s >/dev/null 2>"$T/e"; RC=$?
+"$CGOPS" stack "$S" "$CAP" --timeout 10s >/dev/null 2>"$T/e"; RC=$?
 expect_rc 1 "silent then capped"
-[ "$(cat "$T/e")" = "cgops: $S: timed out after 2s waiting for the stack reply (0 bytes received)
+[ "$(cat "$T/e")" = "cgops: $S: timed out after 10s waiting for the stack reply (0 bytes received)
 cgops: $CAP: the Go runtime cut the goroutine dump at 64 MiB" ] && pass "cap warning in target order" || fail "order: $(cat "$T/e")"
 A=$CAP
 "$CGOPS" stack "$A" --json >"$T/cap.json" 2>/dev/null; RC=$?
