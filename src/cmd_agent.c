@@ -95,6 +95,8 @@ struct job {
                               on stderr in target order */
     /* profiles */
     int fd;
+    unsigned char head[PROTO_HEAD_MAX]; /* the reply's first bytes */
+    size_t headlen;
     char path[4096];
 };
 
@@ -384,6 +386,12 @@ static int on_data(agent_req_t *r, const char *buf, size_t len, char *err)
     /* Profiles, traces and binaries go to their file (no run_t there). */
     if (j->fd >= 0) {
         size_t off = 0;
+
+        if (j->headlen < sizeof j->head) {
+            size_t n = len < sizeof j->head - j->headlen ? len : sizeof j->head - j->headlen;
+            memcpy(j->head + j->headlen, buf, n);
+            j->headlen += n;
+        }
         while (off < len) {
             ssize_t w = write(j->fd, buf + off, len - off);
             if (w < 0) {
@@ -673,6 +681,14 @@ static void profile_done(agent_req_t *r, int status)
         j->status = -EPROTO;
     } else if (status != 0) {
         cg_strlcpy(j->err, r->err, sizeof j->err);
+    } else {
+        const char *what;
+
+        if (!proto_binary_head_ok(j->msg[0], j->head, j->headlen, &what)) {
+            snprintf(j->err, sizeof j->err, "%.100s: the %s reply is not %s (%llu bytes)",
+                     j->target.display, r->what, what, (unsigned long long)r->received);
+            j->status = -EPROTO;
+        }
     }
 }
 
@@ -754,6 +770,7 @@ static int fetch_into(uv_loop_t *loop, job_t *j, int byte, const char *what, con
     int rc;
 
     memset(&j->req, 0, sizeof j->req);
+    j->headlen = 0;
     j->msg[0] = (unsigned char)byte;
     j->req.data = j;
     j->req.target = &j->target;

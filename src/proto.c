@@ -68,6 +68,30 @@ size_t proto_varint_decode(const unsigned char *buf, size_t len, long long *valu
     return 0;
 }
 
+int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const char **what)
+{
+    static const struct {
+        int byte;
+        const char *magic;
+        size_t len;
+        const char *what;
+    } kinds[] = {
+        {PROTO_HEAP, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_CPU, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_TRACE, "go 1.", 5, "a Go execution trace"},
+        {PROTO_BINARY_DUMP, "\x7f" "ELF", 4, "an ELF executable"},
+    };
+
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (kinds[i].byte != byte)
+            continue;
+        *what = kinds[i].what;
+        return n >= kinds[i].len && memcmp(head, kinds[i].magic, kinds[i].len) == 0;
+    }
+    *what = "";
+    return 1;
+}
+
 int proto_is_text(const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf, *end = p + len;

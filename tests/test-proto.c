@@ -353,3 +353,23 @@ TEST(proto_stack_line_limit)
     cJSON_Delete(c.all);
     free(big);
 }
+
+/* Each binary command's reply must start as its format does. */
+TEST(proto_binary_head_checks_each_format)
+{
+    const char *what = NULL;
+
+    ASSERT_EQ(proto_binary_head_ok(PROTO_HEAP, (const unsigned char *)"\x1f\x8b\x08\x00", 4, &what), 1);
+    ASSERT_STR_EQ(what, "a gzip-compressed profile");
+    ASSERT_EQ(proto_binary_head_ok(PROTO_CPU, (const unsigned char *)"\x1f\x8b", 2, &what), 1);
+    ASSERT_EQ(proto_binary_head_ok(PROTO_HEAP, (const unsigned char *)"goroutines: 4\n", 14, &what), 0);
+    ASSERT_EQ(proto_binary_head_ok(PROTO_HEAP, (const unsigned char *)"\x1f", 1, &what), 0);
+    ASSERT_EQ(proto_binary_head_ok(PROTO_TRACE, (const unsigned char *)"go 1.19 trace\0\0\0", 16, &what), 1);
+    ASSERT_EQ(proto_binary_head_ok(PROTO_TRACE, (const unsigned char *)"\x1f\x8b\x08", 3, &what), 0);
+    ASSERT_STR_EQ(what, "a Go execution trace");
+    ASSERT_EQ(proto_binary_head_ok(PROTO_BINARY_DUMP, (const unsigned char *)"\x7f" "ELF\x02", 5, &what), 1);
+    ASSERT_EQ(proto_binary_head_ok(PROTO_BINARY_DUMP, (const unsigned char *)"#!/bin/sh", 9, &what), 0);
+    ASSERT_STR_EQ(what, "an ELF executable");
+    /* Text commands have no such check. */
+    ASSERT_EQ(proto_binary_head_ok(PROTO_STATS, (const unsigned char *)"x", 1, &what), 1);
+}

@@ -59,6 +59,16 @@ cJSON *proto_stats_json(const char *text, size_t len, char *err);
 /* version reply "go1.19.8\n" -> the string without the newline. */
 cJSON *proto_version_json(const char *text, size_t len, char *err);
 
+/* The bytes every reply of a binary command starts with: gzip's magic for
+ * pprof-heap and pprof-cpu, Go's trace header for trace, ELF's for the
+ * binary dump.  1 when head (the reply's first n bytes, n >= what the
+ * check needs, else all of the reply) starts right, 0 when not; *what
+ * says what was wanted ("a gzip-compressed profile").  A reply cut short
+ * after a right start cannot be told from a whole one: the formats carry
+ * no length or end marker this client can check without decompressing. */
+#define PROTO_HEAD_MAX 16
+int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const char **what);
+
 /* 1 when buf is text a Go agent could print: printable ASCII, tab, CR, LF
  * and well-formed UTF-8; 0 for binary data. */
 int proto_is_text(const char *buf, size_t len);

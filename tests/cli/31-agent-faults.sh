@@ -53,6 +53,16 @@ expect_err_eq "cgops: $A: memstats reply truncated: connection closed after 117 
 run "$CGOPS" memstats "$A" --json
 expect_rc 1 "close mid-reply --json"
 expect_out_eq "" "no JSON for a truncated reply"
+# A profile or trace reply that is not one (here 117 bytes of memstats
+# text) is an error, and no file is left to be mistaken for a profile.
+run "$CGOPS" pprof-heap "$A" -o "$T/cm.prof"
+expect_rc 1 "pprof-heap reply that is text"
+expect_err_eq "cgops: $A: the pprof-heap reply is not a gzip-compressed profile (117 bytes)" "not-gzip message"
+run "$CGOPS" trace "$A" -o "$T/cm.trace"
+expect_rc 1 "trace reply that is text"
+expect_err_eq "Tracing now, will take 5 secs...
+cgops: $A: the trace reply is not a Go execution trace (117 bytes)" "not-trace message"
+[ ! -e "$T/cm.prof" ] && [ ! -e "$T/cm.trace" ] && pass "no file from a reply of the wrong kind" || fail "wrong-kind file left"
 
 start_fault reset; A=127.0.0.1:$FPORT
 run "$CGOPS" memstats "$A"
@@ -66,6 +76,10 @@ expect_err_eq "cgops: $A: malformed memstats reply: not text" "garbage memstats 
 run "$CGOPS" stack "$A" --json
 expect_rc 1 "garbage stack --json"
 expect_err_eq "cgops: $A: malformed goroutine dump at line 1: not text" "garbage stack message"
+run "$CGOPS" pprof-cpu "$A" --no-launch
+expect_rc 1 "garbage pprof-cpu"
+expect_err_eq "Profiling CPU now, will take 30 secs...
+cgops: $A: the pprof-cpu reply is not a gzip-compressed profile (4096 bytes)" "garbage pprof-cpu message"
 run "$CGOPS" stats "$A"
 expect_rc 1 "garbage stats text"
 expect_err_eq "cgops: $A: stats reply truncated: connection closed after 4096 bytes" "garbage text message"
