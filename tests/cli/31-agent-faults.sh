@@ -39,9 +39,12 @@ expect_rc 1 "silent pprof-heap into a FIFO"
 # reply (the resolver's own timeout, 3 s here, ends the lookup itself).
 if [ "$(id -u)" -eq 0 ]; then
     printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$T/resolv.conf"
+    # The name server must be bound before the query, or the query is
+    # refused at once ("temporary failure"): it says so through a file.
     run unshare -mn sh -c 'ip link set lo up && mount --bind "$1" /etc/resolv.conf &&
-        python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); time.sleep(10)" &
-        sleep 0.5; exec "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS"
+        python3 -c "import socket, sys, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); open(sys.argv[1], \"w\").close(); time.sleep(10)" "$3" &
+        i=0; while [ ! -e "$3" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+        exec "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS" "$T/dns.ready"
     expect_rc 1 "silent name server"
     expect_err_eq "cgops: slowhost.invalid:80: timed out after 1s looking up host 'slowhost.invalid'" "lookup timeout message"
 fi
