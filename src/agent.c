@@ -14,9 +14,17 @@
 #include <stdarg.h>
 #include <unistd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { PH_RESOLVE, PH_CONNECT, PH_READ, PH_DONE };
+
+static int lookups_abandoned;
+
+int agent_lookups_abandoned(void)
+{
+    return lookups_abandoned;
+}
 
 static const char *target_name(const agent_req_t *r)
 {
@@ -70,8 +78,15 @@ static void finish(agent_req_t *r, int status)
     r->closing = 1;
     r->phase = PH_DONE;
     r->status = status;
-    if (r->gai_pending)
-        uv_cancel((uv_req_t *)&r->gai);
+    if (r->gai_pending && uv_cancel((uv_req_t *)r->gai) != 0) {
+        /* Already running in the thread pool: it cannot be stopped, so it
+         * is left to finish on its own (gai_cb frees it) and the request
+         * ends now instead of when the resolver gives up. */
+        r->gai->data = NULL;
+        r->gai = NULL;
+        r->gai_pending = 0;
+        lookups_abandoned++;
+    }
     uv_close((uv_handle_t *)&r->timer, close_cb);
     if (r->tcp_open)
         uv_close((uv_handle_t *)&r->tcp, close_cb);
@@ -284,6 +299,13 @@ static void gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 {
     agent_req_t *r = g->data;
 
+    free(g);
+    if (r == NULL) { /* abandoned by finish() */
+        uv_freeaddrinfo(res);
+        lookups_abandoned--;
+        return;
+    }
+    r->gai = NULL;
     r->gai_pending = 0;
     if (r->closing) {
         uv_freeaddrinfo(res);
@@ -327,6 +349,7 @@ int agent_req_start(uv_loop_t *loop, agent_req_t *r)
     r->handles_open = 0;
     r->tcp_open = 0;
     r->gai_pending = 0;
+    r->gai = NULL;
     r->addrs = r->next_addr = NULL;
     rc = uv_timer_init(loop, &r->timer);
     if (rc < 0)
@@ -342,10 +365,13 @@ int agent_req_start(uv_loop_t *loop, agent_req_t *r)
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    r->gai.data = r;
+    r->gai = cg_xcalloc(1, sizeof *r->gai);
+    r->gai->data = r;
     r->gai_pending = 1;
-    rc = uv_getaddrinfo(loop, &r->gai, gai_cb, r->target->host, r->target->port, &hints);
+    rc = uv_getaddrinfo(loop, r->gai, gai_cb, r->target->host, r->target->port, &hints);
     if (rc < 0) {
+        free(r->gai);
+        r->gai = NULL;
         r->gai_pending = 0;
         fail(r, rc, "cannot resolve host '%s': %s", r->target->host, uv_strerror(rc));
     }

@@ -526,6 +526,9 @@ static void job_done(agent_req_t *r, int status)
     if (run->next_out == j->idx)
         advance_output(run);
     start_queued(run);
+    /* All written: a timed-out name lookup may still hold the loop. */
+    if (run->next_out == run->njobs && !run->adding)
+        uv_stop(run->loop);
 }
 
 /* ---- option parsing ------------------------------------------------- */
@@ -673,6 +676,7 @@ static void profile_done(agent_req_t *r, int status)
 {
     job_t *j = r->data;
 
+    uv_stop(r->loop); /* a timed-out name lookup may still hold the loop */
     j->status = status;
     j->done = 1;
     if (status == 0 && r->received == 0) {

@@ -4,6 +4,7 @@
  * every other first word names a command in commands[].  The table only
  * wires the modules together; each cmd_* parses its own options.
  */
+#include "cgops/agent.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
 
@@ -117,6 +118,12 @@ int main(int argc, char **argv)
         fputs("hint: see 'cgops --help' for the list of commands\n", stderr);
         return CG_EXIT_USAGE;
     }
-    status = cmd->fn(argc - 1, argv + 1, cmd);
-    return finish_stdout(status);
+    status = finish_stdout(cmd->fn(argc - 1, argv + 1, cmd));
+    if (agent_lookups_abandoned()) {
+        /* exit() would run libuv's exit handler, which waits for the
+         * thread still blocked in the resolver. */
+        fflush(stderr);
+        _exit(status);
+    }
+    return status;
 }

@@ -42,7 +42,7 @@ struct agent_req {
 
     /* private */
     uv_loop_t *loop;
-    uv_getaddrinfo_t gai;
+    uv_getaddrinfo_t *gai;      /* the lookup, while one runs */
     uv_connect_t conn;
     uv_write_t wr;
     uv_tcp_t tcp;
@@ -63,6 +63,12 @@ struct agent_req {
  * the request is closed, so r may be freed there.  Returns 0, or -errno
  * when nothing could be started (on_done is then not called). */
 int agent_req_start(uv_loop_t *loop, agent_req_t *r);
+
+/* Name lookups given up on (timed out) but still running in libuv's thread
+ * pool: they cannot be stopped, they keep the loop alive and libuv's exit
+ * handler waits for them.  When this is non-zero, the caller stops its loop
+ * once its own requests are done and ends the process with _exit(). */
+int agent_lookups_abandoned(void);
 
 /* Format milliseconds the way the user wrote a duration: "10s", "1.5s",
  * "250ms". */

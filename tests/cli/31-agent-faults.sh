@@ -35,16 +35,17 @@ expect_rc 1 "silent pprof-heap into a FIFO"
 [ -p "$T/fifo" ] && pass "failed -o: the FIFO is not removed" || fail "FIFO removed"
 [ -z "$(ls -A "$T" | grep cgops-)" ] && pass "no temp file left beside -o" || fail "temp left: $(ls -A "$T")"
 
-# A name server that never answers: the timeout names the lookup, not a
-# reply (the resolver's own timeout, 3 s here, ends the lookup itself).
+# A name server that never answers: the timeout names the lookup, and
+# cgops ends then, not when the resolver gives up (30 s here; `timeout 20`
+# only keeps a regression from hanging the suite).
 if [ "$(id -u)" -eq 0 ]; then
-    printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$T/resolv.conf"
+    printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n' >"$T/resolv.conf"
     # The name server must be bound before the query, or the query is
     # refused at once ("temporary failure"): it says so through a file.
     run unshare -mn sh -c 'ip link set lo up && mount --bind "$1" /etc/resolv.conf &&
-        python3 -c "import socket, sys, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); open(sys.argv[1], \"w\").close(); time.sleep(10)" "$3" &
+        python3 -c "import socket, sys, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); open(sys.argv[1], \"w\").close(); time.sleep(25)" "$3" &
         i=0; while [ ! -e "$3" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-        exec "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS" "$T/dns.ready"
+        exec timeout 20 "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS" "$T/dns.ready"
     expect_rc 1 "silent name server"
     expect_err_eq "cgops: slowhost.invalid:80: timed out after 1s looking up host 'slowhost.invalid'" "lookup timeout message"
 fi
