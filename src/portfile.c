@@ -101,15 +101,16 @@ static const char *caller_config_dir(void)
 /* Our own root directory and network namespace, to compare a target's
  * /proc/PID/root and /proc/PID/ns/net with (stat of the magic link gives
  * the directory or namespace it points to). */
-enum { SELF_ROOT, SELF_NETNS };
+enum { SELF_ROOT, SELF_NETNS, SELF_MNTNS };
 
 /* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
  * -errno unknown.  Our side is stat'ed once per run. */
 static int same_as_ours(int dirfd, const char *path, int which)
 {
-    static const char *const self_path[] = {"/proc/self/root", "/proc/self/ns/net"};
-    static struct stat self[2];
-    static int have[2];
+    static const char *const self_path[] = {"/proc/self/root", "/proc/self/ns/net",
+                                            "/proc/self/ns/mnt"};
+    static struct stat self[3];
+    static int have[3];
     struct stat st;
 
     if (!have[which]) {
@@ -143,9 +144,13 @@ static void list_caller_dir(void)
     struct dirent *de;
     size_t cap = 0;
 
-    caller_listed = 1;
+    /* A dir we may not list (mode 0300) may still hold our file: then
+     * caller_may_have says yes to every pid and the open decides. */
+    if (dir == NULL)
+        caller_listed = 1;
     if (dir == NULL || (d = cg_opendir_at(AT_FDCWD, dir)) == NULL)
         return;
+    caller_listed = 1;
     while ((de = readdir(d)) != NULL) {
         long long v;
         if (cg_parse_ll(de->d_name, 1, 0x7fffffff, &v) != 0)
@@ -174,30 +179,56 @@ static int caller_may_have(pid_t pid)
 
 void portfile_prepare(void)
 {
+    static int prepared;
+
     caller_config_dir();
-    if (!caller_listed)
+    if (!prepared)
         list_caller_dir();
+    prepared = 1;
     same_as_ours(AT_FDCWD, "/proc/self/root", SELF_ROOT);
     same_as_ours(AT_FDCWD, "/proc/self/ns/net", SELF_NETNS);
+    same_as_ours(AT_FDCWD, "/proc/self/ns/mnt", SELF_MNTNS);
 }
 
-/* Read and parse a port file opened at dirfd/name.  -ENOENT when absent. */
-static int read_port_at(int dirfd, const char *path, int *port, char *err)
+/* Read and parse an open port file.  An agent writes a small regular file;
+ * anything else (a FIFO would block the reader forever, a device) is
+ * refused.  0, or -EINVAL with why set, or -errno. */
+static int port_from_fd(int fd, int *port, char *why)
 {
+    struct stat st;
     char *buf;
     size_t len;
     int rc, trunc;
 
-    rc = cg_read_file_at(dirfd, path, 64, &buf, &len, &trunc);
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode)) {
+        cg_seterr(why, "not a regular file");
+        return -EINVAL;
+    }
+    rc = cg_read_fd(fd, 64, &buf, &len, &trunc);
     if (rc < 0)
         return rc;
     if (trunc || memchr(buf, '\0', len)) {
         free(buf);
-        cg_seterr(err, "not a port number");
+        cg_seterr(why, "not a port number");
         return -EINVAL;
     }
-    rc = portfile_parse(buf, port, err);
+    rc = portfile_parse(buf, port, why);
     free(buf);
+    return rc;
+}
+
+/* Read and parse the port file at dirfd/path.  -ENOENT when absent. */
+static int read_port_at(int dirfd, const char *path, int *port, char *why)
+{
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+    int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = port_from_fd(fd, port, why);
+    close(fd);
     return rc;
 }
 
@@ -227,8 +258,10 @@ static const char *environ_getenv(const char *name, void *ctx)
  * resolve it: ".." stops at the root, and a symbolic link in a directory
  * component is followed with an absolute target taken from the root again.
  * The last component (the port file itself) must not be a link: an agent
- * writes a regular file, so a link there is refused outright.
- * Returns an fd or -errno (-ELOOP for a refused or looping link). */
+ * writes a regular file, so a link there is refused outright.  Directories
+ * are opened O_PATH, so like a path lookup only search permission is
+ * needed.  Returns an fd or -errno: -EMLINK when the port file is a link,
+ * -ELOOP for too many links on the way. */
 static int open_in_root(int rootfd, const char *path, int flags)
 {
     char rest[2 * PATH_MAX], comp[NAME_MAX + 1];
@@ -274,8 +307,12 @@ static int open_in_root(int rootfd, const char *path, int flags)
         }
         if (*p == '\0') { /* the file itself */
             next = openat(fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0 && errno == ELOOP)
+                next = -EMLINK;
+            else if (next < 0)
+                next = -errno;
             close(fd);
-            fd = next < 0 ? -errno : next;
+            fd = next;
             goto out;
         }
         if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -312,7 +349,7 @@ static int open_in_root(int rootfd, const char *path, int flags)
             }
             continue;
         }
-        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) {
             int e = errno;
             close(fd);
@@ -337,30 +374,35 @@ out:
     return fd;
 }
 
+static const char *nonempty(const char *v)
+{
+    return v && *v ? v : NULL;
+}
+
 /* Look in the target's own config dir, read through /proc/PID/root. */
 static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
-    char *env = NULL, dir[PATH_MAX], path[PATH_MAX + 32];
+    char *env = NULL, dir[PATH_MAX], path[PATH_MAX + 32], why[CG_ERR_LEN];
     size_t len = 0;
     struct stat st;
     environ_t e;
     int rc, rootfd, fd;
-    char *buf;
-    size_t blen;
-    int trunc;
 
-    rc = cg_read_proc_mem_at(piddirfd, "environ", 256 * 1024, &env, &len, NULL);
+    /* The kernel allows an environment of several MiB (a quarter of the
+     * stack limit): read it all, the variable may come last. */
+    rc = cg_read_proc_mem_at(piddirfd, "environ", 16u << 20, &env, &len, NULL);
     if (rc < 0)
         return rc;
-    /* The owner's passwd home is the last resort; stat only if needed. */
+    e.env = env;
+    e.len = len;
+    /* The owner's passwd home is the last resort; stat only if needed
+     * (an empty variable counts as unset, as for Go). */
     st.st_uid = (uid_t)-1;
-    if (environ_getenv("GOPS_CONFIG_DIR", &(environ_t){env, len}) == NULL &&
-        environ_getenv("HOME", &(environ_t){env, len}) == NULL && fstat(piddirfd, &st) != 0) {
+    if (nonempty(environ_getenv("GOPS_CONFIG_DIR", &e)) == NULL &&
+        nonempty(environ_getenv("HOME", &e)) == NULL && fstat(piddirfd, &st) != 0) {
         free(env);
         return -errno;
     }
-    e.env = env;
-    e.len = len;
     rc = portfile_config_dir(environ_getenv, &e, st.st_uid, dir, sizeof dir);
     free(env);
     if (rc < 0)
@@ -368,41 +410,35 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     if (dir[0] != '/')
         return -ENOENT;
     {
+        /* The caller's dir was read already: the same path is the same
+         * directory only with the same root and the same mounts (a
+         * service with a private /tmp or home has its own). */
         const char *mine = caller_config_dir();
-        if (mine && strcmp(mine, dir) == 0 && same_as_ours(piddirfd, "root", SELF_ROOT) == 1)
+        if (mine && strcmp(mine, dir) == 0 && same_as_ours(piddirfd, "root", SELF_ROOT) == 1 &&
+            same_as_ours(piddirfd, "ns/mnt", SELF_MNTNS) == 1)
             return -ENOENT;
     }
     snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
-    rootfd = openat(piddirfd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
-    fd = open_in_root(rootfd, path, O_RDONLY);
+    fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     close(rootfd);
-    if (fd == -ELOOP) {
+    if (fd == -EMLINK) {
         cg_seterr(err, "bad port file %s: a symbolic link (not followed)", path);
         return -EINVAL;
     }
     if (fd < 0)
         return fd;
-    rc = cg_read_fd(fd, 64, &buf, &blen, &trunc);
+    rc = port_from_fd(fd, &out->port, why);
     close(fd);
+    if (rc == -EINVAL)
+        cg_seterr(err, "bad port file %s: %s", path, why);
     if (rc < 0)
         return rc;
     cg_strlcpy(out->path, path, sizeof out->path);
     out->via_target_root = 1;
-    if (trunc || memchr(buf, '\0', blen)) {
-        free(buf);
-        cg_seterr(err, "bad port file %s: not a port number", path);
-        return -EINVAL;
-    }
-    {
-        char why[CG_ERR_LEN];
-        rc = portfile_parse(buf, &out->port, why);
-        if (rc < 0)
-            cg_seterr(err, "bad port file %s: %s", path, why);
-    }
-    free(buf);
-    return rc;
+    return 0;
 }
 
 /* The listening sockets of our own network namespace, asked once per run:
@@ -472,8 +508,11 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
         nlisteners = 0;
         for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
             proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
+        /* The tables do not say whether :: is IPv6-only: Linux's default
+         * (net.ipv6.bindv6only = 0) is taken. */
         for (size_t i = 0; i < nsocks; i++)
-            if (socks[i].state == PROC_NET_TCP_LISTEN && (int)socks[i].local_port == pf->port) {
+            if (socks[i].state == PROC_NET_TCP_LISTEN && (int)socks[i].local_port == pf->port &&
+                proc_net_reaches_loopback(socks[i].family, socks[i].local, 0)) {
                 listeners = cg_xrealloc(listeners, (nlisteners + 1) * sizeof *listeners);
                 listeners[nlisteners++] = socks[i].inode;
             }
@@ -510,36 +549,45 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
 int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
     const char *dir = caller_config_dir();
-    char path[PATH_MAX + 32], why[CG_ERR_LEN];
-    int rc = -ENOENT;
+    char path[PATH_MAX + 32], why[CG_ERR_LEN], first[CG_ERR_LEN] = "";
+    int rc = -ENOENT, first_rc = 0;
 
     memset(out, 0, sizeof *out);
     if (dir && caller_may_have(pid)) {
         snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
         rc = read_port_at(AT_FDCWD, path, &out->port, why);
-        if (rc == -EINVAL) {
-            cg_seterr(err, "bad port file %s: %s", path, why);
-            return rc;
-        }
-        if (rc < 0 && rc != -ENOENT && rc != -EACCES) {
+        if (rc == 0) {
+            cg_strlcpy(out->path, path, sizeof out->path);
+            rc = verify_port(piddirfd, pid, out, first);
+            if (rc == 0)
+                return 0;
+        } else if (rc == -EINVAL) {
+            cg_seterr(first, "bad port file %s: %s", path, why);
+        } else if (rc != -ENOENT && rc != -EACCES) {
             cg_seterr(err, "cannot read port file %s: %s", path, strerror(-rc));
             return rc;
         }
-        if (rc == 0)
-            cg_strlcpy(out->path, path, sizeof out->path);
+        /* A stale or garbage file of ours (left by an earlier process of
+         * that pid) must not hide the target's own, valid one: look there
+         * too, and report ours only if the target has none. */
+        if (rc == -EINVAL || rc == -ESTALE)
+            first_rc = rc;
     }
-    if (rc == -ENOENT || rc == -EACCES) {
-        rc = find_in_target(piddirfd, pid, out, err);
-        if (rc < 0 && rc != -EINVAL) {
-            if (rc != -ENOENT && rc != -ENOTDIR)
-                cg_seterr(err, "no port file for pid %d (target's config dir: %s)", (int)pid, strerror(-rc));
-            else
-                cg_seterr(err, "no port file for pid %d", (int)pid);
-            rc = -ENOENT;
-        }
-    }
+    memset(out, 0, sizeof *out);
+    rc = find_in_target(piddirfd, pid, out, err);
     if (rc == 0)
-        rc = verify_port(piddirfd, pid, out, err);
+        return verify_port(piddirfd, pid, out, err);
+    if (rc != -EINVAL && first_rc) {
+        cg_seterr(err, "%s", first);
+        return first_rc;
+    }
+    if (rc < 0 && rc != -EINVAL) {
+        if (rc != -ENOENT && rc != -ENOTDIR)
+            cg_seterr(err, "no port file for pid %d (target's config dir: %s)", (int)pid, strerror(-rc));
+        else
+            cg_seterr(err, "no port file for pid %d", (int)pid);
+        rc = -ENOENT;
+    }
     return rc;
 }
 

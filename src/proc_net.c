@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 
 static int hexval(int c)
@@ -223,6 +224,18 @@ int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, siz
     return proc_net_diag_listen_all(nlfd, port, NULL, inodes, n);
 }
 
+int proc_net_reaches_loopback(int family, const unsigned char *addr, int v6only)
+{
+    static const unsigned char any6[16], mapped_lo[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                          0, 0, 0xff, 0xff, 127, 0, 0, 1};
+
+    if (family == AF_INET)
+        return memcmp(addr, "\x7f\0\0\x01", 4) == 0 || memcmp(addr, "\0\0\0\0", 4) == 0;
+    if (family == AF_INET6)
+        return (!v6only && memcmp(addr, any6, 16) == 0) || memcmp(addr, mapped_lo, 16) == 0;
+    return 0;
+}
+
 int proc_net_diag_listen_all(int nlfd, unsigned port, unsigned **ports, unsigned long **inodes,
                              size_t *n)
 {
@@ -274,6 +287,20 @@ int proc_net_diag_listen_all(int nlfd, unsigned port, unsigned **ports, unsigned
                 m = NLMSG_DATA(h);
                 if (port && ntohs(m->id.idiag_sport) != port)
                     continue;
+                {
+                    /* The kernel adds INET_DIAG_SKV6ONLY to every IPv6
+                     * listener: does it also take IPv4? */
+                    int v6only = 0;
+                    struct rtattr *a = (struct rtattr *)(m + 1);
+                    int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+
+                    for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+                        if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
+                            v6only = *(const unsigned char *)RTA_DATA(a);
+                    if (!proc_net_reaches_loopback(m->idiag_family,
+                                                   (const unsigned char *)m->id.idiag_src, v6only))
+                        continue;
+                }
                 *inodes = cg_xrealloc(*inodes, (*n + 1) * sizeof **inodes);
                 if (ports) {
                     *ports = cg_xrealloc(*ports, (*n + 1) * sizeof **ports);

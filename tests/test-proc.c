@@ -170,3 +170,22 @@ TEST(proc_net_own_listener_is_found)
     close(dirfd);
     close(procfd);
 }
+
+/* Which listeners a connection to 127.0.0.1 reaches: where a pid's agent
+ * is dialled, so only those may vouch for a port file. */
+TEST(proc_net_reaches_loopback_by_address)
+{
+    static const unsigned char lo4[4] = {127, 0, 0, 1}, any4[4] = {0}, lo4b[4] = {127, 0, 0, 2},
+                               eth4[4] = {10, 0, 0, 5}, any6[16] = {0},
+                               lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                               mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET, lo4, 0), 1);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET, any4, 0), 1);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET, lo4b, 0), 0);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET, eth4, 0), 0);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, any6, 0), 1);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, any6, 1), 0);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, lo6, 0), 0);
+    ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, mapped, 0), 1);
+}

@@ -50,13 +50,21 @@ int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n);
 /* 1 if inode is in the sorted array. */
 int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inode);
 
-/* Inodes of the TCP sockets (IPv4 and IPv6) listening on port, asked of
- * the kernel through nlfd, a NETLINK_SOCK_DIAG socket of the namespace in
+/* 1 when a listener bound to addr (family AF_INET or AF_INET6, network
+ * byte order) receives connections to 127.0.0.1 on its port, which is
+ * where a pid's agent is dialled (as gops does): 127.0.0.1, 0.0.0.0, a
+ * dual-stack :: (v6only 0), ::ffff:127.0.0.1.  An agent on [::1] only is
+ * not reached there, and whoever holds 127.0.0.1 on that port would be. */
+int proc_net_reaches_loopback(int family, const unsigned char *addr, int v6only);
+
+/* Inodes of the TCP sockets listening on port that a connection to
+ * 127.0.0.1:port can reach (proc_net_reaches_loopback), asked of the
+ * kernel through nlfd, a NETLINK_SOCK_DIAG socket of the namespace in
  * question.  Appends to *inodes (realloc'd).  Returns 0 or -errno. */
 int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, size_t *n);
 
-/* Every listener (port 0) or those on port, with their ports in *ports
- * (parallel to *inodes; ports may be NULL). */
+/* The same for every port (port 0) or for port, with their ports in
+ * *ports (parallel to *inodes; ports may be NULL). */
 int proc_net_diag_listen_all(int nlfd, unsigned port, unsigned **ports, unsigned long **inodes,
                              size_t *n);
 

@@ -109,4 +109,99 @@ check_bad 'garbage\x01\x02' "not a port number"
 check_bad '' "empty port file"
 check_bad '70000' "port 70000 out of range 1-65535"
 check_bad '0' "port 0 out of range 1-65535"
+
+# 7. Port files that must not stall or fool cgops, and agents in places
+#    the simple rules miss.
+# 7a. A FIFO where the port file should be (any user can make one in their
+#     own config dir): refused at once, never read; the listing goes on.
+rm -f "$GOPS_CONFIG_DIR/$SPID"; mkfifo "$GOPS_CONFIG_DIR/$SPID"
+run timeout 20 "$CGOPS" stats "$SPID"
+expect_rc 1 "FIFO as the port file"
+expect_err_eq "cgops: couldn't resolve addr or pid $SPID to TCPAddress: bad port file $GOPS_CONFIG_DIR/$SPID: not a regular file" "FIFO message"
+run timeout 20 "$CGOPS"
+expect_rc 0 "listing beside a FIFO port file"
+[ -n "$(line_of "$SPID")" ] && [ -z "$(line_of "$SPID" | grep '\*')" ] && pass "FIFO: listed, no mark" || fail "FIFO listing: $(line_of "$SPID")"
+rm -f "$GOPS_CONFIG_DIR/$SPID"
+
+# 7b. A stale or garbage file in the caller's dir does not hide the agent's
+#     own, valid one (nobody's agent of section 1).
+for junk in 1 garbage; do
+    printf '%s' "$junk" >"$GOPS_CONFIG_DIR/$UPID"
+    run "$CGOPS" stats "$UPID"
+    expect_rc 0 "caller's '$junk' file, agent's own file valid"
+    run "$CGOPS"
+    [[ "$(line_of "$UPID")" =~ agentfix\ *\* ]] && pass "marked despite the caller's '$junk' file" || fail "not marked: $(line_of "$UPID")"
+done
+rm -f "$GOPS_CONFIG_DIR/$UPID"
+
+# 7c. An agent on [::1] only, while another process holds 127.0.0.1 on the
+#     same port (where a pid's agent is dialled): no mark, nothing sent.
+start_fault listen -record "$T/rec7"; LPORT=$FPORT
+if start_agent agentfix -addr "[::1]:$LPORT"; then
+    V6PID=$APID
+    run "$CGOPS"
+    [ -z "$(line_of "$V6PID" | grep '\*')" ] && pass "[::1]-only agent: no mark" || fail "[::1] marked"
+    run "$CGOPS" version "$V6PID"
+    expect_rc 1 "[::1]-only agent, 127.0.0.1 held by another"
+    expect_err_eq "cgops: port $LPORT from $APORTFILE is not held by pid $V6PID (stale port file?)" "[::1] message"
+    [ ! -s "$T/rec7" ] && pass "nothing sent to the process on 127.0.0.1" || fail "sent: $(od -An -tx1 "$T/rec7")"
+else
+    fail "agent on [::1] did not start (no IPv6 loopback?)"
+fi
+
+# 7d. A private mount over the very dir the caller reads (systemd's
+#     PrivateTmp or ProtectHome): same path, same root, other mounts.
+start_bg unshare --mount sh -c "mount -t tmpfs tmpfs '$GOPS_CONFIG_DIR' && exec '$FIXTURES/agentfix'"
+wait_ready "$BGOUT" || fail "agent with a private config dir did not start"
+set -- $READY; PMPID=$2
+[ ! -e "$GOPS_CONFIG_DIR/$PMPID" ] && pass "its port file is under its private mount" || fail "visible"
+run "$CGOPS" version "$PMPID"
+expect_rc 0 "agent behind a private mount of the same dir"
+run "$CGOPS"
+[[ "$(line_of "$PMPID")" =~ agentfix\ *\* ]] && pass "private-mount agent marked" || fail "not marked: $(line_of "$PMPID")"
+
+# 7e. HOME set but empty: Go takes the passwd home (root's /root, a tmpfs
+#     of its own here so nothing is written to the host's).
+start_bg unshare --mount sh -c "mount -t tmpfs tmpfs /root && exec env -i HOME= CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
+wait_ready "$BGOUT" || fail "agent with an empty HOME did not start: $(cat "$BGOUT")"
+set -- $READY; EHPID=$2
+[ "${4:-}" = "/root/.config/gops/$EHPID" ] && pass "empty HOME: the agent used the passwd home" || fail "empty HOME port file ${4:-}"
+run "$CGOPS" version "$EHPID"
+expect_rc 0 "agent with an empty HOME"
+
+# 7f. The variable that names the config dir after 300 KB of environment.
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+mkdir -p "$T/bigenv"
+start_bg env -i A="$big" B="$big" C="$big" GOPS_CONFIG_DIR="$T/bigenv" CGOPS_TEST_TAG="$T" "$FIXTURES/agentfix"
+wait_ready "$BGOUT" || fail "agent with a large environment did not start"
+set -- $READY; BEPID=$2
+run "$CGOPS" version "$BEPID"
+expect_rc 0 "config dir named after 300 KB of environment"
+
+# 7g. A caller dir that may be searched but not listed (0300): the listing
+#     still finds the caller's own files.
+mkdir -p "$T/cfg0300"; chown nobody:nogroup "$T/cfg0300"; chmod 0300 "$T/cfg0300"
+start_bg nobody env GOPS_CONFIG_DIR="$T/cfg0300" "$FIXTURES/agentfix"
+wait_ready "$BGOUT" || fail "nobody's agent in a 0300 dir did not start"
+set -- $READY; QPID=$2
+run nobody env GOPS_CONFIG_DIR="$T/cfg0300" "$CGOPS"
+[[ "$(line_of "$QPID")" =~ agentfix\ *\* ]] && pass "unlistable caller dir: marked" || fail "0300 dir: $(line_of "$QPID")"
+
+# 7h. A directory on the way that may be searched but not read (0311), as a
+#     path lookup allows.
+mkdir -p "$T/d0311/gops"; chown nobody:nogroup "$T/d0311/gops"; chmod 0311 "$T/d0311"
+start_bg nobody env GOPS_CONFIG_DIR="$T/d0311/gops" "$FIXTURES/agentfix"
+wait_ready "$BGOUT" || fail "nobody's agent under a 0311 dir did not start"
+set -- $READY; XPID=$2
+run nobody env GOPS_CONFIG_DIR="$T/elsewhere" "$CGOPS" version "$XPID"
+expect_rc 0 "target's config dir under a search-only directory"
+
+# 7i. A symbolic-link loop on the way to the target's config dir.
+ln -s loop "$T/loop"
+start_bg env GOPS_CONFIG_DIR="$T/loop/gops" "$FIXTURES/agentfix" -noagent
+wait_ready "$BGOUT" || fail "process with a looping config dir did not start"
+set -- $READY; LPID=$2
+run "$CGOPS" stats "$LPID"
+expect_rc 1 "looping config dir"
+expect_err_eq "cgops: couldn't resolve addr or pid $LPID to TCPAddress: no port file for pid $LPID (target's config dir: Too many levels of symbolic links)" "loop message"
 finish
