@@ -45,9 +45,46 @@ int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
         snprintf(dir, size, "%s/.config/gops", v);
         return 0;
     }
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res && res->pw_dir[0]) {
+    if (uid != (uid_t)-1 && getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res &&
+        res->pw_dir[0]) {
         snprintf(dir, size, "%s/.config/gops", res->pw_dir);
         return 0;
+    }
+    return -ENOENT;
+}
+
+int portfile_passwd_home(const char *text, size_t len, uid_t uid, char *home, size_t size)
+{
+    const char *p = text, *end = text + len;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *f[7];
+        size_t nf = 0;
+
+        if (eol == NULL)
+            eol = end;
+        /* name:password:uid:gid:gecos:home:shell */
+        f[nf++] = p;
+        for (const char *q = p; q < eol && nf < 7; q++)
+            if (*q == ':')
+                f[nf++] = q + 1;
+        if (nf == 7) {
+            long long v;
+            char num[24];
+            size_t ulen = (size_t)(f[3] - 1 - f[2]), hlen = (size_t)(f[6] - 1 - f[5]);
+
+            if (ulen > 0 && ulen < sizeof num) {
+                memcpy(num, f[2], ulen);
+                num[ulen] = '\0';
+                if (cg_parse_ll(num, 0, 0xffffffffLL, &v) == 0 && (uid_t)v == uid && hlen > 0 &&
+                    hlen < size) {
+                    memcpy(home, f[5], hlen);
+                    home[hlen] = '\0';
+                    return 0;
+                }
+            }
+        }
+        p = eol + 1;
     }
     return -ENOENT;
 }
@@ -374,9 +411,42 @@ out:
     return fd;
 }
 
-static const char *nonempty(const char *v)
+/* With no usable variable, gops's agent takes user.Current()'s home: the
+ * passwd entry of its real uid in its own /etc/passwd. */
+static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
 {
-    return v && *v ? v : NULL;
+    char *status = NULL, *passwd = NULL, *line, home[PATH_MAX];
+    long long uid = -1;
+    size_t len;
+    int rootfd, fd, rc;
+
+    rc = cg_read_file_at(piddirfd, "status", 65536, &status, &len, NULL);
+    if (rc < 0)
+        return rc;
+    line = strstr(status, "\nUid:");
+    if (line == NULL || sscanf(line + 5, "%lld", &uid) != 1 || uid < 0) {
+        free(status);
+        return -ENOENT;
+    }
+    free(status);
+    rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return -errno;
+    fd = open_in_root(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    close(rootfd);
+    if (fd == -EMLINK) /* not followed, as for port files: no home known */
+        fd = -ENOENT;
+    if (fd < 0)
+        return fd;
+    rc = cg_read_fd(fd, 16u << 20, &passwd, &len, NULL);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    rc = portfile_passwd_home(passwd, len, (uid_t)uid, home, sizeof home);
+    free(passwd);
+    if (rc == 0 && (size_t)snprintf(dir, size, "%s/.config/gops", home) >= size)
+        rc = -ENAMETOOLONG;
+    return rc;
 }
 
 /* Look in the target's own config dir, read through /proc/PID/root. */
@@ -384,7 +454,6 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
     char *env = NULL, dir[PATH_MAX], path[PATH_MAX + 32], why[CG_ERR_LEN];
     size_t len = 0;
-    struct stat st;
     environ_t e;
     int rc, rootfd, fd;
 
@@ -395,16 +464,10 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return rc;
     e.env = env;
     e.len = len;
-    /* The owner's passwd home is the last resort; stat only if needed
-     * (an empty variable counts as unset, as for Go). */
-    st.st_uid = (uid_t)-1;
-    if (nonempty(environ_getenv("GOPS_CONFIG_DIR", &e)) == NULL &&
-        nonempty(environ_getenv("HOME", &e)) == NULL && fstat(piddirfd, &st) != 0) {
-        free(env);
-        return -errno;
-    }
-    rc = portfile_config_dir(environ_getenv, &e, st.st_uid, dir, sizeof dir);
+    rc = portfile_config_dir(environ_getenv, &e, (uid_t)-1, dir, sizeof dir);
     free(env);
+    if (rc == -ENOENT)
+        rc = target_passwd_config_dir(piddirfd, dir, sizeof dir);
     if (rc < 0)
         return rc;
     if (dir[0] != '/')

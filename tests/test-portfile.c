@@ -97,3 +97,25 @@ TEST(portfile_target_addresses)
     ASSERT_STR_EQ(err, "couldn't resolve addr or pid 2147483000 to TCPAddress: no such process");
     close(procfd);
 }
+
+/* A target's home comes from its own passwd text, by uid. */
+TEST(portfile_passwd_home_by_uid)
+{
+    const char *pw = "root:x:0:0:root:/root:/bin/bash\n"
+                     "broken line\n"
+                     "svc:x:1001:1001:Some Service,,,:/srv/svc:/usr/sbin/nologin\n"
+                     "nohome:x:1002:1002:::/bin/sh\n"
+                     "last:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin";
+    char home[64];
+
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 0, home, sizeof home), 0);
+    ASSERT_STR_EQ(home, "/root");
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 1001, home, sizeof home), 0);
+    ASSERT_STR_EQ(home, "/srv/svc");
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 65534, home, sizeof home), 0);
+    ASSERT_STR_EQ(home, "/nonexistent");
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 1002, home, sizeof home), -ENOENT);
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 4242, home, sizeof home), -ENOENT);
+    ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 0, home, 4), -ENOENT);
+    ASSERT_EQ(portfile_passwd_home("", 0, 0, home, sizeof home), -ENOENT);
+}

@@ -15,12 +15,17 @@
 
 /* Config dir by gops's rules, first match wins: $GOPS_CONFIG_DIR;
  * $XDG_CONFIG_HOME/gops when XDG_CONFIG_HOME is absolute; $HOME/.config/gops;
- * the passwd home of uid + /.config/gops.  getenv_fn looks up one variable in
- * the environment being considered (the caller's, or a target's environ);
- * ctx is passed through.  Returns 0 or -ENOENT (no rule applies). */
+ * the passwd home of uid + /.config/gops (not looked up when uid is
+ * (uid_t)-1).  getenv_fn looks up one variable in the environment being
+ * considered (the caller's, or a target's environ); ctx is passed through.
+ * Returns 0 or -ENOENT (no rule applies). */
 typedef const char *(*portfile_getenv_fn)(const char *name, void *ctx);
 int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
                         char *dir, size_t size);
+
+/* The home directory of uid in passwd(5) text (a target's own /etc/passwd,
+ * which is where Go's user.Current looks).  Returns 0 or -ENOENT. */
+int portfile_passwd_home(const char *text, size_t len, uid_t uid, char *home, size_t size);
 
 /* Parse a port file's contents: surrounding white space is trimmed, the rest
  * must be a decimal port in 1..65535.  Returns 0 or -EINVAL with err set

@@ -196,6 +196,17 @@ set -- $READY; XPID=$2
 run nobody env GOPS_CONFIG_DIR="$T/elsewhere" "$CGOPS" version "$XPID"
 expect_rc 0 "target's config dir under a search-only directory"
 
+# 7j. No variable at all: the home of the agent's real uid in its own
+#     /etc/passwd (a bind mount in its mount namespace), not in ours.
+mkdir -p "$T/home6"
+sed "s|^root:\([^:]*\):0:0:\([^:]*\):[^:]*:|root:\1:0:0:\2:$T/home6:|" /etc/passwd >"$T/passwd6"
+start_bg unshare --mount sh -c "mount --bind '$T/passwd6' /etc/passwd && exec env -i CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
+wait_ready "$BGOUT" || fail "agent with its own passwd did not start: $(cat "$BGOUT")"
+set -- $READY; PWPID=$2
+[ "${4:-}" = "$T/home6/.config/gops/$PWPID" ] && pass "the agent took its passwd home" || fail "passwd-home port file ${4:-}"
+run "$CGOPS" version "$PWPID"
+expect_rc 0 "config dir from the target's own passwd"
+
 # 7i. A symbolic-link loop on the way to the target's config dir.
 ln -s loop "$T/loop"
 start_bg env GOPS_CONFIG_DIR="$T/loop/gops" "$FIXTURES/agentfix" -noagent
