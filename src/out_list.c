@@ -104,8 +104,18 @@ static node_t *tree_build(const scan_proc_t *procs, size_t n)
     walk_t w = {procs, n, NULL, 0, 0};
     node_t *root = cg_xcalloc(1, sizeof *root);
 
-    for (size_t i = 0; i < n; i++)
-        build(&w, procs[i].ppid, &procs[i], root);
+    /* Start only from processes whose parent is not listed: the others are
+     * reached from their parent.  (Starting from each in pid order, a child
+     * with a lower pid than its Go parent would claim the parent's node
+     * first and the parent's own entry would be lost.) */
+    for (size_t i = 0; i < n; i++) {
+        int parent_listed = 0;
+
+        for (size_t j = 0; j < n && !parent_listed; j++)
+            parent_listed = procs[j].pid == procs[i].ppid && j != i;
+        if (!parent_listed)
+            build(&w, procs[i].ppid, &procs[i], root);
+    }
     free(w.seen);
     return root;
 }

@@ -64,3 +64,21 @@ TEST(out_list_empty)
     ASSERT_STR_EQ(s, "...\n\n");
     free(s);
 }
+
+/* A child with a lower pid than its Go parent (pids wrap) is drawn under
+ * the parent, and the parent keeps its own entry. */
+TEST(out_tree_child_with_lower_pid)
+{
+    scan_proc_t p[2] = {
+        {.pid = 50, .ppid = 200, .name = "kid", .bin = &v19},
+        {.pid = 200, .ppid = 1, .name = "parent", .bin = &v19},
+    };
+    char *s = render(out_tree_text, p, 2);
+
+    ASSERT_STR_EQ(s, "...\n"
+                     "\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 1\n"
+                     "    \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 200 (parent) {go1.19.8}\n"
+                     "        \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 50 (kid) {go1.19.8}\n"
+                     "\n");
+    free(s);
+}
