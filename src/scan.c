@@ -99,16 +99,25 @@ static void logf_(scan_log_fn log, void *ctx, const char *fmt, ...)
     log(msg, ctx);
 }
 
-/* Classify the executable of pid, from the cache or by parsing it. */
-static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
-                                        const struct stat *st, char *err)
+static exe_key_t key_of(const struct stat *st)
 {
     exe_key_t k = {st->st_dev, st->st_ino, st->st_size,
                    (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec};
+    return k;
+}
+
+/* Classify the executable of pid, from the cache or by parsing it.  st is
+ * the stat of /proc/PID/exe; the file actually parsed is keyed by its own
+ * fstat, since the process may exec another binary between the two. */
+static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
+                                        const struct stat *st, char *err)
+{
+    exe_key_t k = key_of(st);
     cache_slot_t *s;
     char path[32];
     int fd;
     gobin_info_t info;
+    struct stat opened;
 
     if (c->cap == 0 || (c->used + 1) * 2 > c->cap)
         cache_grow(c);
@@ -121,6 +130,17 @@ static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
         /* Not cached: another process of the same file may be readable. */
         cg_seterr(err, "cannot open executable: %s", strerror(errno));
         return NULL;
+    }
+    if (fstat(fd, &opened) != 0) {
+        cg_seterr(err, "cannot stat executable: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    k = key_of(&opened);
+    s = cache_slot(c, &k);
+    if (s->used) { /* exec'd into a binary already known */
+        close(fd);
+        return s;
     }
     s->key = k;
     s->used = 1;
