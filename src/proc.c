@@ -120,6 +120,26 @@ int proc_read_stat(int piddirfd, proc_stat_t *out, char *err)
     return rc;
 }
 
+/* Escape a name as the kernel does for the Name: line of /proc/PID/status,
+ * where gops reads it: a newline as "\n", a backslash as "\\", so one
+ * process stays one line of output. */
+static void escape_name(char *name, size_t size)
+{
+    char out[512];
+    size_t o = 0;
+
+    for (const char *p = name; *p && o + 3 < sizeof out; p++) {
+        if (*p == '\n' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = *p == '\n' ? 'n' : '\\';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    cg_strlcpy(name, out, size);
+}
+
 void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
                     char *name, size_t size)
 {
@@ -142,6 +162,7 @@ void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
         if (strncmp(base, comm, clen) == 0)
             cg_strlcpy(name, base, size);
     }
+    escape_name(name, size);
 }
 
 static int cmp_pid(const void *a, const void *b)

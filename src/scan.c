@@ -183,7 +183,7 @@ static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn lo
             proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
         }
     } else {
-        cg_strlcpy(p->name, ps.comm, sizeof p->name);
+        proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
     }
     n = readlinkat(dirfd, "exe", path, sizeof path - 1);
     if (n < 0) {

@@ -189,3 +189,17 @@ TEST(proc_net_reaches_loopback_by_address)
     ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, lo6, 0), 0);
     ASSERT_EQ(proc_net_reaches_loopback(AF_INET6, mapped, 0), 1);
 }
+
+/* A name with a newline or backslash stays on one line, escaped as the
+ * kernel escapes it in /proc/PID/status. */
+TEST(proc_name_escaped_like_status)
+{
+    char name[256];
+
+    proc_name_from("a\nb", NULL, 0, name, sizeof name);
+    ASSERT_STR_EQ(name, "a\\nb");
+    proc_name_from("back\\slash", NULL, 0, name, sizeof name);
+    ASSERT_STR_EQ(name, "back\\\\slash");
+    proc_name_from("longprocessname", "/x/longprocessname-with\nnewline\0arg", 36, name, sizeof name);
+    ASSERT_STR_EQ(name, "longprocessname-with\\nnewline");
+}

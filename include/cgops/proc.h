@@ -38,7 +38,9 @@ int proc_read_stat(int piddirfd, proc_stat_t *out, char *err);
 
 /* The process name gops shows: the kernel's comm, extended to argv[0]'s base
  * name when the comm (cut by the kernel at 15 bytes) is a prefix of it.
- * cmdline is the raw NUL-separated /proc/PID/cmdline (may be NULL/empty). */
+ * cmdline is the raw NUL-separated /proc/PID/cmdline (may be NULL/empty).
+ * A newline or backslash in it is escaped ("\n", "\\") as the kernel does in
+ * /proc/PID/status, where gops reads the name. */
 void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
                     char *name, size_t size);
 
