@@ -155,12 +155,52 @@ const char *proc_net_state_name(int proto, int state)
     return "UNKNOWN";
 }
 
+/* An IPv6 address as Go's net.IP.String writes it (gops prints those): an
+ * IPv4-mapped one as dotted IPv4, else RFC 5952 (lower-case hex, the
+ * longest run of two or more zero groups, the first if tied, as "::"). */
+static void ip6_format(const unsigned char *a, char *out, size_t size)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    unsigned g[8];
+    int best = -1, bestlen = 1;
+    size_t o = 0;
+
+    if (memcmp(a, mapped, 12) == 0) {
+        snprintf(out, size, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    for (int i = 0; i < 8;) {
+        int j = i;
+
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > bestlen) {
+            best = i;
+            bestlen = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    out[0] = '\0';
+    for (int i = 0; i < 8 && o < size; i++) {
+        if (i == best) {
+            o += (size_t)snprintf(out + o, size - o, "::");
+            i += bestlen - 1;
+            continue;
+        }
+        o += (size_t)snprintf(out + o, size - o, "%s%x", o && out[o - 1] != ':' ? ":" : "", g[i]);
+    }
+}
+
 void proc_net_addr_format(const proc_sock_t *s, int remote, char *buf, size_t size)
 {
     char ip[INET6_ADDRSTRLEN];
     const unsigned char *a = remote ? s->remote : s->local;
 
-    if (inet_ntop(s->family, a, ip, sizeof ip) == NULL)
+    if (s->family == AF_INET6)
+        ip6_format(a, ip, sizeof ip);
+    else if (inet_ntop(s->family, a, ip, sizeof ip) == NULL)
         cg_strlcpy(ip, "?", sizeof ip);
     snprintf(buf, size, "%s:%u", ip, remote ? s->remote_port : s->local_port);
 }

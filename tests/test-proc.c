@@ -1,5 +1,6 @@
 /* test-proc.c -- /proc parsers and the socket-table parser, fed strings */
 #include "test.h"
+#include "cgops/common.h"
 #include "cgops/proc.h"
 #include "cgops/proc_net.h"
 
@@ -125,7 +126,7 @@ TEST(proc_net_parse_tcp6)
     ASSERT_EQ(s.inode, 555);
     ASSERT_EQ(proc_net_parse_line(l2, AF_INET6, IPPROTO_TCP, &s), 0);
     proc_net_addr_format(&s, 0, buf, sizeof buf);
-    ASSERT_STR_EQ(buf, "::ffff:10.0.0.1:443");
+    ASSERT_STR_EQ(buf, "10.0.0.1:443"); /* as Go's net.IP.String prints it */
     proc_net_addr_format(&s, 1, buf, sizeof buf);
     ASSERT_STR_EQ(buf, "::1:54321");
     ASSERT_STR_EQ(proc_net_state_name(IPPROTO_TCP, s.state), "ESTABLISHED");
@@ -202,4 +203,34 @@ TEST(proc_name_escaped_like_status)
     ASSERT_STR_EQ(name, "back\\\\slash");
     proc_name_from("longprocessname", "/x/longprocessname-with\nnewline\0arg", 36, name, sizeof name);
     ASSERT_STR_EQ(name, "longprocessname-with\\nnewline");
+}
+
+/* IPv6 addresses are written as Go writes them (gops's output). */
+TEST(proc_net_ipv6_like_go)
+{
+    static const struct {
+        unsigned char a[16];
+        const char *want;
+    } cases[] = {
+        {{0}, ":::1"},
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "::1:1"},
+        {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "2001:db8::1:1"},
+        {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}, "2001:db8::1:0:0:1:1"},
+        {{0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3}, "1:0:0:2::3:1"},
+        {{0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0}, "1:2:3:4:5:6:7:0:1"},
+        {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0xab, 0xcd, 0, 0, 0, 0, 0x12, 0x34}, "fe80::abcd:0:0:1234:1"},
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1}, "127.0.0.1:1"},
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1}, "::a00:1:1"},
+    };
+    proc_sock_t s;
+    char buf[80];
+
+    memset(&s, 0, sizeof s);
+    s.family = AF_INET6;
+    s.local_port = 1;
+    for (size_t i = 0; i < CG_ARRAY_SIZE(cases); i++) {
+        memcpy(s.local, cases[i].a, 16);
+        proc_net_addr_format(&s, 0, buf, sizeof buf);
+        ASSERT_STR_EQ(buf, cases[i].want);
+    }
 }
