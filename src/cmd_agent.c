@@ -264,7 +264,7 @@ static FILE *job_out(job_t *j)
 static void json_string(FILE *f, const char *s)
 {
     cJSON *j = cJSON_CreateString(s);
-    char *t = cJSON_PrintUnformatted(j);
+    char *t = out_json_print(j, 0);
 
     fputs(t ? t : "\"\"", f);
     free(t);
@@ -365,7 +365,7 @@ static void advance_output(run_t *run)
 static void goroutine_cb(cJSON *g, void *ctx)
 {
     job_t *j = ctx;
-    char *s = cJSON_PrintUnformatted(g);
+    char *s = out_json_print(g, 0);
 
     open_block(j);
     if (j->ngoroutines++ == 0)
@@ -491,7 +491,7 @@ static int complete_reply(job_t *j, char *err)
         return -EPROTO;
     }
     if (v) {
-        char *s = run->multi ? cJSON_PrintUnformatted(v) : cJSON_Print(v);
+        char *s = out_json_print(v, !run->multi);
         open_block(j);
         fputs(run->multi ? ", \"result\": " : "", job_out(j));
         fputs(s, job_out(j));

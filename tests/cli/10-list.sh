@@ -91,4 +91,21 @@ expect_out_contains "── $$" "tree parent node is the test shell"
 validate tree.schema.json "$T/tree.json"
 [ "$(jq --argjson p $$ --argjson c "${PIDS[agentfix]}" '[.. | objects | select(.pid == $p) | .children[] | select(.pid == $c)] | length' "$T/tree.json")" = 1 ] &&
     pass "tree json nests the fixture under its parent" || fail "tree json nesting"
+
+# A Go program whose file name is not UTF-8, or holds a newline: the text
+# listing keeps one process per line (the name escaped as in
+# /proc/PID/status), the JSON stays valid (bad bytes become U+FFFD).
+odd="$T/$(printf 'bad\377\nname')"
+cp "$FIXTURES/sleeper" "$odd"
+start_bg "$odd"; OPID=$BGPID; sleep 0.3
+run "$CGOPS"
+[ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p' | wc -l)" = 1 ] &&
+    [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p {print $3}')" = "$(printf 'bad\377\\nname')" ] &&
+    pass "odd name: one line, newline escaped" || fail "odd name: $(printf '%s\n' "$OUT" | grep -a -A1 "^$OPID ")"
+"$CGOPS" --json >"$T/odd.json"
+validate list.schema.json "$T/odd.json"
+[ "$(jq -r --argjson p "$OPID" '.[] | select(.pid == $p) | .name' "$T/odd.json")" = "$(printf 'bad\357\277\275\\nname')" ] &&
+    pass "odd name in JSON: U+FFFD for the bad byte" || fail "odd json name: $(jq -c --argjson p "$OPID" '.[] | select(.pid == $p)' "$T/odd.json")"
+"$CGOPS" tree --json >"$T/odd-tree.json"
+validate tree.schema.json "$T/odd-tree.json"
 finish
