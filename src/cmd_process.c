@@ -33,7 +33,7 @@ typedef struct {
     double period_percent;
     long long period_ns;
     char user[256];
-    char cmdline[8192];
+    char *cmdline;          /* whole, however long (gops prints it all) */
     char **argv;
     size_t argc;
     long long elapsed;
@@ -127,9 +127,11 @@ static int gather(int procfd, pid_t pid, info_t *in, char *err)
         }
         free(buf);
     }
-    if (cg_read_proc_mem_at(dirfd, "cmdline", 1 << 20, &buf, &len, NULL) == 0) {
+    /* The kernel allows argument strings of several MiB in all. */
+    if (cg_read_proc_mem_at(dirfd, "cmdline", 16u << 20, &buf, &len, NULL) == 0) {
         size_t i = 0;
-        procinfo_join_cmdline(buf, len, in->cmdline, sizeof in->cmdline);
+        in->cmdline = cg_xmalloc(len + 1);
+        procinfo_join_cmdline(buf, len, in->cmdline, len + 1);
         while (i < len) {
             size_t l = strnlen(buf + i, len - i);
             in->argv = cg_xrealloc(in->argv, (in->argc + 1) * sizeof *in->argv);
@@ -164,7 +166,7 @@ static void print_text(const info_t *in)
         printf("cpu usage (%s):\t%.3f%%\n", buf, in->period_percent);
     }
     printf("username:\t%s\n", in->user);
-    printf("cmd+args:\t%s\n", in->cmdline);
+    printf("cmd+args:\t%s\n", in->cmdline ? in->cmdline : "");
     procinfo_format_etime(in->elapsed, buf, sizeof buf);
     printf("elapsed time:\t%s\n", buf);
     for (size_t i = 0; i < in->nsocks; i++) {
@@ -323,6 +325,7 @@ int cmd_process(int argc, char **argv, const cmd_t *cmd)
     for (size_t i = 0; i < in.argc; i++)
         free(in.argv[i]);
     free(in.argv);
+    free(in.cmdline);
     free(in.socks);
     return rc;
 }

@@ -121,14 +121,24 @@ void procinfo_format_go_duration(long long ns, char *buf, size_t size)
 
 int procinfo_parse_period(const char *s, long long *ns)
 {
-    char *end;
-    double secs = strtod(s, &end);
+    size_t digits = strspn(s, "0123456789");
 
-    if (end != s && *end == '\0' && s[0] != '-' && s[0] != '+') {
-        if (!(secs > 0) || secs > 1e6)
-            return -EINVAL;
-        *ns = (long long)(secs * 1e9 + 0.5);
-        return 0;
+    /* Plain seconds: decimal digits with an optional fraction (strtod alone
+     * would also take "0x10", "1e3", "inf"). */
+    if (digits > 0 || s[0] == '.') {
+        const char *frac = s + digits;
+
+        if (*frac == '.')
+            frac += 1 + strspn(frac + 1, "0123456789");
+        if (*frac == '\0') {
+            double secs = strtod(s, NULL);
+
+            if (!(secs > 0) || secs > 1e6)
+                return -EINVAL;
+            *ns = (long long)(secs * 1e9 + 0.5);
+            /* Shorter than a nanosecond rounds to nothing: no period. */
+            return *ns > 0 ? 0 : -EINVAL;
+        }
     }
     if (s[0] == '-' || s[0] == '+' || proto_go_duration_ns(s, ns) != 0 || *ns <= 0)
         return -EINVAL;

@@ -69,6 +69,19 @@ TEST(procinfo_period_argument)
     ASSERT_EQ(procinfo_parse_period("-1s", &ns), -EINVAL);
     ASSERT_EQ(procinfo_parse_period("soon", &ns), -EINVAL);
     ASSERT_EQ(procinfo_parse_period("", &ns), -EINVAL);
+    /* Rounds to 0 ns: no period at all, so an error, not a silent skip. */
+    ASSERT_EQ(procinfo_parse_period("1e-10", &ns), -EINVAL);
+    ASSERT_EQ(procinfo_parse_period("0.0000000004", &ns), -EINVAL);
+    /* Only decimal seconds: strtod's other forms are not periods. */
+    ASSERT_EQ(procinfo_parse_period("0x10", &ns), -EINVAL);
+    ASSERT_EQ(procinfo_parse_period("1e3", &ns), -EINVAL);
+    ASSERT_EQ(procinfo_parse_period("inf", &ns), -EINVAL);
+    ASSERT_EQ(procinfo_parse_period("nan", &ns), -EINVAL);
+    ASSERT_EQ(procinfo_parse_period(".5", &ns), 0);
+    ASSERT_EQ(ns, 500000000LL);
+    ASSERT_EQ(procinfo_parse_period("1.", &ns), 0);
+    ASSERT_EQ(ns, 1000000000LL);
+    ASSERT_EQ(procinfo_parse_period("1.5.5", &ns), -EINVAL);
 }
 
 TEST(procinfo_cmdline_join)

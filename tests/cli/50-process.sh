@@ -64,6 +64,16 @@ run "$CGOPS" process "$P" soon
 expect_rc 2 "bad period"
 expect_err_eq "cgops: invalid period 'soon': want a duration such as 2s or 500ms, or seconds
 hint: see 'cgops help process'" "bad period message"
+# A command line longer than any fixed buffer is printed whole, as gops does.
+long=$(head -c 10000 /dev/zero | tr '\0' x)
+start_bg "$FIXTURES/sleeper" "$long"; LP=$BGPID; sleep 0.3
+run "$CGOPS" "$LP"
+expect_rc 0 "process with a 10 KB command line"
+[ "$(printf '%s\n' "$OUT" | grep '^cmd+args:' | cut -f2-)" = "$FIXTURES/sleeper $long" ] &&
+    pass "10 KB cmd+args printed whole" || fail "cmd+args length $(printf '%s\n' "$OUT" | grep '^cmd+args:' | wc -c)"
+run "$CGOPS" "$LP" 1e-10
+expect_rc 2 "a period that rounds to nothing"
+
 run "$CGOPS" process
 expect_rc 2 "process without pid"
 run "$CGOPS" process abc
