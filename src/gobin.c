@@ -243,7 +243,9 @@ static int is_pclntab(const unsigned char *p, size_t n)
  * ELF_NOTE_GOBUILDID_TAG); the descriptor is the build ID text. */
 static int parse_buildid_note(Elf_Scn *scn, gobin_info_t *out)
 {
-    Elf_Data *data = elf_rawdata(scn, NULL);
+    /* elf_getdata, not elf_rawdata: gelf_getnote wants the note headers
+     * in our byte order, and a big-endian binary's are not. */
+    Elf_Data *data = elf_getdata(scn, NULL);
     size_t off = 0, noff, doff;
     GElf_Nhdr nh;
 

@@ -163,7 +163,9 @@ TEST(gobin_version_short_cuts_devel)
 TEST(gobin_real_fixtures_match_go_version)
 {
     static const char *fx[] = {"agentfix", "agentfix-stripped", "agentfix-pie", "agentfix-static",
-                               "agentfix-cgo", "agentfix-trimpath", "sleeper"};
+                               "agentfix-cgo", "agentfix-trimpath", "sleeper",
+                               /* big-endian 64-bit, 32-bit: read, not run */
+                               "sleeper-s390x", "sleeper-386"};
     const char *dir = getenv("FIXTURES");
 
     ASSERT(dir != NULL);
