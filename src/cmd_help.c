@@ -24,11 +24,12 @@ static const opt_help_t agent_opts[] = {
     {"--all", "every local process with a verified agent"},
     {"--timeout DURATION", "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"},
     {"-v, --verbose", "say why a port could not be verified"},
+    {"--", "end of options: every word after it is a target"},
     {NULL, NULL},
 };
 
 static const opt_help_t profile_opts[] = {
-    {"-o, --output FILE", "save the reply to FILE instead of a temporary file"},
+    {"-o, --output FILE", "save the reply to FILE (replaced only once whole), not a temp file"},
     {"--binary FILE", "also save the target's executable to FILE"},
     {"--no-launch", "do not start 'go tool pprof' / 'go tool trace'"},
     {"--json", "print {path, size} instead of the gops messages"},
