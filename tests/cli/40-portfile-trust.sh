@@ -151,9 +151,9 @@ fi
 
 # 7d. A private mount over the very dir the caller reads (systemd's
 #     PrivateTmp or ProtectHome): same path, same root, other mounts.
-start_bg unshare --mount sh -c "mount -t tmpfs tmpfs '$GOPS_CONFIG_DIR' && exec '$FIXTURES/agentfix'"
-wait_ready "$BGOUT" || fail "agent with a private config dir did not start"
-set -- $READY; PMPID=$2
+start_ready "agent with a private config dir" \
+    unshare --mount sh -c "mount -t tmpfs tmpfs '$GOPS_CONFIG_DIR' && exec '$FIXTURES/agentfix'"
+PMPID=$RPID
 [ ! -e "$GOPS_CONFIG_DIR/$PMPID" ] && pass "its port file is under its private mount" || fail "visible"
 run "$CGOPS" version "$PMPID"
 expect_rc 0 "agent behind a private mount of the same dir"
@@ -162,56 +162,50 @@ run "$CGOPS"
 
 # 7e. HOME set but empty: Go takes the passwd home (root's /root, a tmpfs
 #     of its own here so nothing is written to the host's).
-start_bg unshare --mount sh -c "mount -t tmpfs tmpfs /root && exec env -i HOME= CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
-wait_ready "$BGOUT" || fail "agent with an empty HOME did not start: $(cat "$BGOUT")"
-set -- $READY; EHPID=$2
-[ "${4:-}" = "/root/.config/gops/$EHPID" ] && pass "empty HOME: the agent used the passwd home" || fail "empty HOME port file ${4:-}"
+start_ready "agent with an empty HOME" \
+    unshare --mount sh -c "mount -t tmpfs tmpfs /root && exec env -i HOME= CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
+EHPID=$RPID
+[ "$RPORTFILE" = "/root/.config/gops/$EHPID" ] && pass "empty HOME: the agent used the passwd home" || fail "empty HOME port file $RPORTFILE"
 run "$CGOPS" version "$EHPID"
 expect_rc 0 "agent with an empty HOME"
 
 # 7f. The variable that names the config dir after 300 KB of environment.
 big=$(head -c 100000 /dev/zero | tr '\0' a)
 mkdir -p "$T/bigenv"
-start_bg env -i A="$big" B="$big" C="$big" GOPS_CONFIG_DIR="$T/bigenv" CGOPS_TEST_TAG="$T" "$FIXTURES/agentfix"
-wait_ready "$BGOUT" || fail "agent with a large environment did not start"
-set -- $READY; BEPID=$2
-run "$CGOPS" version "$BEPID"
+start_ready "agent with a large environment" \
+    env -i A="$big" B="$big" C="$big" GOPS_CONFIG_DIR="$T/bigenv" CGOPS_TEST_TAG="$T" "$FIXTURES/agentfix"
+run "$CGOPS" version "$RPID"
 expect_rc 0 "config dir named after 300 KB of environment"
 
 # 7g. A caller dir that may be searched but not listed (0300): the listing
 #     still finds the caller's own files.
 mkdir -p "$T/cfg0300"; chown nobody:nogroup "$T/cfg0300"; chmod 0300 "$T/cfg0300"
-start_bg nobody env GOPS_CONFIG_DIR="$T/cfg0300" "$FIXTURES/agentfix"
-wait_ready "$BGOUT" || fail "nobody's agent in a 0300 dir did not start"
-set -- $READY; QPID=$2
+start_ready "nobody's agent in a 0300 dir" nobody env GOPS_CONFIG_DIR="$T/cfg0300" "$FIXTURES/agentfix"
+QPID=$RPID
 run nobody env GOPS_CONFIG_DIR="$T/cfg0300" "$CGOPS"
 [[ "$(line_of "$QPID")" =~ agentfix\ *\* ]] && pass "unlistable caller dir: marked" || fail "0300 dir: $(line_of "$QPID")"
 
 # 7h. A directory on the way that may be searched but not read (0311), as a
 #     path lookup allows.
 mkdir -p "$T/d0311/gops"; chown nobody:nogroup "$T/d0311/gops"; chmod 0311 "$T/d0311"
-start_bg nobody env GOPS_CONFIG_DIR="$T/d0311/gops" "$FIXTURES/agentfix"
-wait_ready "$BGOUT" || fail "nobody's agent under a 0311 dir did not start"
-set -- $READY; XPID=$2
-run nobody env GOPS_CONFIG_DIR="$T/elsewhere" "$CGOPS" version "$XPID"
+start_ready "nobody's agent under a 0311 dir" nobody env GOPS_CONFIG_DIR="$T/d0311/gops" "$FIXTURES/agentfix"
+run nobody env GOPS_CONFIG_DIR="$T/elsewhere" "$CGOPS" version "$RPID"
 expect_rc 0 "target's config dir under a search-only directory"
 
 # 7j. No variable at all: the home of the agent's real uid in its own
 #     /etc/passwd (a bind mount in its mount namespace), not in ours.
 mkdir -p "$T/home6"
 sed "s|^root:\([^:]*\):0:0:\([^:]*\):[^:]*:|root:\1:0:0:\2:$T/home6:|" /etc/passwd >"$T/passwd6"
-start_bg unshare --mount sh -c "mount --bind '$T/passwd6' /etc/passwd && exec env -i CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
-wait_ready "$BGOUT" || fail "agent with its own passwd did not start: $(cat "$BGOUT")"
-set -- $READY; PWPID=$2
-[ "${4:-}" = "$T/home6/.config/gops/$PWPID" ] && pass "the agent took its passwd home" || fail "passwd-home port file ${4:-}"
-run "$CGOPS" version "$PWPID"
+start_ready "agent with its own passwd" \
+    unshare --mount sh -c "mount --bind '$T/passwd6' /etc/passwd && exec env -i CGOPS_TEST_TAG='$T' '$FIXTURES/agentfix'"
+[ "$RPORTFILE" = "$T/home6/.config/gops/$RPID" ] && pass "the agent took its passwd home" || fail "passwd-home port file $RPORTFILE"
+run "$CGOPS" version "$RPID"
 expect_rc 0 "config dir from the target's own passwd"
 
 # 7i. A symbolic-link loop on the way to the target's config dir.
 ln -s loop "$T/loop"
-start_bg env GOPS_CONFIG_DIR="$T/loop/gops" "$FIXTURES/agentfix" -noagent
-wait_ready "$BGOUT" || fail "process with a looping config dir did not start"
-set -- $READY; LPID=$2
+start_ready "process with a looping config dir" env GOPS_CONFIG_DIR="$T/loop/gops" "$FIXTURES/agentfix" -noagent
+LPID=$RPID
 run "$CGOPS" stats "$LPID"
 expect_rc 1 "looping config dir"
 expect_err_eq "cgops: couldn't resolve addr or pid $LPID to TCPAddress: no port file for pid $LPID (target's config dir: Too many levels of symbolic links)" "loop message"

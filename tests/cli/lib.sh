@@ -76,6 +76,18 @@ wait_ready() {
     return 1
 }
 
+# start_ready WHAT CMD...: start CMD, which prints a "ready PID PORT FILE"
+# line (a fixture, perhaps under unshare/setpriv/env); sets RPID RPORT
+# RPORTFILE, or fails the check named by WHAT
+start_ready() {
+    what=$1; shift
+    start_bg "$@"
+    RPID= RPORT= RPORTFILE=
+    wait_ready "$BGOUT" || { fail "$what did not start: $(cat "$BGOUT")"; return 1; }
+    set -- $READY
+    RPID=$2 RPORT=$3 RPORTFILE=${4:-}
+}
+
 # start_agent [FIXTURE [ARGS...]]: start an agent fixture; sets APID APORT APORTFILE
 start_agent() {
     fx=${1:-agentfix}
