@@ -120,8 +120,8 @@ static void timer_cb(uv_timer_t *t)
     }
     switch (r->phase) {
     case PH_RESOLVE:
-        /* A lookup already running in libuv's thread pool cannot be
-         * stopped: cgops ends once the resolver gives up (resolv.conf). */
+        /* finish() abandons a lookup already running in the thread pool
+         * (see agent_lookups_abandoned). */
         agent_format_ms(r->connect_timeout_ms, d, sizeof d);
         fail(r, -ETIMEDOUT, "timed out after %s looking up host '%s'", d, r->target->host);
         break;

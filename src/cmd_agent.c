@@ -572,6 +572,18 @@ static size_t descriptor_budget(void)
     return n > 48 ? n - 32 : 8;
 }
 
+/* Start a job's request on loop; on failure (nothing started, on_done
+ * will not run) j->err says so.  Returns 0 or -errno. */
+static int job_request_start(uv_loop_t *loop, job_t *j)
+{
+    int rc = agent_req_start(loop, &j->req);
+
+    if (rc < 0)
+        snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
+                 j->target.display, uv_strerror(rc));
+    return rc;
+}
+
 /* A job that ends before its request ran (cannot resolve, cannot start). */
 static void job_fail_early(job_t *j, int rc)
 {
@@ -593,10 +605,8 @@ static void start_queued(run_t *run)
 
         if (j->done)
             continue;
-        rc = agent_req_start(run->loop, &j->req);
+        rc = job_request_start(run->loop, j);
         if (rc < 0) {
-            snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
-                     j->target.display, uv_strerror(rc));
             job_fail_early(j, rc);
             continue;
         }
@@ -785,14 +795,11 @@ static int fetch_into(uv_loop_t *loop, job_t *j, int byte, const char *what, con
     j->req.on_done = profile_done;
     set_timeouts(&j->req, byte, o);
     j->done = 0;
-    rc = agent_req_start(loop, &j->req);
-    if (rc < 0) {
+    rc = job_request_start(loop, j);
+    if (rc < 0)
         j->status = rc;
-        snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
-                 j->target.display, uv_strerror(rc));
-    } else {
+    else
         uv_run(loop, UV_RUN_DEFAULT);
-    }
     if (close(j->fd) != 0 && j->status == 0) {
         j->status = -errno;
         snprintf(j->err, sizeof j->err, "writing %.400s: %s", j->path, strerror(errno));

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 {
     const cmd_t *cmd;
     int status;
+    size_t nofile;
 
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return finish_stdout(cmd_help(argc - 1, argv + 1, cmd_lookup("help")));
@@ -102,9 +103,10 @@ int main(int argc, char **argv)
     }
     /* Below this, libuv aborts in uv_loop_init and a listing would skip
      * processes for want of descriptors: refuse plainly instead. */
-    if (cg_raise_nofile() < MIN_NOFILE) {
+    nofile = cg_raise_nofile();
+    if (nofile < MIN_NOFILE) {
         cmd_error("too few open files allowed (ulimit -n %zu); cgops needs at least %d",
-                  cg_raise_nofile(), MIN_NOFILE);
+                  nofile, MIN_NOFILE);
         return CG_EXIT_FAIL;
     }
     /* Options before any command belong to the default listing. */

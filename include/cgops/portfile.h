@@ -51,8 +51,9 @@ typedef struct {
 
 /* Find, read and verify the port file of pid.  Returns 0 with *out filled;
  * -ENOENT no port file (or process gone); -EINVAL unreadable contents
- * (garbage, empty, out of range, a symlink escaping the target root);
- * -ESTALE the port is not held by pid.  err gets the user-facing message,
+ * (garbage, empty, out of range; a symbolic link, FIFO or other file that
+ * is not regular); -ESTALE the port is not held by pid.  A stale or bad
+ * file in the caller's dir gives way to a valid one in the target's.  err gets the user-facing message,
  * e.g. "port 41259 from PATH is not held by pid 1234 (stale port file?)". */
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err);
 
