@@ -155,17 +155,19 @@ const char *proc_net_state_name(int proto, int state)
     return "UNKNOWN";
 }
 
+/* The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+static const unsigned char v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 /* An IPv6 address as Go's net.IP.String writes it (gops prints those): an
  * IPv4-mapped one as dotted IPv4, else RFC 5952 (lower-case hex, the
  * longest run of two or more zero groups, the first if tied, as "::"). */
 static void ip6_format(const unsigned char *a, char *out, size_t size)
 {
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     unsigned g[8];
     int best = -1, bestlen = 1;
     size_t o = 0;
 
-    if (memcmp(a, mapped, 12) == 0) {
+    if (memcmp(a, v4mapped_prefix, 12) == 0) {
         snprintf(out, size, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
         return;
     }
@@ -266,13 +268,13 @@ int proc_net_diag_listeners(int nlfd, unsigned port, unsigned long **inodes, siz
 
 int proc_net_reaches_loopback(int family, const unsigned char *addr, int v6only)
 {
-    static const unsigned char any6[16], mapped_lo[16] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                                          0, 0, 0xff, 0xff, 127, 0, 0, 1};
+    static const unsigned char any6[16];
 
     if (family == AF_INET)
         return memcmp(addr, "\x7f\0\0\x01", 4) == 0 || memcmp(addr, "\0\0\0\0", 4) == 0;
     if (family == AF_INET6)
-        return (!v6only && memcmp(addr, any6, 16) == 0) || memcmp(addr, mapped_lo, 16) == 0;
+        return (!v6only && memcmp(addr, any6, 16) == 0) ||
+               (memcmp(addr, v4mapped_prefix, 12) == 0 && memcmp(addr + 12, "\x7f\0\0\x01", 4) == 0);
     return 0;
 }
 
