@@ -1,634 +1,327 @@
-/* cmd_agent.c -- the commands that talk to gops agents
+/* cmd_agent.c -- stack, gc, setgc, memstats, version, stats
  *
- * stack, gc, setgc, memstats, version, stats take any number of targets
- * (or --all) and query them concurrently on one libuv loop; output keeps
- * target order: the first unfinished target streams straight to stdout,
- * later ones spool until their turn: in memory up to SPOOL_MEM bytes, then
- * in an anonymous temp file, so small replies cost no file and memory stays
- * flat whatever the replies' size.  pprof-heap, pprof-cpu and trace
- * take one target and save the reply to a file.
+ * These take any number of targets (or --all) and query them concurrently
+ * on one libuv loop; fanout.h keeps the output in target order, request.h
+ * carries each command to its target, proto.h says whether a reply is
+ * what the command expects, out_agent.h frames it.  This file only wires
+ * them: options, targets, and what each reply byte is for.
+ *
+ * Every reply is checked before it is shown, in text mode as in --json:
+ * the small replies are held whole (at most PROTO_REPLY_MAX bytes) and
+ * parsed, a stack dump must begin as one and may not pass the runtime's
+ * own 64 MiB limit.
  */
-#include "cgops/agent.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
-#include "cgops/out_json.h"
+#include "cgops/fanout.h"
+#include "cgops/loop.h"
+#include "cgops/out_agent.h"
 #include "cgops/portfile.h"
 #include "cgops/proto.h"
+#include "cgops/request.h"
 #include "cgops/scan.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* Reply size above which a reply that --json must hold whole (memstats,
- * stats, version, setgc, gc) is refused: real ones are a few KiB. */
-#define JSON_REPLY_MAX (1u << 20)
+/* What one waiting target may hold back for its turn, and all of them
+ * together: a stack dump is at most 64 MiB as the runtime sends it (its
+ * JSON form somewhat more); the other replies are a few KiB. */
+#define SPOOL_TARGET_MAX (256ull << 20)
+#define SPOOL_TOTAL_MAX (1ull << 30)
 
-/* Bytes a waiting target keeps in memory before its spool moves to a temp
- * file: stats, memstats and version replies are well under it; with --all
- * over hundreds of agents the total stays a few MiB. */
-#define SPOOL_MEM (64u << 10)
-
-#define MS(s) ((uint64_t)(s) * 1000u)
-
-/* runtime/pprof's limit for a goroutine dump (writeGoroutineStacks). */
-#define STACK_RUNTIME_CAP (64ull << 20)
+/* Bytes of a stack dump held until its start is checked. */
+#define STACK_HEAD 16
 
 typedef struct {
     int json;
-    int verbose;
     int all;
-    int no_launch;
-    uint64_t timeout_ms;   /* --timeout, 0 = per-command defaults */
-    const char *outfile;   /* -o */
-    const char *binfile;   /* --binary */
-} opts_t;
+    int verbose;
+    uint64_t timeout_ns;
+} agent_opts_t;
 
-typedef struct job job_t;
-typedef struct spool spool_t;
+const opt_t cmd_agent_opts[] = {
+    OPT_BOOL_(0, "json", agent_opts_t, json, "print one JSON document (protocol/schemas/agent-*.schema.json)"),
+    OPT_BOOL_(0, "all", agent_opts_t, all, "every local process with a verified agent"),
+    OPT_DURATION_(0, "timeout", agent_opts_t, timeout_ns,
+                  "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"),
+    OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
 
 typedef struct {
     const cmd_t *cmd;
-    opts_t o;
+    agent_opts_t o;
+    out_agent_mode_t mode;
     uv_loop_t *loop;
-    int procfd;            /* /proc, to resolve pids */
-    long long gcvalue;     /* setgc's argument */
-    job_t **jobs;          /* in target order; a job never moves (libuv
-                              holds pointers into it) */
-    size_t njobs;
-    size_t next_out;       /* first job not yet written to stdout */
-    size_t next_start;     /* first job whose request is not started */
-    size_t active;         /* requests in flight */
-    size_t spilled;        /* spools holding a temp file open */
-    size_t max_files;      /* bound on active + spilled (descriptors) */
-    int adding;            /* --all: discovery may still add jobs */
-    int multi;             /* several targets: headers / JSON array */
-    int failed;
-    int closed;            /* the multi-target JSON array was closed */
+    fanout_t *fan;
+    int procfd;          /* /proc, to resolve pids */
+    long long gcvalue;   /* setgc's argument */
+    int adding;          /* --all: discovery may still add targets */
 } run_t;
 
-struct job {
+typedef struct {
     run_t *run;
-    size_t idx;            /* place in target order */
-    agent_req_t req;
+    size_t idx;          /* place in target order */
+    request_t req;
     target_t target;
-    unsigned char msg[1 + PROTO_SETGC_ARG_LEN];
-    int done;
-    int status;            /* 0 ok, else failed */
-    char err[CG_ERR_LEN];  /* message printed in order */
-    FILE *spool;           /* output while waiting for our turn (spool_t) */
-    spool_t *spool_state;  /* the spool's cookie */
-    FILE *out;             /* spool, or stdout once it is our turn */
-    /* --json */
-    char *buf;             /* whole reply for the small commands */
+    char *buf;           /* a small reply held whole, or a stack dump's head */
     size_t len;
-    proto_stack_parser_t *sp;
-    unsigned long ngoroutines;
-    int opened;            /* "{...result": written for multi JSON */
-    char last;             /* last reply byte, for the truncation check */
-    int cut;               /* a stack dump the runtime cut at 64 MiB: said
-                              on stderr in target order */
-    /* profiles */
-    int fd;
-    unsigned char head[PROTO_HEAD_MAX]; /* the reply's first bytes */
-    size_t headlen;
-    char path[4096];
-};
+    proto_stack_parser_t *sp;   /* stack --json */
+    int ngoroutines;
+    int head_checked;    /* stack text: the start was seen to be a dump */
+    int write_err;       /* stdout failed: said once, by the command */
+    int emit_rc;         /* a goroutine could not be written (-errno) */
+    char emit_err[CG_ERR_LEN];
+    char last;           /* the reply's last byte so far */
+    char err[CG_ERR_LEN];
+} target_job_t;
 
 static int is_stack(const run_t *run)
 {
     return run->cmd->agent_byte == PROTO_STACK;
 }
 
-static int is_profile(const cmd_t *cmd)
+/* Write len bytes as the job's output; frame for the few bytes that open
+ * and close its block, which pass the spool caps so that a target cut at
+ * its cap still ends as valid JSON.  Returns 0 or -errno with err set. */
+static int emit_bytes(target_job_t *j, const char *buf, size_t len, int frame, char *err)
 {
-    return cmd->agent_byte == PROTO_HEAP || cmd->agent_byte == PROTO_CPU ||
-           cmd->agent_byte == PROTO_TRACE;
+    int rc = fanout_write(j->run->fan, j->idx, buf, len, frame);
+
+    if (rc == -EFBIG)
+        cg_seterr(err, "more output than cgops holds back for one target (%llu MiB) or for all (%llu MiB)",
+                  SPOOL_TARGET_MAX >> 20, SPOOL_TOTAL_MAX >> 20);
+    else if (rc < 0 && fanout_out_error(j->run->fan))
+        j->write_err = 1; /* reported once, by the command */
+    else if (rc < 0)
+        cg_seterr(err, "cannot spool the reply in a temporary file: %s", strerror(-rc));
+    return rc;
 }
 
-/* Timeouts per command when --timeout is not given.  The idle timeout is
- * how long the agent may stay silent: a CPU profile replies only after
- * 30 s and a trace after 5 s, and a stack dump starts only once the runtime
- * has formatted every goroutine (about 28 s per million). */
-static void set_timeouts(agent_req_t *r, int byte, const opts_t *o)
+/* emit_bytes for a heap string, freed here. */
+static int emit(target_job_t *j, char *s, int frame, char *err)
 {
-    r->connect_timeout_ms = MS(10);
-    switch (byte) {
-    case PROTO_CPU:
-        r->idle_timeout_ms = MS(40);
-        break;
-    case PROTO_TRACE:
-        r->idle_timeout_ms = MS(15);
-        break;
-    case PROTO_STACK:
-        r->idle_timeout_ms = MS(60);
-        break;
-    default:
-        r->idle_timeout_ms = MS(10);
-        break;
-    }
-    r->total_timeout_ms = 0;
-    if (o->timeout_ms) {
-        r->connect_timeout_ms = r->idle_timeout_ms = r->total_timeout_ms = o->timeout_ms;
-    }
+    int rc = emit_bytes(j, s, strlen(s), frame, err);
+
+    free(s);
+    return rc;
 }
-
-/* ---- ordered output ------------------------------------------------- */
-
-/* $TMPDIR, else /tmp: where profiles without -o and spilled spools go. */
-static const char *tmp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-
-    return dir && *dir ? dir : "/tmp";
-}
-
-/* An anonymous temp file in tmp_dir() (tmpfile(3) ignores $TMPDIR). */
-static FILE *anon_tmpfile(void)
-{
-    int fd = open(tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    FILE *f;
-
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
-        /* A file system without O_TMPFILE: a named file, unlinked at once. */
-        char path[PATH_MAX];
-
-        snprintf(path, sizeof path, "%s/cgops-spoolXXXXXX", tmp_dir());
-        fd = mkostemp(path, O_CLOEXEC);
-        if (fd >= 0)
-            unlink(path);
-    }
-    if (fd < 0)
-        return NULL;
-    f = fdopen(fd, "w+");
-    if (f == NULL)
-        close(fd);
-    return f;
-}
-
-/* A spool: the FILE a waiting job writes to.  Its bytes stay in mem until
- * SPOOL_MEM, then everything moves to an anonymous temp file. */
-struct spool {
-    char *mem;
-    size_t len;
-    FILE *file;
-    size_t *spilled;       /* the run's count of open spool files */
-    int err;  /* errno of the first failure; sticky, so no byte is skipped */
-};
-
-static ssize_t spool_write(void *cookie, const char *buf, size_t n)
-{
-    spool_t *sp = cookie;
-
-    if (sp->err)
-        return -1;
-    if (sp->file == NULL && sp->len + n > SPOOL_MEM) {
-        sp->file = anon_tmpfile();
-        if (sp->file)
-            ++*sp->spilled;
-        if (sp->file == NULL || fwrite(sp->mem, 1, sp->len, sp->file) != sp->len) {
-            sp->err = errno ? errno : EIO;
-            return -1;
-        }
-        free(sp->mem);
-        sp->mem = NULL;
-        sp->len = 0;
-    }
-    if (sp->file) {
-        if (fwrite(buf, 1, n, sp->file) == n)
-            return (ssize_t)n;
-        sp->err = errno ? errno : EIO;
-        return -1;
-    }
-    if (sp->mem == NULL)
-        sp->mem = cg_xmalloc(SPOOL_MEM);
-    memcpy(sp->mem + sp->len, buf, n);
-    sp->len += n;
-    return (ssize_t)n;
-}
-
-static int spool_close(void *cookie)
-{
-    spool_t *sp = cookie;
-
-    if (sp->file) {
-        fclose(sp->file);
-        --*sp->spilled;
-    }
-    free(sp->mem);
-    free(sp);
-    return 0;
-}
-
-/* Write everything spooled so far to f. */
-static void spool_copy(spool_t *sp, FILE *f)
-{
-    char buf[65536];
-    size_t n;
-
-    if (sp->file == NULL) {
-        fwrite(sp->mem, 1, sp->len, f);
-        return;
-    }
-    fflush(sp->file);
-    rewind(sp->file);
-    while ((n = fread(buf, 1, sizeof buf, sp->file)) > 0)
-        fwrite(buf, 1, n, f);
-}
-
-/* Where a job writes: stdout once it is its turn, else a spool created on
- * first use. */
-static FILE *job_out(job_t *j)
-{
-    if (j->out == NULL) {
-        spool_t *sp = cg_xcalloc(1, sizeof *sp);
-
-        sp->spilled = &j->run->spilled;
-        j->spool = fopencookie(sp, "w", (cookie_io_functions_t){
-                                            .write = spool_write, .close = spool_close});
-        if (j->spool == NULL) {
-            cmd_error("cannot create a spool: %s", strerror(errno));
-            exit(CG_EXIT_FAIL);
-        }
-        j->spool_state = sp;
-        j->out = j->spool;
-    }
-    return j->out;
-}
-
-static void json_string(FILE *f, const char *s)
-{
-    cJSON *j = cJSON_CreateString(s);
-    char *t = out_json_print(j, 0);
-
-    fputs(t ? t : "\"\"", f);
-    free(t);
-    cJSON_Delete(j);
-}
-
-static void open_block(job_t *j)
-{
-    run_t *run = j->run;
-    size_t idx = j->idx;
-
-    if (j->opened)
-        return;
-    j->opened = 1;
-    if (run->o.json) {
-        if (run->multi) {
-            fputs(idx == 0 ? "[\n" : ",\n", job_out(j));
-            fputs("{\"target\": ", job_out(j));
-            json_string(job_out(j), j->target.display);
-            if (j->target.pid)
-                fprintf(job_out(j), ", \"pid\": %d", (int)j->target.pid);
-        }
-    } else if (run->multi) {
-        fprintf(job_out(j), "%s==> %s <==\n", idx == 0 ? "" : "\n", j->target.display);
-    }
-}
-
-/* Write a job's end: JSON closing or error object.  Errors go to stderr
- * when the job's turn comes, so they follow target order too. */
-static void close_block(job_t *j)
-{
-    run_t *run = j->run;
-
-    open_block(j);
-    if (run->o.json) {
-        if (is_stack(run) && j->sp) {
-            /* The array was opened with the first goroutine or not at all. */
-            if (j->ngoroutines)
-                fputs("\n]", job_out(j));
-            else if (j->status == 0 || !run->multi)
-                fputs(run->multi ? ", \"result\": []" : "[]", job_out(j));
-        }
-        if (run->multi) {
-            if (j->status != 0) {
-                fputs(", \"error\": ", job_out(j));
-                json_string(job_out(j), j->err);
-            }
-            fputs("}", job_out(j));
-        } else if (j->status == 0 || (is_stack(run) && j->sp)) {
-            fputs("\n", job_out(j));
-        }
-    }
-}
-
-static void flush_spool(job_t *j)
-{
-    if (j->spool == NULL)
-        return;
-    if (fflush(j->spool) != 0 || j->spool_state->err) {
-        cmd_error("%s: cannot spool the reply in a temporary file: %s", j->target.display,
-                  strerror(j->spool_state->err ? j->spool_state->err : errno));
-        exit(CG_EXIT_FAIL);
-    }
-    spool_copy(j->spool_state, stdout);
-    fclose(j->spool);
-    j->spool = NULL;
-    j->spool_state = NULL;
-}
-
-/* Hand stdout to the next jobs in order, writing out those already done. */
-static void advance_output(run_t *run)
-{
-    while (run->next_out < run->njobs) {
-        job_t *j = run->jobs[run->next_out];
-
-        flush_spool(j);
-        j->out = stdout;
-        if (!j->done)
-            return;
-        if (j->status != 0) {
-            fflush(stdout);
-            cmd_error("%s", j->err);
-        } else if (j->cut) {
-            fflush(stdout);
-            fprintf(stderr, "cgops: %s: the Go runtime cut the goroutine dump at 64 MiB\n",
-                    j->target.display);
-        }
-        run->next_out++;
-    }
-    if (run->o.json && run->multi && !run->closed && !run->adding) {
-        run->closed = 1;
-        fputs("\n]\n", stdout);
-    }
-}
-
-/* ---- reply handling ------------------------------------------------- */
 
 static void goroutine_cb(cJSON *g, void *ctx)
 {
-    job_t *j = ctx;
-    char *s = out_json_print(g, 0);
+    target_job_t *j = ctx;
 
-    open_block(j);
-    if (j->ngoroutines++ == 0)
-        fputs(j->run->multi ? ", \"result\": [\n" : "[\n", job_out(j));
-    else
-        fputs(",\n", job_out(j));
-    fputs(s, job_out(j));
-    free(s);
+    /* The parser cannot be stopped from here: the first failure is kept
+     * and on_data returns it after the feed. */
+    if (j->emit_rc == 0)
+        j->emit_rc = emit(j, out_agent_goroutine(j->run->mode, j->ngoroutines == 0, g), 0, j->emit_err);
+    if (j->emit_rc == 0)
+        j->ngoroutines++;
     cJSON_Delete(g);
 }
 
-static int on_data(agent_req_t *r, const char *buf, size_t len, char *err)
+static int hold(target_job_t *j, const char *buf, size_t len, size_t max, char *err)
 {
-    job_t *j = r->data;
-    run_t *run = j->run;
-
-    j->last = buf[len - 1];
-    /* Profiles, traces and binaries go to their file (no run_t there). */
-    if (j->fd >= 0) {
-        size_t off = 0;
-
-        if (j->headlen < sizeof j->head) {
-            size_t n = len < sizeof j->head - j->headlen ? len : sizeof j->head - j->headlen;
-            memcpy(j->head + j->headlen, buf, n);
-            j->headlen += n;
-        }
-        while (off < len) {
-            ssize_t w = write(j->fd, buf + off, len - off);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                cg_seterr(err, "writing %s: %s", j->path, strerror(errno));
-                return -errno;
-            }
-            off += (size_t)w;
-        }
-        return 0;
+    if (j->len + len > max) {
+        cg_seterr(err, "%s reply larger than %zu bytes: not what a gops agent sends", j->run->cmd->name, max);
+        return -EFBIG;
     }
-    if (run->o.json && is_stack(run))
-        return proto_stack_parser_feed(j->sp, buf, len, err);
-    if (run->o.json || run->cmd->agent_byte == PROTO_GC) {
-        if (j->len + len > JSON_REPLY_MAX) {
-            cg_seterr(err, "%s reply larger than %u bytes", run->cmd->name, JSON_REPLY_MAX);
-            return -EFBIG;
-        }
-        j->buf = cg_xrealloc(j->buf, j->len + len + 1);
-        memcpy(j->buf + j->len, buf, len);
-        j->len += len;
-        j->buf[j->len] = '\0';
-        return 0;
-    }
-    open_block(j);
-    if (fwrite(buf, 1, len, job_out(j)) != len) {
-        cg_seterr(err, "write error: %s", strerror(errno));
-        return -EIO;
-    }
+    j->buf = cg_xrealloc(j->buf, j->len + len + 1);
+    memcpy(j->buf + j->len, buf, len);
+    j->len += len;
+    j->buf[j->len] = '\0';
     return 0;
 }
 
-/* The reply is complete; check and render what was held back. */
-static int complete_reply(job_t *j, char *err)
+static int on_data(request_t *r, const char *buf, size_t len, char *err)
+{
+    target_job_t *j = r->data;
+    run_t *run = j->run;
+    int rc;
+
+    j->last = buf[len - 1];
+    if (!is_stack(run))
+        return hold(j, buf, len, PROTO_REPLY_MAX, err);
+    if (r->received > PROTO_STACK_RUNTIME_CAP) {
+        cg_seterr(err, "stack reply larger than the Go runtime's 64 MiB limit: not a goroutine dump");
+        return -EFBIG;
+    }
+    if (run->o.json) {
+        rc = proto_stack_parser_feed(j->sp, buf, len, err);
+        if (j->emit_rc < 0) {
+            cg_strlcpy(err, j->emit_err, CG_ERR_LEN);
+            return j->emit_rc;
+        }
+        return rc;
+    }
+    if (!j->head_checked) {
+        /* Nothing goes out before the reply is seen to be a dump. */
+        rc = hold(j, buf, len, PROTO_REPLY_MAX, err);
+        if (rc < 0 || j->len < STACK_HEAD)
+            return rc;
+        if (proto_stack_head_check(j->buf, j->len, err) < 0)
+            return -EPROTO;
+        j->head_checked = 1;
+        rc = emit_bytes(j, j->buf, j->len, 0, err);
+        free(j->buf);
+        j->buf = NULL;
+        j->len = 0;
+        return rc;
+    }
+    return emit_bytes(j, buf, len, 0, err);
+}
+
+/* The reply is complete: check it, and write what was held back. */
+static int complete_reply(target_job_t *j, int *cut, char *err)
 {
     run_t *run = j->run;
     int byte = run->cmd->agent_byte;
     cJSON *v = NULL;
 
+    *cut = 0;
     if (j->req.received == 0) {
         cg_seterr(err, "the agent closed the connection without a %s reply", run->cmd->name);
         return -EPROTO;
     }
-    if (byte == PROTO_GC) {
-        if (j->len != 2 || memcmp(j->buf, "ok", 2) != 0) {
-            cg_seterr(err, "unexpected gc reply (%zu bytes)", j->len);
-            return -EPROTO;
-        }
+    if (byte == PROTO_STACK) {
+        /* Go's pprof stops formatting a goroutine dump once it fills its
+         * 64 MiB buffer: such a reply is complete as the runtime sent it. */
+        *cut = j->last != '\n' && j->req.received == PROTO_STACK_RUNTIME_CAP;
         if (run->o.json) {
-            v = cJSON_CreateObject();
-            cJSON_AddTrueToObject(v, "ok");
-        }
-    } else if (is_profile(run->cmd)) {
-        return 0;
-    } else if (run->o.json) {
-        char why[CG_ERR_LEN] = "";
-
-        /* Parse first: garbage deserves "malformed", not "truncated". */
-        switch (byte) {
-        case PROTO_STACK:
-            if (j->last != '\n' && j->req.received == STACK_RUNTIME_CAP)
+            if (*cut)
                 proto_stack_parser_drop_partial_line(j->sp);
-            if (proto_stack_parser_finish(j->sp, why) < 0) {
-                cg_seterr(err, "%s", why);
+            if (proto_stack_parser_finish(j->sp, err) < 0)
                 return -EPROTO;
+            if (j->emit_rc < 0) {
+                cg_strlcpy(err, j->emit_err, CG_ERR_LEN);
+                return j->emit_rc;
             }
-            break;
+        } else if (!j->head_checked) {
+            if (proto_stack_head_check(j->buf, j->len, err) < 0)
+                return -EPROTO;
+        }
+        if (!*cut && j->last != '\n')
+            goto truncated;
+        if (!run->o.json && !j->head_checked)
+            return emit_bytes(j, j->buf, j->len, 0, err);
+        return 0;
+    }
+    if (byte == PROTO_GC) {
+        if (proto_gc_reply_check(j->buf, j->len, err) < 0)
+            return -EPROTO;
+        if (!run->o.json)
+            return 0; /* gops prints nothing for gc */
+        v = cJSON_CreateObject();
+        cJSON_AddTrueToObject(v, "ok");
+    } else {
+        /* Parse first, in text mode too: garbage deserves "malformed" (an
+         * SSH banner is not memstats), not "truncated". */
+        switch (byte) {
         case PROTO_MEMSTATS:
-            v = proto_memstats_json(j->buf, j->len, why);
+            v = proto_memstats_json(j->buf, j->len, err);
             break;
         case PROTO_STATS:
-            v = proto_stats_json(j->buf, j->len, why);
+            v = proto_stats_json(j->buf, j->len, err);
             break;
         case PROTO_VERSION:
-            v = proto_version_json(j->buf, j->len, why);
+            v = proto_version_json(j->buf, j->len, err);
             break;
         case PROTO_SETGC:
-            v = proto_setgc_reply_json(j->buf, j->len, why);
+            v = proto_setgc_reply_json(j->buf, j->len, err);
             break;
         }
-        if (v == NULL && byte != PROTO_STACK) {
-            cg_seterr(err, "%s", why[0] ? why : "malformed reply");
+        if (v == NULL)
             return -EPROTO;
+        if (j->last != '\n') {
+            cJSON_Delete(v);
+            goto truncated;
+        }
+        if (!run->o.json) {
+            cJSON_Delete(v);
+            return emit_bytes(j, j->buf, j->len, 0, err);
         }
     }
-    if (byte == PROTO_STACK && j->last != '\n' && j->req.received == STACK_RUNTIME_CAP) {
-        /* Go's pprof stops formatting a goroutine dump once it fills its
-         * 64 MiB buffer: the reply is complete as the runtime sent it. */
-        j->cut = 1;
-    } else if (byte != PROTO_GC && j->last != '\n') {
-        /* Every text reply ends with a newline; a connection closed
-         * before it cut the reply short. */
+    {
+        int rc = emit(j, out_agent_result(run->mode, v), 0, err);
         cJSON_Delete(v);
-        cg_seterr(err, "%s reply truncated: connection closed after %llu bytes",
-                  run->cmd->name, (unsigned long long)j->req.received);
-        return -EPROTO;
+        return rc;
     }
-    if (v) {
-        char *s = out_json_print(v, !run->multi);
-        open_block(j);
-        fputs(run->multi ? ", \"result\": " : "", job_out(j));
-        fputs(s, job_out(j));
-        free(s);
-        cJSON_Delete(v);
-    }
-    return 0;
+truncated:
+    /* Every text reply ends with a newline; a connection closed before it
+     * cut the reply short. */
+    cg_seterr(err, "%s reply truncated: connection closed after %llu bytes", run->cmd->name,
+              (unsigned long long)j->req.received);
+    return -EPROTO;
 }
 
-static void start_queued(run_t *run);
-
-static void job_done(agent_req_t *r, int status)
+/* The job is over: its block is closed and its messages queued in order. */
+static void job_end(target_job_t *j, const char *error, const char *warning)
 {
-    job_t *j = r->data;
     run_t *run = j->run;
+    char err[CG_ERR_LEN];
 
-    run->active--;
-    if (status == 0) {
-        char err[CG_ERR_LEN] = "";
-        if (complete_reply(j, err) < 0) {
-            snprintf(j->err, sizeof j->err, "%.100s: %.400s", j->target.display, err);
-            status = -EPROTO;
-        }
-    } else {
-        cg_strlcpy(j->err, r->err, sizeof j->err);
+    if (!j->write_err)
+        emit(j, out_agent_close(run->mode, j->target.display, j->target.pid,
+                                is_stack(run) && run->o.json ? j->ngoroutines : -1, error),
+             1, err);
+    /* A failed output is said once, by the command, not per target. */
+    fanout_finish(run->fan, j->idx, j->write_err ? (error ? "" : NULL) : error, warning);
+    proto_stack_parser_free(j->sp);
+    j->sp = NULL;
+    free(j->buf);
+    j->buf = NULL;
+    j->len = 0;
+}
+
+static void job_done(request_t *r, int status)
+{
+    target_job_t *j = r->data;
+    run_t *run = j->run;
+    char err[CG_ERR_LEN] = "", msg[CG_ERR_LEN], warn[CG_ERR_LEN];
+    int cut = 0;
+
+    if (status == 0 && complete_reply(j, &cut, err) < 0) {
+        snprintf(msg, sizeof msg, "%.100s: %.400s", j->target.display, err);
+        status = -EPROTO;
+    } else if (status != 0) {
+        cg_strlcpy(msg, j->write_err ? "" : r->err, sizeof msg);
     }
-    j->status = status;
-    if (status != 0)
-        run->failed = 1;
-    close_block(j);
-    j->done = 1;
-    if (run->next_out == j->idx)
-        advance_output(run);
-    start_queued(run);
+    if (cut)
+        snprintf(warn, sizeof warn, "%.100s: the Go runtime cut the goroutine dump at 64 MiB",
+                 j->target.display);
+    job_end(j, status ? msg : NULL, cut ? warn : NULL);
     /* All written: a timed-out name lookup may still hold the loop. */
-    if (run->next_out == run->njobs && !run->adding)
+    if (fanout_all_written(run->fan) && !run->adding)
         uv_stop(run->loop);
 }
 
-/* ---- option parsing ------------------------------------------------- */
-
-/* "--timeout": a Go duration ("500ms", "1m30s") or plain seconds ("2.5"). */
-static int parse_timeout(const char *s, uint64_t *ms)
+static int job_start(void *item, size_t idx)
 {
-    char *end;
-    double secs = strtod(s, &end);
-    long long ns;
+    target_job_t *j = item;
+    int rc;
 
-    if (end != s && *end == '\0') {
-        if (!(secs > 0) || secs > 1e7)
-            return -ERANGE;
-        *ms = (uint64_t)(secs * 1000 + 0.5);
-    } else {
-        if (proto_go_duration_ns(s, &ns) != 0)
-            return -EINVAL;
-        if (ns <= 0)
-            return -ERANGE;
-        *ms = (uint64_t)((ns + 999999) / 1000000);
-    }
-    return *ms > 0 ? 0 : -ERANGE;
-}
-
-static void log_stderr(const char *msg, void *ctx)
-{
-    if (*(int *)ctx)
-        fprintf(stderr, "cgops: %s\n", msg);
-}
-
-/* How many descriptors the requests and spools of a run may hold at once
- * (main raised the soft limit to the hard one): all but a reserve for
- * /proc, the loop and the port-file checks, and at most 1024. */
-static size_t descriptor_budget(void)
-{
-    size_t n = cg_raise_nofile();
-
-    if (n > 1024 + 32)
-        return 1024;
-    return n > 48 ? n - 32 : 8;
-}
-
-/* Start a job's request on loop; on failure (nothing started, on_done
- * will not run) j->err says so.  Returns 0 or -errno. */
-static int job_request_start(uv_loop_t *loop, job_t *j)
-{
-    int rc = agent_req_start(loop, &j->req);
-
+    (void)idx;
+    rc = request_start(j->run->loop, &j->req);
     if (rc < 0)
-        snprintf(j->err, sizeof j->err, "%.100s: cannot start the request: %s",
-                 j->target.display, uv_strerror(rc));
+        job_end(j, j->req.err, NULL);
     return rc;
 }
 
-/* A job that ends before its request ran (cannot resolve, cannot start). */
-static void job_fail_early(job_t *j, int rc)
-{
-    j->status = rc;
-    j->run->failed = 1;
-    close_block(j);
-    j->done = 1;
-}
-
-/* Start the requests of the jobs added so far, in order, while the run
- * stays within its descriptors: one socket per request in flight, one
- * temp file per spilled spool.  A host with more agents than descriptors
- * is queried in waves instead of failing with "too many open files". */
-static void start_queued(run_t *run)
-{
-    while (run->next_start < run->njobs && run->active + run->spilled < run->max_files) {
-        job_t *j = run->jobs[run->next_start++];
-        int rc;
-
-        if (j->done)
-            continue;
-        rc = job_request_start(run->loop, j);
-        if (rc < 0) {
-            job_fail_early(j, rc);
-            continue;
-        }
-        run->active++;
-    }
-}
-
 /* Add a job in target order for target (resolved by discovery) or arg (a
- * pid or host:port to resolve), and start its request. */
+ * pid or host:port to resolve). */
 static void job_add(run_t *run, const target_t *target, const char *arg)
 {
-    job_t *j = cg_xcalloc(1, sizeof *j);
-    int byte = run->cmd->agent_byte, rc = 0;
+    target_job_t *j = cg_xcalloc(1, sizeof *j);
+    int rc = 0;
 
-    run->jobs = cg_xrealloc(run->jobs, (run->njobs + 1) * sizeof *run->jobs);
-    run->jobs[run->njobs] = j;
-    j->idx = run->njobs++;
     j->run = run;
-    j->fd = -1;
-    /* Its turn already when every earlier job is written out (with --all,
-     * the earlier agents may have answered before this one was found). */
-    j->out = j->idx == run->next_out ? stdout : NULL;
+    j->idx = fanout_add(run->fan, j);
     if (target) {
         j->target = *target;
     } else {
@@ -638,26 +331,30 @@ static void job_add(run_t *run, const target_t *target, const char *arg)
         else if (run->o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0])
             fprintf(stderr, "cgops: %s\n", j->target.pf.note);
     }
-    if (rc == 0) {
-        if (byte == PROTO_SETGC) {
-            j->req.msglen = proto_setgc_request(run->gcvalue, j->msg);
-        } else {
-            j->msg[0] = (unsigned char)byte;
-            j->req.msglen = 1;
-        }
-        if (run->o.json && is_stack(run))
-            j->sp = proto_stack_parser_new(goroutine_cb, j);
-        j->req.data = j;
-        j->req.target = &j->target;
-        j->req.msg = j->msg;
-        j->req.what = run->cmd->name;
-        j->req.on_data = on_data;
-        j->req.on_done = job_done;
-        set_timeouts(&j->req, byte, &run->o);
-    } else {
-        job_fail_early(j, rc);
+    if (!j->write_err) {
+        char err[CG_ERR_LEN];
+        emit(j, out_agent_open(run->mode, j->idx, j->target.display, j->target.pid), 1, err);
     }
-    start_queued(run);
+    if (rc < 0) {
+        job_end(j, j->err, NULL);
+        return;
+    }
+    if (run->o.json && is_stack(run))
+        j->sp = proto_stack_parser_new(goroutine_cb, j);
+    j->req.data = j;
+    j->req.target = &j->target;
+    j->req.command = run->cmd->agent_byte;
+    j->req.arg = run->gcvalue;
+    j->req.what = run->cmd->name;
+    j->req.on_data = on_data;
+    j->req.on_done = job_done;
+    request_set_timeouts(&j->req, run->cmd->agent_byte, run->o.timeout_ns);
+}
+
+static void log_stderr(const char *msg, void *ctx)
+{
+    if (*(int *)ctx)
+        fprintf(stderr, "cgops: %s\n", msg);
 }
 
 /* --all: each process that discovery finds with a verified (or
@@ -677,453 +374,135 @@ static void on_found(const scan_proc_t *p, void *arg)
     memset(&t, 0, sizeof t);
     portfile_target_init(run->procfd, p->pid, &pf, &t);
     job_add(run, &t, NULL);
+    fanout_pump(run->fan);
     uv_run(run->loop, UV_RUN_NOWAIT);
 }
 
-/* ---- profiles -------------------------------------------------------- */
-
-static void profile_done(agent_req_t *r, int status)
+/* How many descriptors the requests and spools of a run may hold at once
+ * (main raised the soft limit to the hard one): all but a reserve for
+ * /proc, the loop and the port-file checks, and at most 1024. */
+static size_t descriptor_budget(void)
 {
-    job_t *j = r->data;
+    size_t n = cg_raise_nofile();
 
-    uv_stop(r->loop); /* a timed-out name lookup may still hold the loop */
-    j->status = status;
-    j->done = 1;
-    if (status == 0 && r->received == 0) {
-        snprintf(j->err, sizeof j->err, "%.100s: the agent closed the connection without a %s reply",
-                 j->target.display, r->what);
-        j->status = -EPROTO;
-    } else if (status != 0) {
-        cg_strlcpy(j->err, r->err, sizeof j->err);
-    } else {
-        const char *what;
-
-        if (!proto_binary_head_ok(j->msg[0], j->head, j->headlen, &what)) {
-            snprintf(j->err, sizeof j->err, "%.100s: the %s reply is not %s (%llu bytes)",
-                     j->target.display, r->what, what, (unsigned long long)r->received);
-            j->status = -EPROTO;
-        }
-    }
+    if (n > 1024 + 32)
+        return 1024;
+    return n > 48 ? n - 32 : 8;
 }
 
-/* Where a binary reply is being written: tmp is renamed to final once the
- * whole reply is in; tmp alone (no final) is a file of ours to remove on
- * failure; neither when writing in place. */
-typedef struct {
-    char tmp[PATH_MAX];
-    char final[PATH_MAX];
-} outfile_t;
-
-/* Open where a binary reply goes, into j->fd.  Without -o (path NULL): a
- * new file in $TMPDIR named after tmpl, as gops does.  With -o: a regular
- * file (or a new one; through a symlink, the file it names) is written as a
- * temp file beside it and renamed over it only once the whole reply is in,
- * so a failed fetch leaves the old file as it was; anything else (a FIFO,
- * /dev/stdout) is written in place and never removed.  j->path gets the
- * name to show.  Returns 0, or -1 with j->err set. */
-static int output_open(job_t *j, const char *path, const char *tmpl, outfile_t *of)
+static const char *tmp_dir(void)
 {
-    struct stat st;
-    mode_t mask;
-    char *slash;
-    int exists;
+    const char *dir = getenv("TMPDIR");
 
-    of->tmp[0] = of->final[0] = '\0';
-    if (path == NULL) {
-        snprintf(j->path, sizeof j->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
-        j->fd = mkostemp(j->path, O_CLOEXEC);
-        if (j->fd >= 0)
-            cg_strlcpy(of->tmp, j->path, sizeof of->tmp);
-    } else {
-        cg_strlcpy(j->path, path, sizeof j->path);
-        exists = stat(path, &st) == 0;
-        if (exists && !S_ISREG(st.st_mode)) {
-            j->fd = open(path, O_WRONLY | O_CLOEXEC);
-        } else {
-            if (!exists || realpath(path, of->final) == NULL)
-                cg_strlcpy(of->final, path, sizeof of->final);
-            slash = strrchr(of->final, '/');
-            if (slash == NULL)
-                snprintf(of->tmp, sizeof of->tmp, ".cgops-XXXXXX");
-            else
-                snprintf(of->tmp, sizeof of->tmp, "%.*s/.cgops-XXXXXX",
-                         (int)(slash - of->final), of->final);
-            j->fd = mkostemp(of->tmp, O_CLOEXEC);
-            if (j->fd >= 0) {
-                mask = umask(0);
-                umask(mask);
-                /* The mode is cosmetic: a failure to set it is not one. */
-                (void)!fchmod(j->fd, exists ? st.st_mode & 07777 : 0666 & ~mask);
-            }
-        }
-    }
-    if (j->fd < 0) {
-        snprintf(j->err, sizeof j->err, "cannot create %.400s: %s", j->path, strerror(errno));
-        of->tmp[0] = of->final[0] = '\0';
-        return -1;
-    }
-    return 0;
+    return dir && *dir ? dir : "/tmp";
 }
 
-/* Give up an opened output: what we created goes, what was there stays. */
-static void output_abandon(job_t *j, outfile_t *of)
+/* Parse the command line into run and the targets.  Returns OPT_GO_ON or
+ * the exit status. */
+static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
 {
-    if (j->fd >= 0)
-        close(j->fd);
-    j->fd = -1;
-    if (of->tmp[0])
-        unlink(of->tmp);
-    of->tmp[0] = of->final[0] = '\0';
-}
+    const cmd_t *cmd = run->cmd;
+    int rc = opt_parse(cmd, argc, argv, &run->o, args);
 
-/* Fetch one binary reply (profile, trace, executable) into the output
- * output_open prepared, and keep it only if it is whole. */
-static int fetch_into(uv_loop_t *loop, job_t *j, int byte, const char *what, const opts_t *o,
-                      outfile_t *of)
-{
-    int rc;
+    if (rc != OPT_GO_ON)
+        return rc;
+    if (cmd->agent_byte == PROTO_SETGC) {
+        char err[CG_ERR_LEN];
 
-    memset(&j->req, 0, sizeof j->req);
-    j->headlen = 0;
-    j->msg[0] = (unsigned char)byte;
-    j->req.data = j;
-    j->req.target = &j->target;
-    j->req.msg = j->msg;
-    j->req.msglen = 1;
-    j->req.what = what;
-    j->req.on_data = on_data;
-    j->req.on_done = profile_done;
-    set_timeouts(&j->req, byte, o);
-    j->done = 0;
-    rc = job_request_start(loop, j);
-    if (rc < 0)
-        j->status = rc;
-    else
-        uv_run(loop, UV_RUN_DEFAULT);
-    if (close(j->fd) != 0 && j->status == 0) {
-        j->status = -errno;
-        snprintf(j->err, sizeof j->err, "writing %.400s: %s", j->path, strerror(errno));
-    }
-    j->fd = -1;
-    if (j->status == 0 && of->final[0] && rename(of->tmp, of->final) != 0) {
-        j->status = -errno;
-        snprintf(j->err, sizeof j->err, "cannot save %.400s: %s", j->path, strerror(errno));
-    }
-    if (j->status != 0) {
-        /* Never leave a partial profile behind to be mistaken for one. */
-        output_abandon(j, of);
-        return -1;
-    }
-    return 0;
-}
-
-static int go_on_path(void)
-{
-    const char *path = getenv("PATH");
-    char *dirs, *d, *save = NULL;
-    int found = 0;
-
-    if (path == NULL)
-        return 0;
-    dirs = cg_xstrdup(path);
-    for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/go", *d ? d : ".");
-        found = access(p, X_OK) == 0;
-    }
-    free(dirs);
-    return found;
-}
-
-static int run_profile(const cmd_t *cmd, const opts_t *o, const char *arg)
-{
-    int byte = cmd->agent_byte, procfd, rc;
-    job_t j, b;
-    outfile_t jof, bof;
-    uv_loop_t loop;
-    const char *tmpl = byte == PROTO_HEAP ? "heap_profile" : byte == PROTO_CPU ? "cpu_profile" : "trace";
-    struct stat st;
-    char profile[4096];
-    int launch;
-
-    memset(&j, 0, sizeof j);
-    memset(&jof, 0, sizeof jof);
-    memset(&bof, 0, sizeof bof);
-    j.fd = -1;
-    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rc = portfile_target_resolve(procfd, arg, &j.target, j.err);
-    if (procfd >= 0)
-        close(procfd);
-    if (rc < 0) {
-        cmd_error("%s", j.err);
-        return CG_EXIT_FAIL;
-    }
-    if (o->verbose && j.target.pid && !j.target.pf.verified && j.target.pf.note[0])
-        fprintf(stderr, "cgops: %s\n", j.target.pf.note);
-    launch = !o->no_launch && !o->json && isatty(STDOUT_FILENO) && go_on_path();
-    memset(&b, 0, sizeof b);
-    b.fd = -1;
-    b.target = j.target;
-    /* Both outputs are made before anything is fetched: a bad --binary
-     * path is reported at once, not after a 30 s CPU profile. */
-    if (output_open(&j, o->outfile, tmpl, &jof) < 0) {
-        cmd_error("%s", j.err);
-        return CG_EXIT_FAIL;
-    }
-    if (o->binfile && output_open(&b, o->binfile, "binary", &bof) < 0) {
-        output_abandon(&j, &jof);
-        cmd_error("%s", b.err);
-        return CG_EXIT_FAIL;
-    }
-    if (byte == PROTO_CPU)
-        fputs("Profiling CPU now, will take 30 secs...\n", stderr);
-    else if (byte == PROTO_TRACE)
-        fputs("Tracing now, will take 5 secs...\n", stderr);
-    rc = uv_loop_init(&loop);
-    if (rc < 0) {
-        output_abandon(&j, &jof);
-        output_abandon(&b, &bof);
-        cmd_error("cannot start the event loop: %s", uv_strerror(rc));
-        return CG_EXIT_FAIL;
-    }
-    if (fetch_into(&loop, &j, byte, cmd->name, o, &jof) < 0) {
-        output_abandon(&b, &bof);
-        uv_loop_close(&loop);
-        cmd_error("%s", j.err);
-        return CG_EXIT_FAIL;
-    }
-    cg_strlcpy(profile, j.path, sizeof profile);
-    if (!o->json)
-        printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
-    if (o->binfile || (launch && byte != PROTO_TRACE)) {
-        if (!o->binfile && output_open(&b, NULL, "binary", &bof) < 0) {
-            uv_loop_close(&loop);
-            cmd_error("%s", b.err);
-            return CG_EXIT_FAIL;
-        }
-        if (fetch_into(&loop, &b, PROTO_BINARY_DUMP, "binary dump", o, &bof) < 0) {
-            uv_loop_close(&loop);
-            cmd_error("%s", b.err);
-            return CG_EXIT_FAIL;
-        }
-        if (!o->json)
-            printf("Binary file saved to: %s\n", b.path);
-        cg_strlcpy(j.path, b.path, sizeof j.path);
-    }
-    /* --json last: it names only files that are written. */
-    if (o->json) {
-        cJSON *v = cJSON_CreateObject();
-        cJSON_AddStringToObject(v, "path", profile);
-        cJSON_AddNumberToObject(v, "size", stat(profile, &st) == 0 ? (double)st.st_size : 0);
-        if (o->binfile)
-            cJSON_AddStringToObject(v, "binary", o->binfile);
-        out_json_write(stdout, v);
-        cJSON_Delete(v);
-    }
-    uv_loop_close(&loop);
-    if (launch) {
-        fflush(stdout);
-        if (byte == PROTO_TRACE)
-            execlp("go", "go", "tool", "trace", profile, (char *)NULL);
+        if (args->n == 0 || (args->n == 1 && !run->o.all))
+            rc = cmd_usage_error(cmd, "setgc needs a target and a GC percent (an integer or 'off')");
+        else if (proto_setgc_value_parse(args->v[args->n - 1], &run->gcvalue, err) < 0)
+            rc = cmd_usage_error(cmd, "%s", err);
         else
-            execlp("go", "go", "tool", "pprof", j.path, profile, (char *)NULL);
-        cmd_error("cannot run go tool: %s", strerror(errno));
-        return CG_EXIT_FAIL;
+            args->n--;
     }
-    return CG_EXIT_OK;
+    if (rc == OPT_GO_ON && run->o.all && args->n)
+        rc = cmd_usage_error(cmd, "--all takes no targets");
+    if (rc == OPT_GO_ON && !run->o.all && args->n == 0)
+        rc = cmd_usage_error(cmd, "missing target: a pid or host:port");
+    if (rc != OPT_GO_ON) {
+        free(args->v);
+        args->v = NULL;
+    }
+    return rc;
 }
-
-/* ---- the command ----------------------------------------------------- */
 
 int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"timeout", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},
-        {"binary", required_argument, NULL, 'b'},
-        {"no-launch", no_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     run_t run;
-    char **targets = NULL;
-    size_t ntargets = 0;
-    long long gcvalue = 0;
-    char *negative = NULL;
-    uv_loop_t loop;
-    int c, procfd, procerr;
-    int byte = cmd->agent_byte;
+    opt_args_t args;
+    fanout_config_t fc;
+    char err[CG_ERR_LEN];
+    int rc, procerr, status = CG_EXIT_OK;
 
     memset(&run, 0, sizeof run);
     run.cmd = cmd;
-    /* Options may come anywhere, but "setgc PID -5 --json" must keep its
-     * negative value: getopt would take it for an option, so a word that is
-     * a negative integer (and not the value of an option) is set aside. */
-    if (byte == PROTO_SETGC) {
-        for (int i = 1; i < argc; i++) {
-            const char *prev = argv[i - 1];
-
-            if (strcmp(argv[i], "--") == 0)
-                break;
-            if (argv[i][0] != '-' || argv[i][1] == '\0' ||
-                strspn(argv[i] + 1, "0123456789") != strlen(argv[i] + 1) ||
-                strcmp(prev, "-t") == 0 || strcmp(prev, "--timeout") == 0 ||
-                strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0 ||
-                strcmp(prev, "-b") == 0 || strcmp(prev, "--binary") == 0)
-                continue;
-            negative = argv[i];
-            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
-            argc--;
-            break;
-        }
-    }
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "-jt:o:b:navh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 1:
-            targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
-            targets[ntargets++] = optarg;
-            break;
-        case 'j':
-            run.o.json = 1;
-            break;
-        case 't':
-            if (parse_timeout(optarg, &run.o.timeout_ms) < 0) {
-                free(targets);
-                return cmd_usage_error(cmd, "invalid --timeout '%s': want a duration such as 10s, 500ms or 2.5", optarg);
-            }
-            break;
-        case 'o':
-            run.o.outfile = optarg;
-            break;
-        case 'b':
-            run.o.binfile = optarg;
-            break;
-        case 'n':
-            run.o.no_launch = 1;
-            break;
-        case 'a':
-            run.o.all = 1;
-            break;
-        case 'v':
-            run.o.verbose = 1;
-            break;
-        case 'h':
-            free(targets);
-            return cmd_help(2, (char *[]){"help", (char *)cmd->name, NULL}, cmd_lookup("help"));
-        default:
-            free(targets);
-            if (optopt && optopt != '?' && strchr("tob", optopt))
-                return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-            return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    /* After "--" everything is a target. */
-    for (; optind < argc; optind++) {
-        targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
-        targets[ntargets++] = argv[optind];
-    }
-    if (negative) {
-        targets = cg_xrealloc(targets, (ntargets + 1) * sizeof *targets);
-        targets[ntargets++] = negative;
-    }
-    if (byte == PROTO_SETGC) {
-        char err[CG_ERR_LEN];
-        if (ntargets == 0 || (ntargets == 1 && !run.o.all)) {
-            free(targets);
-            return cmd_usage_error(cmd, "setgc needs a target and a GC percent (an integer or 'off')");
-        }
-        if (proto_setgc_value_parse(targets[ntargets - 1], &gcvalue, err) < 0) {
-            free(targets);
-            return cmd_usage_error(cmd, "%s", err);
-        }
-        ntargets--;
-    }
-    if ((run.o.outfile || run.o.binfile) && !is_profile(cmd)) {
-        free(targets);
-        return cmd_usage_error(cmd, "-o and --binary only apply to pprof-heap, pprof-cpu and trace");
-    }
-    if (is_profile(cmd)) {
-        int status;
-        if (ntargets != 1 || run.o.all) {
-            free(targets);
-            return cmd_usage_error(cmd, "%s takes exactly one target", cmd->name);
-        }
-        status = run_profile(cmd, &run.o, targets[0]);
-        free(targets);
-        return status;
-    }
-    if (run.o.all && ntargets) {
-        free(targets);
-        return cmd_usage_error(cmd, "--all takes no targets");
-    }
-    if (!run.o.all && ntargets == 0) {
-        free(targets);
-        return cmd_usage_error(cmd, "missing target: a pid or host:port");
-    }
-
-    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    procerr = procfd < 0 ? errno : 0;
-    c = uv_loop_init(&loop);
-    if (c < 0) {
-        cmd_error("cannot start the event loop: %s", uv_strerror(c));
-        if (procfd >= 0)
-            close(procfd);
-        free(targets);
+    rc = parse_args(&run, argc, argv, &args);
+    if (rc != OPT_GO_ON)
+        return rc;
+    run.mode.json = run.o.json;
+    run.mode.multi = args.n > 1 || run.o.all;
+    run.loop = loop_new(err);
+    if (run.loop == NULL) {
+        free(args.v);
+        cmd_error("%s", err);
         return CG_EXIT_FAIL;
     }
-    run.loop = &loop;
-    run.procfd = procfd;
-    run.gcvalue = gcvalue;
-    run.multi = ntargets > 1 || run.o.all;
-    run.max_files = descriptor_budget();
+    memset(&fc, 0, sizeof fc);
+    fc.out = stdout;
+    fc.err = stderr;
+    fc.max_files = descriptor_budget();
+    fc.spool_max = SPOOL_TARGET_MAX;
+    fc.spool_total_max = SPOOL_TOTAL_MAX;
+    fc.tmpdir = tmp_dir();
+    fc.start = job_start;
+    run.fan = fanout_new(&fc);
+    run.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    procerr = run.procfd < 0 ? errno : 0;
+
     if (run.o.all) {
         scan_result_t res;
-        int rc;
 
         run.adding = 1;
-        rc = procfd < 0 ? -procerr
-                        : scan_run_each(procfd, &res, log_stderr, &run.o.verbose, on_found, &run);
+        rc = run.procfd < 0 ? -procerr
+                            : scan_run_each(run.procfd, &res, log_stderr, &run.o.verbose, on_found, &run);
         if (rc == 0)
             scan_free(&res);
         run.adding = 0;
-        if (rc < 0 || run.njobs == 0) {
-            if (rc < 0)
-                cmd_error("cannot list processes: %s", strerror(-rc));
-            else
-                cmd_error("no process with a gops agent found");
-            if (procfd >= 0)
-                close(procfd);
-            uv_loop_close(&loop);
-            free(targets);
-            return CG_EXIT_FAIL;
-        }
+        if (rc < 0)
+            cmd_error("cannot list processes: %s", strerror(-rc));
+        else if (fanout_count(run.fan) == 0)
+            cmd_error("no process with a gops agent found");
+        if (rc < 0 || fanout_count(run.fan) == 0)
+            status = CG_EXIT_FAIL;
     } else {
-        for (size_t i = 0; i < ntargets; i++)
-            job_add(&run, NULL, targets[i]);
+        for (size_t i = 0; i < args.n; i++)
+            job_add(&run, NULL, args.v[i]);
     }
-    if (procfd >= 0)
-        close(procfd);
-    /* Jobs that failed before their request ran, and with --all the end of
-     * the JSON array once no job can be added. */
-    advance_output(&run);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-
-    for (size_t i = 0; i < run.njobs; i++) {
-        job_t *j = run.jobs[i];
-
-        proto_stack_parser_free(j->sp);
-        free(j->buf);
-        if (j->spool)
-            fclose(j->spool);
-        free(j);
+    if (run.procfd >= 0)
+        close(run.procfd);
+    fanout_pump(run.fan);
+    if (!fanout_all_written(run.fan))
+        uv_run(run.loop, UV_RUN_DEFAULT);
+    if (status == CG_EXIT_OK && fanout_out_error(run.fan) == 0) {
+        char *end = out_agent_end(run.mode, fanout_count(run.fan));
+        fputs(end, stdout);
+        free(end);
     }
-    free(run.jobs);
-    free(targets);
-    return run.failed ? CG_EXIT_FAIL : CG_EXIT_OK;
+    if (fanout_failed(run.fan))
+        status = CG_EXIT_FAIL;
+    rc = fanout_out_error(run.fan);
+    if (rc < 0 && rc != -EPIPE)
+        cmd_error("write error on standard output: %s", strerror(-rc));
+    if (rc < 0)
+        status = CG_EXIT_FAIL;
+    if (loop_free(run.loop) < 0 && !agent_lookups_abandoned())
+        cmd_error("the event loop could not be closed");
+    /* Jobs are freed last: libuv held pointers into them until the loop
+     * was closed.  An abandoned lookup holds none (agent.c let go of it). */
+    for (size_t i = 0; i < fanout_count(run.fan); i++)
+        free(fanout_item(run.fan, i));
+    fanout_free(run.fan);
+    free(args.v);
+    return status;
 }

@@ -1,66 +1,24 @@
-/* cmd_help.c -- `cgops --help` and `cgops help COMMAND`
+/* cmd_help.c -- `cgops --help`, `cgops help COMMAND`, `cgops help --options`
  *
- * Both are generated from commands[] and one table of options per group,
- * so the command list cannot drift from what the dispatcher accepts.
+ * Everything here is generated from commands[] and each command's option
+ * table, so the help cannot drift from what the dispatcher and the parsers
+ * accept.  `cgops help --options COMMAND` prints the long options one per
+ * line for the bash completion and the manual check.
  */
 #include "cgops/cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    const char *flags;
-    const char *text;
-} opt_help_t;
+    int options;
+} help_opts_t;
 
-static const opt_help_t list_opts[] = {
-    {"--json", "print a JSON document (protocol/schemas/list.schema.json, tree.schema.json)"},
-    {"-v, --verbose", "say on stderr why a process was skipped or not marked"},
-    {NULL, NULL},
+const opt_t cmd_help_opts[] = {
+    OPT_BOOL_(0, "options", help_opts_t, options, "list COMMAND's long options, one per line (completion)"),
+    OPT_END_(),
 };
-
-static const opt_help_t agent_opts[] = {
-    {"--json", "print one JSON document (protocol/schemas/agent-*.schema.json)"},
-    {"--all", "every local process with a verified agent"},
-    {"--timeout DURATION", "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"},
-    {"-v, --verbose", "say why a port could not be verified"},
-    {"--", "end of options: every word after it is a target"},
-    {NULL, NULL},
-};
-
-static const opt_help_t profile_opts[] = {
-    {"-o, --output FILE", "save the reply to FILE (replaced only once whole), not a temp file"},
-    {"--binary FILE", "also save the target's executable to FILE"},
-    {"--no-launch", "do not start 'go tool pprof' / 'go tool trace'"},
-    {"--json", "print {path, size} instead of the gops messages"},
-    {"--timeout DURATION", "bound connect, silence and the whole exchange"},
-    {"-v, --verbose", "say why a port could not be verified"},
-    {NULL, NULL},
-};
-
-static const opt_help_t process_opts[] = {
-    {"--json", "print a JSON document (protocol/schemas/process.schema.json)"},
-    {NULL, NULL},
-};
-
-static const opt_help_t *options_of(const cmd_t *c)
-{
-    if (c->agent_byte == 0x05 || c->agent_byte == 0x06 || c->agent_byte == 0x08)
-        return profile_opts;
-    if (c->agent_byte)
-        return agent_opts;
-    if (strcmp(c->name, "process") == 0)
-        return process_opts;
-    if (strcmp(c->name, "list") == 0 || strcmp(c->name, "tree") == 0)
-        return list_opts;
-    return NULL;
-}
-
-static void print_opts(const opt_help_t *o)
-{
-    for (; o && o->flags; o++)
-        printf("  %-20s %s\n", o->flags, o->text);
-}
 
 static void overview(void)
 {
@@ -83,22 +41,41 @@ static void overview(void)
            "See cgops(1) for target resolution, JSON output and examples.\n");
 }
 
+int cmd_help_command(const cmd_t *c)
+{
+    printf("usage: cgops %s [OPTIONS] %s\n\n%s.\n", c->name, c->args, c->summary);
+    printf("\nOptions:\n");
+    opt_print_help(stdout, c->opts);
+    return CG_EXIT_OK;
+}
+
 int cmd_help(int argc, char **argv, const cmd_t *cmd)
 {
+    help_opts_t o = {0};
+    opt_args_t args;
     const cmd_t *c;
+    int rc = opt_parse(cmd, argc, argv, &o, &args);
 
-    if (argc < 2) {
+    if (rc != OPT_GO_ON)
+        return rc;
+    if (args.n == 0) {
+        free(args.v);
+        if (o.options)
+            return cmd_usage_error(cmd, "--options needs a command");
         overview();
         return CG_EXIT_OK;
     }
-    c = cmd_lookup(argv[1]);
-    if (c == NULL)
-        return cmd_usage_error(cmd, "no help for '%s': not a cgops command", argv[1]);
-    printf("usage: cgops %s [OPTIONS] %s\n\n%s.\n", c->name, c->args, c->summary);
-    if (options_of(c)) {
-        printf("\nOptions:\n");
-        print_opts(options_of(c));
+    c = cmd_lookup(args.v[0]);
+    if (c == NULL || args.n > 1) {
+        rc = c ? cmd_usage_error(cmd, "unexpected argument '%s'", args.v[1])
+               : cmd_usage_error(cmd, "no help for '%s': not a cgops command", args.v[0]);
+        free(args.v);
+        return rc;
     }
-    printf("  %-20s %s\n", "-h, --help", "show this help");
-    return CG_EXIT_OK;
+    free(args.v);
+    if (o.options) {
+        opt_print_names(stdout, c->opts);
+        return CG_EXIT_OK;
+    }
+    return cmd_help_command(c);
 }

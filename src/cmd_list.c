@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,35 +18,36 @@ static void log_stderr(const char *msg, void *ctx)
     fprintf(stderr, "cgops: %s\n", msg);
 }
 
+typedef struct {
+    int json;
+    int verbose;
+} list_opts_t;
+
+const opt_t cmd_list_opts[] = {
+    OPT_BOOL_(0, "json", list_opts_t, json,
+              "print a JSON document (protocol/schemas/list.schema.json, tree.schema.json)"),
+    OPT_BOOL_('v', "verbose", list_opts_t, verbose, "say on stderr why a process was skipped or not marked"),
+    OPT_END_(),
+};
+
 static int run(int argc, char **argv, const cmd_t *cmd, int tree)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, verbose = 0, c, procfd, rc, status = CG_EXIT_OK;
+    list_opts_t o = {0};
+    opt_args_t args;
+    int json, verbose, procfd, rc, status = CG_EXIT_OK;
     scan_result_t res;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+jvh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'v':
-            verbose = 1;
-            break;
-        case 'h':
-            return cmd_help(2, (char *[]){"help", (char *)cmd->name, NULL}, cmd_lookup("help"));
-        default:
-            return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
+    rc = opt_parse(cmd, argc, argv, &o, &args);
+    if (rc != OPT_GO_ON)
+        return rc;
+    json = o.json;
+    verbose = o.verbose;
+    if (args.n) {
+        rc = cmd_usage_error(cmd, "unexpected argument '%s'", args.v[0]);
+        free(args.v);
+        return rc;
     }
-    if (optind < argc)
-        return cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    free(args.v);
 
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (procfd < 0) {

@@ -8,6 +8,7 @@
 #include "cgops/common.h"
 #include "cgops/gobin.h"
 #include "cgops/out_json.h"
+#include "cgops/out_list.h"
 #include "cgops/portfile.h"
 #include "cgops/proc.h"
 #include "cgops/proc_net.h"
@@ -15,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -155,7 +155,7 @@ static int gather(int procfd, pid_t pid, info_t *in, char *err)
 
 static void print_text(const info_t *in)
 {
-    char buf[64];
+    char buf[64], *safe;
 
     printf("parent PID:\t%d\n", (int)in->st.ppid);
     printf("threads:\t%ld\n", in->st.num_threads);
@@ -165,8 +165,12 @@ static void print_text(const info_t *in)
         procinfo_format_go_duration(in->period_ns, buf, sizeof buf);
         printf("cpu usage (%s):\t%.3f%%\n", buf, in->period_percent);
     }
-    printf("username:\t%s\n", in->user);
-    printf("cmd+args:\t%s\n", in->cmdline ? in->cmdline : "");
+    safe = out_text_safe(in->user);
+    printf("username:\t%s\n", safe);
+    free(safe);
+    safe = out_text_safe(in->cmdline ? in->cmdline : "");
+    printf("cmd+args:\t%s\n", safe);
+    free(safe);
     procinfo_format_etime(in->elapsed, buf, sizeof buf);
     printf("elapsed time:\t%s\n", buf);
     for (size_t i = 0; i < in->nsocks; i++) {
@@ -180,10 +184,13 @@ static void print_text(const info_t *in)
         printf("go version:\t%s\n", in->bin.version[0] ? in->bin.version : "unknown");
     else
         printf("go version:\t-\n");
-    if (in->agent)
-        printf("agent:\tport %d (%s)\n", in->pf.port, in->pf.path);
-    else
+    if (in->agent) {
+        safe = out_text_safe(in->pf.path);
+        printf("agent:\tport %d (%s)\n", in->pf.port, safe);
+        free(safe);
+    } else {
         printf("agent:\tnone\n");
+    }
 }
 
 static cJSON *to_json(pid_t pid, const info_t *in)
@@ -240,44 +247,44 @@ static cJSON *to_json(pid_t pid, const info_t *in)
     return o;
 }
 
+typedef struct {
+    int json;
+} process_opts_t;
+
+const opt_t cmd_process_opts[] = {
+    OPT_BOOL_(0, "json", process_opts_t, json, "print a JSON document (protocol/schemas/process.schema.json)"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
 int cmd_process(int argc, char **argv, const cmd_t *cmd)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, c, procfd, rc;
-    long long pid, period = 0;
+    process_opts_t o = {0};
+    opt_args_t args;
+    int json, procfd, rc;
+    long long pid;
+    uint64_t period = 0;
     info_t in;
     char err[CG_ERR_LEN] = "";
-    char *pos[2];
-    int npos = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "-jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 1:
-            if (npos == 2)
-                return cmd_usage_error(cmd, "unexpected argument '%s'", optarg);
-            pos[npos++] = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            return cmd_help(2, (char *[]){"help", "process", NULL}, cmd_lookup("help"));
-        default:
-            return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (npos == 0)
-        return cmd_usage_error(cmd, "missing pid");
-    if (cg_parse_ll(pos[0], 1, 0x7fffffff, &pid) != 0 || pos[0][0] == '+')
-        return cmd_usage_error(cmd, "invalid pid '%s'", pos[0]);
-    if (npos == 2 && procinfo_parse_period(pos[1], &period) != 0)
-        return cmd_usage_error(cmd, "invalid period '%s': want a duration such as 2s or 500ms, or seconds", pos[1]);
+    rc = opt_parse(cmd, argc, argv, &o, &args);
+    if (rc != OPT_GO_ON)
+        return rc;
+    json = o.json;
+    rc = CG_EXIT_USAGE;
+    if (args.n == 0)
+        cmd_usage_error(cmd, "missing pid");
+    else if (args.n > 2)
+        cmd_usage_error(cmd, "unexpected argument '%s'", args.v[2]);
+    else if (cg_parse_ll(args.v[0], 1, 0x7fffffff, &pid) != 0 || args.v[0][0] == '+' || args.v[0][0] == '-')
+        cmd_usage_error(cmd, "invalid pid '%s'", args.v[0]);
+    else if (args.n == 2 && opt_parse_duration(args.v[1], &period) != 0)
+        cmd_usage_error(cmd, "invalid period '%s': want a duration such as 2s or 500ms, or seconds", args.v[1]);
+    else
+        rc = OPT_GO_ON;
+    free(args.v);
+    if (rc != OPT_GO_ON)
+        return rc;
 
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (procfd < 0) {
@@ -296,7 +303,7 @@ int cmd_process(int argc, char **argv, const cmd_t *cmd)
         rc = dirfd < 0 ? dirfd : proc_read_stat(dirfd, &a, err);
         t0 = cg_now_ns();
         if (rc == 0) {
-            struct timespec ts = {period / 1000000000LL, period % 1000000000LL};
+            struct timespec ts = {(time_t)(period / 1000000000u), (long)(period % 1000000000u)};
             nanosleep(&ts, NULL);
             rc = proc_read_stat(dirfd, &b, err);
             t1 = cg_now_ns();
@@ -308,7 +315,7 @@ int cmd_process(int argc, char **argv, const cmd_t *cmd)
             close(dirfd);
         if (rc < 0)
             cg_seterr(err, "pid %d: exited while measuring", (int)pid);
-        in.period_ns = period;
+        in.period_ns = (long long)period;
     }
     close(procfd);
     if (rc < 0) {

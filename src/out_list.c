@@ -15,6 +15,28 @@ static void short_version(const scan_proc_t *p, char *buf, size_t size)
     gobin_version_short(version_or_unknown(p), buf, size);
 }
 
+char *out_text_safe(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    char *out = cg_xmalloc(strlen(s) + 1), *o = out;
+
+    while (p < end) {
+        size_t n = cg_utf8_seq_len(p, (size_t)(end - p));
+
+        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            *o++ = '?';
+            p += n ? n : 1;
+            continue;
+        }
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+    }
+    *o = '\0';
+    return out;
+}
+
 static int num_width(long v)
 {
     char b[32];
@@ -25,14 +47,16 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
 {
     int wpid = 0, wppid = 0, wname = 0, wver = 0;
     char ver[128];
+    char **names = cg_xcalloc(n ? n : 1, sizeof *names);
 
     for (size_t i = 0; i < n; i++) {
         int w;
+        names[i] = out_text_safe(procs[i].name);
         if ((w = num_width(procs[i].pid)) > wpid)
             wpid = w;
         if ((w = num_width(procs[i].ppid)) > wppid)
             wppid = w;
-        if ((w = (int)strlen(procs[i].name)) > wname)
+        if ((w = (int)strlen(names[i])) > wname)
             wname = w;
         short_version(&procs[i], ver, sizeof ver);
         if ((w = (int)strlen(ver)) > wver)
@@ -40,12 +64,16 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         const scan_proc_t *p = &procs[i];
+        char *path = out_text_safe(p->path);
 
         short_version(p, ver, sizeof ver);
         /* The marker sits right after the padded name, as in gops. */
         fprintf(f, "%-*d %-*d %-*s%c %-*s %s\n", wpid, (int)p->pid, wppid, (int)p->ppid,
-                wname, p->name, p->agent ? '*' : ' ', wver, ver, p->path);
+                wname, names[i], p->agent ? '*' : ' ', wver, ver, path);
+        free(path);
+        free(names[i]);
     }
+    free(names);
 }
 
 /* gops builds its tree by visiting, in pid order, each process's parent
@@ -138,10 +166,12 @@ static void tree_print(FILE *f, const node_t *nd, char *indent, size_t ilen, siz
 
         fprintf(f, "%.*s%s ", (int)ilen, indent, last ? "\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80"
                                                        : "\xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80");
-        if (k->proc)
-            fprintf(f, "%s%d (%s) {%s}\n", k->proc->agent ? "[*]  " : "", (int)k->pid,
-                    k->proc->name, version_or_unknown(k->proc));
-        else
+        if (k->proc) {
+            char *name = out_text_safe(k->proc->name);
+            fprintf(f, "%s%d (%s) {%s}\n", k->proc->agent ? "[*]  " : "", (int)k->pid, name,
+                    version_or_unknown(k->proc));
+            free(name);
+        } else
             fprintf(f, "%d\n", (int)k->pid);
         if (k->nkids && ilen + alen < icap) {
             memcpy(indent + ilen, add, alen);

@@ -677,3 +677,24 @@ void proto_stack_parser_free(proto_stack_parser_t *p)
     free(p->line);
     free(p);
 }
+
+int proto_stack_head_check(const char *buf, size_t len, char *err)
+{
+    static const char want[] = "goroutine ";
+    size_t n = len < sizeof want - 1 ? len : sizeof want - 1;
+
+    if (memcmp(buf, want, n) != 0 || (len > n && !(buf[n] >= '0' && buf[n] <= '9'))) {
+        cg_seterr(err, "not a goroutine dump (it begins with %zu bytes that are not 'goroutine N [')", len);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+int proto_gc_reply_check(const char *buf, size_t len, char *err)
+{
+    if (len != 2 || memcmp(buf, "ok", 2) != 0) {
+        cg_seterr(err, "unexpected gc reply (%zu bytes)", len);
+        return -EPROTO;
+    }
+    return 0;
+}

@@ -1,20 +1,23 @@
-/* cmd.h -- the command table and the cmd_* entry points
+/* cmd.h -- the command table, the dispatcher and the cmd_* entry points
  *
  * Adding a command, the checklist:
  *   1. implement `int cmd_<name>(int argc, char **argv, const cmd_t *cmd)` in
- *      src/cmd_<name>.c (or reuse one, as the agent commands share cmd_agent);
- *      it parses its own options (getopt_long) with its usage next to it;
- *   2. add a row to commands[] in src/main.c;
- *   3. document it in man/cgops.1, in `cgops --help`/`cgops help NAME`
- *      (src/cmd_help.c) and in completions/cgops.bash;
+ *      src/cmd_<name>.c with a static option table (opt.h) next to it;
+ *   2. add a row to commands[] in src/cmd.c, pointing at that table;
+ *   3. document it in man/cgops.1 (tests/cli/51 checks every command and
+ *      every option of every table against it); help and completion come
+ *      from the table;
  *   4. add tests (tests/cli/) and, for --json, a schema in protocol/schemas/.
  *
  * Exit status, the same for every command: CG_EXIT_OK (0) success,
  * CG_EXIT_FAIL (1) the target or the operation failed, CG_EXIT_USAGE (2) the
- * command line was wrong.
+ * command line was wrong.  Commands print; nothing below them prints or
+ * exits.
  */
 #ifndef CGOPS_CMD_H
 #define CGOPS_CMD_H
+
+#include "cgops/opt.h"
 
 #define CG_EXIT_OK 0
 #define CG_EXIT_FAIL 1
@@ -26,20 +29,37 @@ typedef int (*cmd_fn)(int argc, char **argv, const cmd_t *cmd);
 struct cmd_s {
     const char *name;
     cmd_fn fn;
-    int agent_byte;      /* gops command byte for agent commands, else 0 */
+    int agent_byte;      /* PROTO_* command byte for agent commands, else 0 */
     const char *args;    /* argument synopsis for help, e.g. "TARGET..." */
     const char *summary; /* one line for `cgops --help` */
+    const opt_t *opts;   /* the command's option table */
 };
 
-/* The table, in src/main.c, ended by a row with name == NULL. */
+/* The table, in src/cmd.c, ended by a row with name == NULL. */
 extern const cmd_t commands[];
 const cmd_t *cmd_lookup(const char *name);
+
+/* The whole command line: `cgops` alone or with options lists, a pid (or
+ * "-- PID") describes one process, any other first word names a command.
+ * Returns the exit status; main only adds the checks on stdout. */
+int cmd_main(int argc, char **argv);
 
 int cmd_list(int argc, char **argv, const cmd_t *cmd);
 int cmd_tree(int argc, char **argv, const cmd_t *cmd);
 int cmd_process(int argc, char **argv, const cmd_t *cmd);
 int cmd_agent(int argc, char **argv, const cmd_t *cmd);
+int cmd_profile(int argc, char **argv, const cmd_t *cmd);
 int cmd_help(int argc, char **argv, const cmd_t *cmd);
+
+/* The option tables, defined next to their commands. */
+extern const opt_t cmd_list_opts[];
+extern const opt_t cmd_process_opts[];
+extern const opt_t cmd_agent_opts[];
+extern const opt_t cmd_profile_opts[];
+extern const opt_t cmd_help_opts[];
+
+/* Print `cgops help NAME` for cmd on stdout; returns CG_EXIT_OK. */
+int cmd_help_command(const cmd_t *cmd);
 
 /* Print "cgops: msg" on stderr.  Returns -1 so `return cmd_error(...)` reads
  * naturally in helpers that return a status. */

@@ -71,4 +71,9 @@ size_t cg_raise_nofile(void);
 /* Monotonic clock in nanoseconds. */
 uint64_t cg_now_ns(void);
 
+/* Length of the well-formed UTF-8 sequence at p (1-4 bytes, at most avail),
+ * or 0 when the bytes there are not one: overlong forms, surrogates and
+ * values past U+10FFFF are not, as Go's utf8 package decides. */
+size_t cg_utf8_seq_len(const unsigned char *p, size_t avail);
+
 #endif

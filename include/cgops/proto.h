@@ -99,4 +99,21 @@ int proto_stack_parser_finish(proto_stack_parser_t *p, char *err);
 void proto_stack_parser_drop_partial_line(proto_stack_parser_t *p);
 void proto_stack_parser_free(proto_stack_parser_t *p);
 
+/* ---- reply checks (used in text mode and --json alike) ---- */
+
+/* Most bytes of a reply that is held whole (gc, memstats, stats, version,
+ * setgc): real ones are a few KiB. */
+#define PROTO_REPLY_MAX (1u << 20)
+
+/* runtime/pprof's limit for a goroutine dump (writeGoroutineStacks): a dump
+ * that reaches it is cut there, and no agent sends more. */
+#define PROTO_STACK_RUNTIME_CAP (64ull << 20)
+
+/* 0 when the first len bytes of a reply can begin a goroutine dump
+ * ("goroutine N ["), else -EPROTO with err set. */
+int proto_stack_head_check(const char *buf, size_t len, char *err);
+
+/* 0 when a gc reply is exactly "ok", else -EPROTO with err set. */
+int proto_gc_reply_check(const char *buf, size_t len, char *err);
+
 #endif

@@ -31,7 +31,9 @@ usage "$CGOPS" process "$APID" 1 2
 "$CGOPS" memstats "$APID" --json 2>"$T/e" | jq -e .heap_alloc >/dev/null && [ ! -s "$T/e" ] &&
     pass "memstats --json | jq works, stderr empty" || fail "json pipe"
 "$CGOPS" memstats "$DEAD" --json >"$T/o" 2>"$T/e"
-[ ! -s "$T/o" ] && [ -s "$T/e" ] && pass "a failed --json command prints nothing on stdout" || fail "failed json stdout"
+validate agent-error.schema.json "$T/o"
+[ "$(jq -r .target "$T/o")" = "$DEAD" ] && [ -s "$T/e" ] &&
+    pass "a failed --json command prints an error object, the message on stderr" || fail "failed json stdout"
 
 # Too few descriptors: a plain refusal (exit 1), not a libuv abort or a
 # listing that silently skips processes; 16 is enough.

@@ -152,3 +152,15 @@ validate() {
 line_of() {
     printf '%s\n' "$OUT" | awk -v p="$1" '$1 == p'
 }
+
+# peak_rss CMD...: run CMD (stdout to $T/peak.out, stderr to $T/peak.err);
+# sets RC and PEAK, its peak resident memory in KiB (getrusage of the
+# child), so a test can bound memory without sampling at chosen times.
+peak_rss() {
+    set -- $(/usr/bin/python3 -c 'import resource, subprocess, sys
+with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
+    rc = subprocess.call(sys.argv[3:], stdout=o, stderr=e)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$T/peak.out" "$T/peak.err" "$@")
+    RC=$1
+    PEAK=$2
+}

@@ -1,0 +1,106 @@
+/* cmd.c -- the command table and the dispatcher
+ *
+ * `cgops` alone lists Go processes, `cgops PID` describes one process, and
+ * every other first word names a command in commands[].  The table only
+ * wires the modules together; each cmd_* parses its own options with its
+ * own table (opt.h).  This lives in the library, apart from main.c, so that
+ * every command links, and can be tested, without main.
+ */
+#include "cgops/cmd.h"
+#include "cgops/common.h"
+#include "cgops/proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const cmd_t commands[] = {
+    {"gc", cmd_agent, PROTO_GC, "TARGET...", "run a garbage collection and wait for it", cmd_agent_opts},
+    {"help", cmd_help, 0, "[COMMAND]", "show help for cgops or one command", cmd_help_opts},
+    {"list", cmd_list, 0, "", "list Go processes (the default)", cmd_list_opts},
+    {"memstats", cmd_agent, PROTO_MEMSTATS, "TARGET...", "print the runtime's memory statistics", cmd_agent_opts},
+    {"pprof-cpu", cmd_profile, PROTO_CPU, "TARGET", "record a 30 s CPU profile and save it", cmd_profile_opts},
+    {"pprof-heap", cmd_profile, PROTO_HEAP, "TARGET", "save a heap profile", cmd_profile_opts},
+    {"process", cmd_process, 0, "PID [PERIOD]", "show details of one process", cmd_process_opts},
+    {"setgc", cmd_agent, PROTO_SETGC, "TARGET... N|off", "set the GC target percentage", cmd_agent_opts},
+    {"stack", cmd_agent, PROTO_STACK, "TARGET...", "print the stack traces of all goroutines", cmd_agent_opts},
+    {"stats", cmd_agent, PROTO_STATS, "TARGET...", "print goroutine, thread and CPU counts", cmd_agent_opts},
+    {"trace", cmd_profile, PROTO_TRACE, "TARGET", "record a 5 s execution trace and save it", cmd_profile_opts},
+    {"tree", cmd_tree, 0, "", "show Go processes as a tree of parents", cmd_list_opts},
+    {"version", cmd_agent, PROTO_VERSION, "TARGET...", "print the Go version the target runs", cmd_agent_opts},
+    {NULL, NULL, 0, NULL, NULL, NULL},
+};
+
+const cmd_t *cmd_lookup(const char *name)
+{
+    for (const cmd_t *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static void vreport(const char *fmt, va_list ap)
+{
+    fputs("cgops: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cmd_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int cmd_usage_error(const cmd_t *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    if (cmd && cmd->name)
+        fprintf(stderr, "hint: see 'cgops help %s'\n", cmd->name);
+    else
+        fputs("hint: see 'cgops --help'\n", stderr);
+    return CG_EXIT_USAGE;
+}
+
+/* A word made of digits only is meant as a pid, whatever its value: the
+ * process command then says whether such a process exists, so `cgops N`
+ * and `cgops process N` answer alike. */
+static int looks_like_pid(const char *s)
+{
+    return s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
+}
+
+int cmd_main(int argc, char **argv)
+{
+    const cmd_t *cmd;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return cmd_help(argc - 1, argv + 1, cmd_lookup("help"));
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("cgops %s\n", CGOPS_VERSION);
+        return CG_EXIT_OK;
+    }
+    /* "cgops -- PID": the pid after the end of options. */
+    if (argc >= 3 && strcmp(argv[1], "--") == 0 && looks_like_pid(argv[2]))
+        return cmd_process(argc - 1, argv + 1, cmd_lookup("process"));
+    /* Options before any command belong to the default listing. */
+    if (argc < 2 || argv[1][0] == '-')
+        return cmd_list(argc, argv, cmd_lookup("list"));
+    if (looks_like_pid(argv[1]))
+        return cmd_process(argc, argv, cmd_lookup("process"));
+    cmd = cmd_lookup(argv[1]);
+    if (cmd == NULL) {
+        cmd_error("'%s' is not a cgops command", argv[1]);
+        fputs("hint: see 'cgops --help' for the list of commands\n", stderr);
+        return CG_EXIT_USAGE;
+    }
+    return cmd->fn(argc - 1, argv + 1, cmd);
+}

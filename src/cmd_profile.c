@@ -1,0 +1,339 @@
+/* cmd_profile.c -- pprof-heap, pprof-cpu, trace: a binary reply saved to a file
+ *
+ * One target; the reply is written to a file as it arrives (never held in
+ * memory), must begin as its format does (gzip, Go trace header, ELF), and
+ * is kept only once whole.  Like gops, the profile goes to a new file in
+ * $TMPDIR unless -o names one, and `go tool pprof` is started on it when Go
+ * is installed and stdout is a terminal.
+ */
+#include "cgops/cmd.h"
+#include "cgops/common.h"
+#include "cgops/loop.h"
+#include "cgops/out_json.h"
+#include "cgops/portfile.h"
+#include "cgops/proto.h"
+#include "cgops/request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The largest binary reply kept: profiles are a few MiB; the binary dump
+ * is the target's executable. */
+#define BINARY_REPLY_MAX (2ull << 30)
+
+typedef struct {
+    int json;
+    int verbose;
+    int no_launch;
+    uint64_t timeout_ns;
+    const char *outfile;
+    const char *binfile;
+} profile_opts_t;
+
+const opt_t cmd_profile_opts[] = {
+    OPT_STRING_('o', "output", "FILE", profile_opts_t, outfile,
+                "save the reply to FILE (replaced only once whole), not a temp file"),
+    OPT_STRING_(0, "binary", "FILE", profile_opts_t, binfile, "also save the target's executable to FILE"),
+    OPT_BOOL_(0, "no-launch", profile_opts_t, no_launch, "do not start 'go tool pprof' / 'go tool trace'"),
+    OPT_BOOL_(0, "json", profile_opts_t, json, "print {path, size} instead of the gops messages"),
+    OPT_DURATION_(0, "timeout", profile_opts_t, timeout_ns, "bound connect, silence and the whole exchange"),
+    OPT_BOOL_('v', "verbose", profile_opts_t, verbose, "say why a port could not be verified"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
+/* One binary reply on its way to a file. */
+typedef struct {
+    request_t req;
+    target_t target;
+    int fd;
+    char path[PATH_MAX];   /* the name to show */
+    char tmp[PATH_MAX];    /* ours to remove on failure; renamed to final */
+    char final[PATH_MAX];  /* "" when written in place */
+    unsigned char head[PROTO_HEAD_MAX];
+    size_t headlen;
+    int status;
+    char err[CG_ERR_LEN];
+} fetch_t;
+
+static const char *tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* Open where a binary reply goes, into f->fd.  Without -o (path NULL): a
+ * new file in $TMPDIR named after tmpl, as gops does.  With -o: a regular
+ * file (or a new one; through a symlink, the file it names) is written as a
+ * temp file beside it and renamed over it only once the whole reply is in,
+ * so a failed fetch leaves the old file as it was; anything else (a FIFO,
+ * /dev/stdout) is written in place and never removed.  Returns 0, or -1
+ * with f->err set. */
+static int output_open(fetch_t *f, const char *path, const char *tmpl)
+{
+    struct stat st;
+    mode_t mask;
+    char *slash;
+    int exists;
+
+    f->tmp[0] = f->final[0] = '\0';
+    if (path == NULL) {
+        snprintf(f->path, sizeof f->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
+        f->fd = mkostemp(f->path, O_CLOEXEC);
+        if (f->fd >= 0)
+            cg_strlcpy(f->tmp, f->path, sizeof f->tmp);
+    } else {
+        cg_strlcpy(f->path, path, sizeof f->path);
+        exists = stat(path, &st) == 0;
+        if (exists && !S_ISREG(st.st_mode)) {
+            f->fd = open(path, O_WRONLY | O_CLOEXEC);
+        } else {
+            if (!exists || realpath(path, f->final) == NULL)
+                cg_strlcpy(f->final, path, sizeof f->final);
+            slash = strrchr(f->final, '/');
+            if (slash == NULL)
+                snprintf(f->tmp, sizeof f->tmp, ".cgops-XXXXXX");
+            else
+                snprintf(f->tmp, sizeof f->tmp, "%.*s/.cgops-XXXXXX", (int)(slash - f->final), f->final);
+            f->fd = mkostemp(f->tmp, O_CLOEXEC);
+            if (f->fd >= 0) {
+                mask = umask(0);
+                umask(mask);
+                /* The mode is cosmetic: a failure to set it is not one. */
+                (void)!fchmod(f->fd, exists ? st.st_mode & 07777 : 0666 & ~mask);
+            }
+        }
+    }
+    if (f->fd < 0) {
+        snprintf(f->err, sizeof f->err, "cannot create %.400s: %s", f->path, strerror(errno));
+        f->tmp[0] = f->final[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Give up an opened output: what we created goes, what was there stays. */
+static void output_abandon(fetch_t *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->tmp[0])
+        unlink(f->tmp);
+    f->tmp[0] = f->final[0] = '\0';
+}
+
+/* Close the output and move it into place.  Returns 0 or -1 with f->err. */
+static int output_commit(fetch_t *f)
+{
+    int rc = close(f->fd);
+
+    f->fd = -1;
+    if (rc != 0) {
+        snprintf(f->err, sizeof f->err, "writing %.400s: %s", f->path, strerror(errno));
+        return -1;
+    }
+    if (f->final[0] && rename(f->tmp, f->final) != 0) {
+        snprintf(f->err, sizeof f->err, "cannot save %.400s: %s", f->path, strerror(errno));
+        return -1;
+    }
+    f->tmp[0] = f->final[0] = '\0';
+    return 0;
+}
+
+static int on_data(request_t *r, const char *buf, size_t len, char *err)
+{
+    fetch_t *f = r->data;
+    size_t off = 0;
+
+    if (r->received > BINARY_REPLY_MAX) {
+        cg_seterr(err, "%s reply larger than %llu GiB", r->what, BINARY_REPLY_MAX >> 30);
+        return -EFBIG;
+    }
+    if (f->headlen < sizeof f->head) {
+        size_t n = len < sizeof f->head - f->headlen ? len : sizeof f->head - f->headlen;
+        memcpy(f->head + f->headlen, buf, n);
+        f->headlen += n;
+    }
+    while (off < len) {
+        ssize_t w = write(f->fd, buf + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            cg_seterr(err, "writing %s: %s", f->path, strerror(errno));
+            return -errno;
+        }
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+static void on_done(request_t *r, int status)
+{
+    fetch_t *f = r->data;
+    const char *what;
+
+    uv_stop(r->agent.loop); /* a timed-out name lookup may still hold the loop */
+    f->status = status;
+    if (status != 0) {
+        cg_strlcpy(f->err, r->err, sizeof f->err);
+    } else if (r->received == 0) {
+        snprintf(f->err, sizeof f->err, "%.100s: the agent closed the connection without a %s reply",
+                 f->target.display, r->what);
+        f->status = -EPROTO;
+    } else if (!proto_binary_head_ok(r->command, f->head, f->headlen, &what)) {
+        snprintf(f->err, sizeof f->err, "%.100s: the %s reply is not %s (%llu bytes)", f->target.display,
+                 r->what, what, (unsigned long long)r->received);
+        f->status = -EPROTO;
+    }
+}
+
+/* Fetch one binary reply into the output opened for f, and keep it only
+ * if it is whole.  Returns 0 or -1 with f->err set. */
+static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what, uint64_t timeout_ns)
+{
+    memset(&f->req, 0, sizeof f->req);
+    f->headlen = 0;
+    f->req.data = f;
+    f->req.target = &f->target;
+    f->req.command = command;
+    f->req.what = what;
+    f->req.on_data = on_data;
+    f->req.on_done = on_done;
+    request_set_timeouts(&f->req, command, timeout_ns);
+    f->status = 0;
+    if (request_start(loop, &f->req) < 0) {
+        cg_strlcpy(f->err, f->req.err, sizeof f->err);
+        f->status = -1;
+    } else {
+        uv_run(loop, UV_RUN_DEFAULT);
+    }
+    if (f->status == 0 && output_commit(f) < 0)
+        f->status = -1;
+    if (f->status != 0) {
+        /* Never leave a partial profile behind to be mistaken for one. */
+        output_abandon(f);
+        return -1;
+    }
+    return 0;
+}
+
+static int go_on_path(void)
+{
+    const char *path = getenv("PATH");
+    char *dirs, *d, *save = NULL;
+    int found = 0;
+
+    if (path == NULL)
+        return 0;
+    dirs = cg_xstrdup(path);
+    for (d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/go", *d ? d : ".");
+        found = access(p, X_OK) == 0;
+    }
+    free(dirs);
+    return found;
+}
+
+static int fail(uv_loop_t *loop, fetch_t *a, fetch_t *b, const char *msg)
+{
+    output_abandon(a);
+    output_abandon(b);
+    loop_free(loop);
+    cmd_error("%s", msg);
+    return CG_EXIT_FAIL;
+}
+
+int cmd_profile(int argc, char **argv, const cmd_t *cmd)
+{
+    profile_opts_t o = {0};
+    opt_args_t args;
+    int byte = cmd->agent_byte, procfd, rc, launch;
+    fetch_t prof, bin;
+    uv_loop_t *loop;
+    const char *tmpl = byte == PROTO_HEAP ? "heap_profile" : byte == PROTO_CPU ? "cpu_profile" : "trace";
+    struct stat st;
+    char profile[PATH_MAX], err[CG_ERR_LEN];
+
+    rc = opt_parse(cmd, argc, argv, &o, &args);
+    if (rc != OPT_GO_ON)
+        return rc;
+    if (args.n != 1) {
+        free(args.v);
+        return cmd_usage_error(cmd, args.n ? "%s takes exactly one target" : "%s needs a target: a pid or host:port",
+                               cmd->name);
+    }
+    memset(&prof, 0, sizeof prof);
+    memset(&bin, 0, sizeof bin);
+    prof.fd = bin.fd = -1;
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rc = portfile_target_resolve(procfd, args.v[0], &prof.target, prof.err);
+    free(args.v);
+    if (procfd >= 0)
+        close(procfd);
+    if (rc < 0) {
+        cmd_error("%s", prof.err);
+        return CG_EXIT_FAIL;
+    }
+    if (o.verbose && prof.target.pid && !prof.target.pf.verified && prof.target.pf.note[0])
+        fprintf(stderr, "cgops: %s\n", prof.target.pf.note);
+    bin.target = prof.target;
+    launch = !o.no_launch && !o.json && isatty(STDOUT_FILENO) && go_on_path();
+    loop = loop_new(err);
+    if (loop == NULL) {
+        cmd_error("%s", err);
+        return CG_EXIT_FAIL;
+    }
+    /* Both outputs are made before anything is fetched: a bad --binary
+     * path is reported at once, not after a 30 s CPU profile. */
+    if (output_open(&prof, o.outfile, tmpl) < 0)
+        return fail(loop, &prof, &bin, prof.err);
+    if (o.binfile && output_open(&bin, o.binfile, "binary") < 0)
+        return fail(loop, &prof, &bin, bin.err);
+    if (byte == PROTO_CPU)
+        fputs("Profiling CPU now, will take 30 secs...\n", stderr);
+    else if (byte == PROTO_TRACE)
+        fputs("Tracing now, will take 5 secs...\n", stderr);
+    if (fetch_into(loop, &prof, byte, cmd->name, o.timeout_ns) < 0)
+        return fail(loop, &prof, &bin, prof.err);
+    cg_strlcpy(profile, prof.path, sizeof profile);
+    if (!o.json)
+        printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
+    if (o.binfile || (launch && byte != PROTO_TRACE)) {
+        if (!o.binfile && output_open(&bin, NULL, "binary") < 0)
+            return fail(loop, &prof, &bin, bin.err);
+        if (fetch_into(loop, &bin, PROTO_BINARY_DUMP, "binary dump", o.timeout_ns) < 0)
+            return fail(loop, &prof, &bin, bin.err);
+        if (!o.json)
+            printf("Binary file saved to: %s\n", bin.path);
+    }
+    loop_free(loop);
+    /* --json last: it names only files that are written. */
+    if (o.json) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddStringToObject(v, "path", profile);
+        cJSON_AddNumberToObject(v, "size", stat(profile, &st) == 0 ? (double)st.st_size : 0);
+        if (o.binfile)
+            cJSON_AddStringToObject(v, "binary", o.binfile);
+        out_json_write(stdout, v);
+        cJSON_Delete(v);
+    }
+    if (launch) {
+        fflush(stdout);
+        if (byte == PROTO_TRACE)
+            execlp("go", "go", "tool", "trace", profile, (char *)NULL);
+        else
+            execlp("go", "go", "tool", "pprof", bin.path, profile, (char *)NULL);
+        cmd_error("cannot run go tool: %s", strerror(errno));
+        return CG_EXIT_FAIL;
+    }
+    return CG_EXIT_OK;
+}
