@@ -11,14 +11,19 @@ _cgops_pids() {
     done
 }
 
+# The options of a command, from cgops's own option table (the same table
+# parses them and prints their help, so completion cannot drift).
+_cgops_opts() {
+    cgops help --options "$1" 2>/dev/null
+}
+
 _cgops() {
     local cur prev cmd i
     COMPREPLY=()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="gc help list memstats pprof-cpu pprof-heap process setgc stack stats trace tree version"
-    local agent_opts="--json --all --timeout --verbose --help"
-    local profile_opts="--output --binary --no-launch --json --timeout --verbose --help"
+    local commands
+    commands=$(cgops --help 2>/dev/null | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on {print $1}')
 
     cmd=""
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -39,21 +44,21 @@ _cgops() {
         return
     fi
     case $cmd in
-        help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
-        list|tree) COMPREPLY=($(compgen -W "--json --verbose --help" -- "$cur")) ;;
+        list|tree) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
         process)
-            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;
         pprof-heap|pprof-cpu|trace)
-            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$profile_opts" -- "$cur"))
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
         setgc)
-            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$agent_opts" -- "$cur"))
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents) off" -- "$cur")); fi ;;
         gc|memstats|stack|stats|version)
-            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$agent_opts" -- "$cur"))
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
-        [0-9]*) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+        help) COMPREPLY=($(compgen -W "$commands $(_cgops_opts help)" -- "$cur")) ;;
+        [0-9]*) COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur")) ;;
     esac
 }
 complete -F _cgops cgops
