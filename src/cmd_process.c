@@ -50,19 +50,31 @@ static double cpu_seconds(const proc_stat_t *st, long ticks)
     return (double)(st->utime + st->stime) / (double)ticks;
 }
 
-static void read_sockets(int dirfd, info_t *in)
+/* The process's sockets.  A table that does not exist (IPv6 disabled) is
+ * not an error; any other failure is said on stderr, so a short list is
+ * never shown as if it were whole. */
+static void read_sockets(int dirfd, pid_t pid, info_t *in)
 {
     static const int kinds[][2] = {
         {IPPROTO_TCP, AF_INET}, {IPPROTO_TCP, AF_INET6}, {IPPROTO_UDP, AF_INET}, {IPPROTO_UDP, AF_INET6},
     };
+    static const char *const names[] = {"tcp", "tcp6", "udp", "udp6"};
     proc_sock_t *all = NULL;
     size_t nall = 0, ninodes = 0;
     unsigned long *inodes = NULL;
+    int rc;
 
-    if (proc_net_fd_inodes(dirfd, &inodes, &ninodes) < 0)
+    rc = proc_net_fd_inodes(dirfd, &inodes, &ninodes);
+    if (rc < 0) {
+        if (rc != -ENOENT && rc != -ESRCH)
+            cmd_error("pid %d: cannot list its sockets: %s", (int)pid, strerror(-rc));
         return;
-    for (size_t k = 0; k < CG_ARRAY_SIZE(kinds); k++)
-        proc_net_read(dirfd, kinds[k][0], kinds[k][1], &all, &nall);
+    }
+    for (size_t k = 0; k < CG_ARRAY_SIZE(kinds); k++) {
+        rc = proc_net_read(dirfd, kinds[k][0], kinds[k][1], &all, &nall);
+        if (rc < 0 && rc != -ENOENT)
+            cmd_error("pid %d: cannot read its %s sockets: %s", (int)pid, names[k], strerror(-rc));
+    }
     /* The tables list the whole namespace; keep this process's sockets. */
     for (size_t i = 0; i < nall; i++) {
         if (all[i].inode == 0 || !proc_net_has_inode(inodes, ninodes, all[i].inode))
@@ -142,7 +154,7 @@ static int gather(int procfd, pid_t pid, info_t *in, char *err)
         }
         free(buf);
     }
-    read_sockets(dirfd, in);
+    read_sockets(dirfd, pid, in);
     exefd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC);
     if (exefd >= 0) {
         in->bin_ok = gobin_read_fd(exefd, &in->bin, NULL) == 0;
