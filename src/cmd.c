@@ -39,6 +39,7 @@ const cmd_t *cmd_lookup(const char *name)
     return NULL;
 }
 
+static void vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vreport(const char *fmt, va_list ap)
 {
     fputs("cgops: ", stderr);
