@@ -316,6 +316,39 @@ TEST(outfile_symlink_owned_by_sticky_dirs_owner_is_followed)
     rm_rf(vdir);
 }
 
+/* A user cannot rename over another user's file in /tmp: that is found out
+ * when the output is opened, not at commit after a 30 s profile. */
+TEST(outfile_other_users_file_in_sticky_dir_fails_at_open)
+{
+    char dir[256], path[300], err[CG_ERR_LEN] = "";
+    pid_t pid;
+    int status;
+
+    if (!need_root())
+        return;
+    scratch(dir, sizeof dir);
+    ASSERT_EQ(chmod(dir, 01777), 0);
+    snprintf(path, sizeof path, "%s/cpu.prof", dir);
+    put(path, "theirs", 0666);
+    ASSERT_EQ(chown(path, DIR_OWNER_UID, (gid_t)-1), 0);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        outfile_t of = OUTFILE_INIT;
+
+        if (setgid(OTHER_UID) != 0 || setuid(OTHER_UID) != 0)
+            _exit(2);
+        _exit(outfile_open(&of, path, "x", err) == -EPERM && strstr(err, "another user") ? 0 : 1);
+    }
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_STR_EQ(get(path), "theirs");
+    ASSERT_EQ(entries(dir, NULL), 1);
+    rm_rf(dir);
+}
+
 /* Outside sticky world-writable directories a link is followed whoever owns
  * it, as the kernel does. */
 TEST(outfile_symlink_of_other_user_in_plain_dir_is_followed)

@@ -62,12 +62,15 @@ typedef struct outfile {
  *   -EINVAL        path is "" ("empty file name"), or tmpl contains '/'
  *   -EACCES        a symlink or FIFO the protected_* rule refuses, or a
  *                  permission denied by the kernel
+ *   -EPERM         a regular file of another user in a sticky directory,
+ *                  which the rename on commit could not replace
  *   -EISDIR        path is a directory, or ends in '/'
  *   -ENOENT, -ENOTDIR  a directory on the way is missing or not one
  *   -ELOOP         more than 40 symlinks
  *   -EAGAIN        the file changed between being looked at and opened
  *   -EMFILE        OUTFILE_MAX_OPEN outfiles already open
  *   -ENAMETOOLONG, and whatever open(2) returns.
+ * What of held before is ignored: commit or abandon an open outfile first.
  * On success the caller must end with outfile_commit() or outfile_abandon().
  * Blocks in open(2) on a FIFO until it has a reader, as a shell would. */
 int outfile_open(outfile_t *of, const char *path, const char *tmpl, char *err);
