@@ -39,7 +39,11 @@ enum { KIND_IDLE, KIND_TMPDIR, KIND_INPLACE, KIND_REPLACE };
 /* A slot is claimed (in_use) by the main thread, filled, and armed only once
  * the file exists, all with the cleanup signals blocked, so the handler sees
  * either no file or a whole entry and never removes a name that someone
- * else's file took first (O_EXCL failed). */
+ * else's file took first (O_EXCL failed).  Blocking covers the calling
+ * thread only: if another thread (libuv's pool, during a host-name lookup)
+ * takes the signal in the few instructions between openat() and slot_arm(),
+ * that one file stays behind; every other interleaving unlinks a name we
+ * created or one that is already gone (ENOENT). */
 static struct {
     volatile sig_atomic_t armed;
     int dirfd;
