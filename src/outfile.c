@@ -238,10 +238,10 @@ static int open_dir(const char *path, int *fd, struct stat *st)
     return 0;
 }
 
-/* Walk path (shown as shown in messages) to its last component, following
- * symlinks under the protected_symlinks rule.  On success w->dirfd is the
- * caller's to close (and w->fd, if >= 0). */
-static int walk(const char *path, const char *shown, walk_t *w, char *err)
+/* Walk path to its last component, following symlinks under the
+ * protected_symlinks rule.  On success w->dirfd is the caller's to close
+ * (and w->fd, if >= 0). */
+static int walk(const char *path, walk_t *w, char *err)
 {
     char rem[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
     char *p = rem;
@@ -252,7 +252,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
     cg_strlcpy(rem, path, sizeof rem);
     rc = open_dir(rem[0] == '/' ? "/" : ".", &w->dirfd, &w->dirst);
     if (rc < 0) {
-        cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(-rc));
+        cg_seterr(err, "cannot create '%.400s': %s", path, strerror(-rc));
         return rc;
     }
     for (;;) {
@@ -264,7 +264,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
             p++;
         if (*p == '\0') {
             /* "/" or a link to a directory with a trailing slash. */
-            cg_seterr(err, "cannot create '%.400s': is a directory", shown);
+            cg_seterr(err, "cannot create '%.400s': is a directory", path);
             rc = -EISDIR;
             goto fail;
         }
@@ -275,7 +275,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
             rest++;
         last = *rest == '\0';
         if (clen > NAME_MAX) {
-            cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(ENAMETOOLONG));
+            cg_seterr(err, "cannot create '%.400s': %s", path, strerror(ENAMETOOLONG));
             rc = -ENAMETOOLONG;
             goto fail;
         }
@@ -287,17 +287,17 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
         if (fd < 0) {
             rc = -errno;
             if (rc == -ENOENT)
-                cg_seterr(err, "cannot create '%.400s': directory '%.*s' does not exist", shown,
+                cg_seterr(err, "cannot create '%.400s': directory '%.*s' does not exist", path,
                           (int)(comp + clen - rem), rem);
             else
-                cg_seterr(err, "cannot create '%.400s': '%.*s': %s", shown,
+                cg_seterr(err, "cannot create '%.400s': '%.*s': %s", path,
                           (int)(comp + clen - rem), rem, strerror(-rc));
             goto fail;
         }
         if (fstat(fd, &w->st) != 0) {
             rc = -errno;
             close(fd);
-            cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(-rc));
+            cg_seterr(err, "cannot create '%.400s': %s", path, strerror(-rc));
             goto fail;
         }
         if (S_ISLNK(w->st.st_mode)) {
@@ -314,7 +314,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
                 w->fd = openat(w->dirfd, w->base, O_WRONLY | O_NOCTTY | O_CLOEXEC);
                 if (w->fd < 0) {
                     rc = -errno;
-                    cg_seterr(err, "cannot open '%.400s': %s", shown, strerror(-rc));
+                    cg_seterr(err, "cannot open '%.400s': %s", path, strerror(-rc));
                     goto fail;
                 }
                 return 0;
@@ -324,13 +324,13 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
                 cg_seterr(err, "refusing to follow symlink '%.*s' (owner uid %u) in the sticky "
                           "world-writable directory of '%.300s': only links owned by you or by "
                           "the directory's owner are followed there",
-                          (int)(comp + clen - rem), rem, (unsigned)w->st.st_uid, shown);
+                          (int)(comp + clen - rem), rem, (unsigned)w->st.st_uid, path);
                 rc = -EACCES;
                 goto fail;
             }
             if (++links > MAX_LINKS) {
                 close(fd);
-                cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(ELOOP));
+                cg_seterr(err, "cannot create '%.400s': %s", path, strerror(ELOOP));
                 rc = -ELOOP;
                 goto fail;
             }
@@ -346,7 +346,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
             target[n] = '\0';
             if ((size_t)snprintf(next, sizeof next, "%s%s%s", target, last ? "" : "/", rest) >=
                 sizeof next) {
-                cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(ENAMETOOLONG));
+                cg_seterr(err, "cannot create '%.400s': %s", path, strerror(ENAMETOOLONG));
                 rc = -ENAMETOOLONG;
                 goto fail;
             }
@@ -356,7 +356,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
                 close(w->dirfd);
                 rc = open_dir("/", &w->dirfd, &w->dirst);
                 if (rc < 0) {
-                    cg_seterr(err, "cannot create '%.400s': %s", shown, strerror(-rc));
+                    cg_seterr(err, "cannot create '%.400s': %s", path, strerror(-rc));
                     return rc;
                 }
             }
@@ -369,7 +369,7 @@ static int walk(const char *path, const char *shown, walk_t *w, char *err)
         }
         if (!S_ISDIR(w->st.st_mode)) {
             close(fd);
-            cg_seterr(err, "cannot create '%.400s': '%.*s' is not a directory", shown,
+            cg_seterr(err, "cannot create '%.400s': '%.*s' is not a directory", path,
                       (int)(comp + clen - rem), rem);
             rc = -ENOTDIR;
             goto fail;
@@ -456,7 +456,7 @@ int outfile_open(outfile_t *of, const char *path, const char *tmpl, char *err)
         cg_seterr(err, "cannot create '%.400s': is a directory", path);
         return -EISDIR;
     }
-    rc = walk(path, path, &w, err);
+    rc = walk(path, &w, err);
     if (rc < 0)
         return rc;
     of->dirfd = w.dirfd;
