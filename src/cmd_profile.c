@@ -10,6 +10,7 @@
 #include "cgops/common.h"
 #include "cgops/loop.h"
 #include "cgops/out_json.h"
+#include "cgops/outfile.h"
 #include "cgops/portfile.h"
 #include "cgops/proto.h"
 #include "cgops/request.h"
@@ -52,106 +53,30 @@ const opt_t cmd_profile_opts[] = {
 typedef struct {
     request_t req;
     target_t target;
-    int fd;
-    char path[PATH_MAX];   /* the name to show */
-    char tmp[PATH_MAX];    /* ours to remove on failure; renamed to final */
-    char final[PATH_MAX];  /* "" when written in place */
+    outfile_t out;         /* where it goes (outfile.h: -o's rules) */
     unsigned char head[PROTO_HEAD_MAX];
     size_t headlen;
     int status;
     char err[CG_ERR_LEN];
 } fetch_t;
 
-static const char *tmp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-
-    return dir && *dir ? dir : "/tmp";
-}
-
-/* Open where a binary reply goes, into f->fd.  Without -o (path NULL): a
- * new file in $TMPDIR named after tmpl, as gops does.  With -o: a regular
- * file (or a new one; through a symlink, the file it names) is written as a
- * temp file beside it and renamed over it only once the whole reply is in,
- * so a failed fetch leaves the old file as it was; anything else (a FIFO,
- * /dev/stdout) is written in place and never removed.  Returns 0, or -1
- * with f->err set. */
+/* Open where f's reply goes: path (-o, --binary) or, when NULL, a new file
+ * in $TMPDIR named after tmpl.  Returns 0, or -1 with f->err set. */
 static int output_open(fetch_t *f, const char *path, const char *tmpl)
 {
-    struct stat st;
-    mode_t mask;
-    char *slash;
-    int exists;
+    char why[CG_ERR_LEN] = "";
+    int rc = outfile_open(&f->out, path, tmpl, why);
 
-    f->tmp[0] = f->final[0] = '\0';
-    if (path == NULL) {
-        snprintf(f->path, sizeof f->path, "%s/%sXXXXXX", tmp_dir(), tmpl);
-        f->fd = mkostemp(f->path, O_CLOEXEC);
-        if (f->fd >= 0)
-            cg_strlcpy(f->tmp, f->path, sizeof f->tmp);
-    } else {
-        cg_strlcpy(f->path, path, sizeof f->path);
-        exists = stat(path, &st) == 0;
-        if (exists && !S_ISREG(st.st_mode)) {
-            f->fd = open(path, O_WRONLY | O_CLOEXEC);
-        } else {
-            if (!exists || realpath(path, f->final) == NULL)
-                cg_strlcpy(f->final, path, sizeof f->final);
-            slash = strrchr(f->final, '/');
-            if (slash == NULL)
-                snprintf(f->tmp, sizeof f->tmp, ".cgops-XXXXXX");
-            else
-                snprintf(f->tmp, sizeof f->tmp, "%.*s/.cgops-XXXXXX", (int)(slash - f->final), f->final);
-            f->fd = mkostemp(f->tmp, O_CLOEXEC);
-            if (f->fd >= 0) {
-                mask = umask(0);
-                umask(mask);
-                /* The mode is cosmetic: a failure to set it is not one. */
-                (void)!fchmod(f->fd, exists ? st.st_mode & 07777 : 0666 & ~mask);
-            }
-        }
-    }
-    if (f->fd < 0) {
-        snprintf(f->err, sizeof f->err, "cannot create %.400s: %s", f->path, strerror(errno));
-        f->tmp[0] = f->final[0] = '\0';
+    if (rc < 0) {
+        snprintf(f->err, sizeof f->err, "%s", why[0] ? why : strerror(-rc));
         return -1;
     }
-    return 0;
-}
-
-/* Give up an opened output: what we created goes, what was there stays. */
-static void output_abandon(fetch_t *f)
-{
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
-    if (f->tmp[0])
-        unlink(f->tmp);
-    f->tmp[0] = f->final[0] = '\0';
-}
-
-/* Close the output and move it into place.  Returns 0 or -1 with f->err. */
-static int output_commit(fetch_t *f)
-{
-    int rc = close(f->fd);
-
-    f->fd = -1;
-    if (rc != 0) {
-        snprintf(f->err, sizeof f->err, "writing %.400s: %s", f->path, strerror(errno));
-        return -1;
-    }
-    if (f->final[0] && rename(f->tmp, f->final) != 0) {
-        snprintf(f->err, sizeof f->err, "cannot save %.400s: %s", f->path, strerror(errno));
-        return -1;
-    }
-    f->tmp[0] = f->final[0] = '\0';
     return 0;
 }
 
 static int on_data(request_t *r, const char *buf, size_t len, char *err)
 {
     fetch_t *f = r->data;
-    size_t off = 0;
 
     if (r->received > BINARY_REPLY_MAX) {
         cg_seterr(err, "%s reply larger than %llu GiB", r->what, BINARY_REPLY_MAX >> 30);
@@ -162,17 +87,7 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
         memcpy(f->head + f->headlen, buf, n);
         f->headlen += n;
     }
-    while (off < len) {
-        ssize_t w = write(f->fd, buf + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            cg_seterr(err, "writing %s: %s", f->path, strerror(errno));
-            return -errno;
-        }
-        off += (size_t)w;
-    }
-    return 0;
+    return outfile_write_all(&f->out, buf, len, err);
 }
 
 static void on_done(request_t *r, int status)
@@ -215,11 +130,11 @@ static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what
     } else {
         uv_run(loop, UV_RUN_DEFAULT);
     }
-    if (f->status == 0 && output_commit(f) < 0)
+    if (f->status == 0 && outfile_commit(&f->out, f->err) < 0)
         f->status = -1;
     if (f->status != 0) {
         /* Never leave a partial profile behind to be mistaken for one. */
-        output_abandon(f);
+        outfile_abandon(&f->out);
         return -1;
     }
     return 0;
@@ -245,8 +160,8 @@ static int go_on_path(void)
 
 static int fail(uv_loop_t *loop, fetch_t *a, fetch_t *b, const char *msg)
 {
-    output_abandon(a);
-    output_abandon(b);
+    outfile_abandon(&a->out);
+    outfile_abandon(&b->out);
     loop_free(loop);
     cmd_error("%s", msg);
     return CG_EXIT_FAIL;
@@ -273,7 +188,6 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
     }
     memset(&prof, 0, sizeof prof);
     memset(&bin, 0, sizeof bin);
-    prof.fd = bin.fd = -1;
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rc = portfile_target_resolve(procfd, args.v[0], &prof.target, prof.err);
     free(args.v);
@@ -292,6 +206,9 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         cmd_error("%s", err);
         return CG_EXIT_FAIL;
     }
+    /* Ctrl-C during a 30 s profile leaves no temp or partial file. */
+    if (outfile_install_signal_cleanup() < 0)
+        return fail(loop, &prof, &bin, "cannot install the signal handlers that remove partial files");
     /* Both outputs are made before anything is fetched: a bad --binary
      * path is reported at once, not after a 30 s CPU profile. */
     if (output_open(&prof, o.outfile, tmpl) < 0)
@@ -304,7 +221,7 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         fputs("Tracing now, will take 5 secs...\n", stderr);
     if (fetch_into(loop, &prof, byte, cmd->name, o.timeout_ns) < 0)
         return fail(loop, &prof, &bin, prof.err);
-    cg_strlcpy(profile, prof.path, sizeof profile);
+    cg_strlcpy(profile, prof.out.path, sizeof profile);
     if (!o.json)
         printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
     if (o.binfile || (launch && byte != PROTO_TRACE)) {
@@ -313,7 +230,7 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         if (fetch_into(loop, &bin, PROTO_BINARY_DUMP, "binary dump", o.timeout_ns) < 0)
             return fail(loop, &prof, &bin, bin.err);
         if (!o.json)
-            printf("Binary file saved to: %s\n", bin.path);
+            printf("Binary file saved to: %s\n", bin.out.path);
     }
     loop_free(loop);
     /* --json last: it names only files that are written. */
@@ -331,7 +248,7 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         if (byte == PROTO_TRACE)
             execlp("go", "go", "tool", "trace", profile, (char *)NULL);
         else
-            execlp("go", "go", "tool", "pprof", bin.path, profile, (char *)NULL);
+            execlp("go", "go", "tool", "pprof", bin.out.path, profile, (char *)NULL);
         cmd_error("cannot run go tool: %s", strerror(errno));
         return CG_EXIT_FAIL;
     }

@@ -119,12 +119,12 @@ rm -f "$T/cut.json"
 # An output file that cannot be created.
 run "$CGOPS" pprof-heap "$A" -o "$T/no/such/dir/heap"
 expect_rc 1 "unwritable -o"
-expect_err_eq "cgops: cannot create $T/no/such/dir/heap: No such file or directory" "unwritable -o message"
+expect_err_eq "cgops: cannot create '$T/no/such/dir/heap': directory '$T/no' does not exist" "unwritable -o message"
 # An unwritable --binary is reported before the agent is asked for anything
 # (a CPU profile takes 30 s), and --json names no file that was not written.
 run "$CGOPS" pprof-cpu "$A" --json -o "$T/cpu-never" --binary "$T/no/such/dir/bin"
 expect_rc 1 "unwritable --binary"
-expect_err_eq "cgops: cannot create $T/no/such/dir/bin: No such file or directory" "unwritable --binary message, at once"
+expect_err_eq "cgops: cannot create '$T/no/such/dir/bin': directory '$T/no' does not exist" "unwritable --binary message, at once"
 expect_out_eq "" "unwritable --binary: no JSON"
 [ ! -e "$T/cpu-never" ] && [ -z "$(ls -A "$T" | grep cgops-)" ] && pass "unwritable --binary: nothing left" || fail "left: $(ls -A "$T")"
 
