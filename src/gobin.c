@@ -4,7 +4,8 @@
  * actually looked at are read: the ELF header, program and section headers,
  * the section name table, and then at most a few small sections.  The
  * symbol table (tens of thousands of entries in a Go binary) is scanned only
- * when neither build info nor a pclntab settled the question.
+ * when neither build info nor a pclntab settled the question, and .data only
+ * when a Go binary named no version any other way.
  *
  * Every offset, virtual address and length taken from the file is checked
  * against the mapped image before it is dereferenced: the input may be any
@@ -52,6 +53,7 @@ typedef struct {
     int bigendian;
     GElf_Phdr *load;
     size_t nload;
+    uint32_t pcln_magic; /* pclntab magic once seen, else 0 */
 } image_t;
 
 static uint64_t rd(const unsigned char *p, int n, int be)
@@ -64,13 +66,16 @@ static uint64_t rd(const unsigned char *p, int n, int be)
 }
 
 /* File bytes at virtual address [addr, addr+len) if one PT_LOAD segment
- * holds all of them in its file image; NULL otherwise. */
-static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64_t len)
+ * (a read-only one when ro is set) holds all of them in its file image;
+ * NULL otherwise. */
+static const unsigned char *segment_bytes(const image_t *im, uint64_t addr, uint64_t len, int ro)
 {
     for (size_t i = 0; i < im->nload; i++) {
         const GElf_Phdr *ph = &im->load[i];
         uint64_t off;
 
+        if (ro && (ph->p_flags & PF_W))
+            continue;
         if (addr < ph->p_vaddr || addr - ph->p_vaddr > ph->p_filesz)
             continue;
         off = addr - ph->p_vaddr;
@@ -82,6 +87,11 @@ static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64
         return im->base + ph->p_offset + off;
     }
     return NULL;
+}
+
+static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64_t len)
+{
+    return segment_bytes(im, addr, len, 0);
 }
 
 /* Read a Go string header {ptr, len} at addr and return its bytes. */
@@ -231,8 +241,9 @@ static const unsigned char *section_bytes(const image_t *im, const GElf_Shdr *sh
 
 /* Known pclntab headers: magic, two zero bytes, instruction quantum (1, 2
  * or 4) and pointer size (4 or 8).  Magics: 0xfffffffb Go 1.2-1.15,
- * 0xfffffffa 1.16-1.17, 0xfffffff0 1.18-1.19, 0xfffffff1 1.20+. */
-static int is_pclntab(const unsigned char *p, size_t n)
+ * 0xfffffffa 1.16-1.17, 0xfffffff0 1.18-1.19, 0xfffffff1 1.20+.  Returns
+ * the magic, 0 when the bytes are no pclntab header. */
+static uint32_t is_pclntab(const unsigned char *p, size_t n)
 {
     static const uint32_t magics[] = {0xfffffffb, 0xfffffffa, 0xfffffff0, 0xfffffff1};
 
@@ -244,7 +255,7 @@ static int is_pclntab(const unsigned char *p, size_t n)
         return 0;
     for (size_t i = 0; i < CG_ARRAY_SIZE(magics); i++)
         if (rd(p, 4, 0) == magics[i] || rd(p, 4, 1) == magics[i])
-            return 1;
+            return magics[i];
     return 0;
 }
 
@@ -290,7 +301,7 @@ static int parse_buildid_note(const image_t *im, const unsigned char *d, size_t 
  * order) with its string table str for runtime.buildVersion,
  * runtime.pclntab and runtime.main.  Names are compared in place: no more
  * of the string table is read than the few bytes of each name. */
-static void scan_symtab(const image_t *im, const unsigned char *sym, size_t n,
+static void scan_symtab(image_t *im, const unsigned char *sym, size_t n,
                         const unsigned char *str, size_t strn, gobin_info_t *out)
 {
     const size_t esz = im->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
@@ -322,7 +333,7 @@ static void scan_symtab(const image_t *im, const unsigned char *sym, size_t n,
         } else if (name_is(rest, left, 0, "pclntab") && !(out->signals & GOBIN_SIG_PCLNTAB)) {
             const unsigned char *pc = vaddr_bytes(im, value, 8);
 
-            if (pc && is_pclntab(pc, 8))
+            if (pc && (im->pcln_magic = is_pclntab(pc, 8)) != 0)
                 out->signals |= GOBIN_SIG_PCLNTAB;
         }
         /* Nothing more to learn from the rest of a large table. */
@@ -354,6 +365,136 @@ static int find_buildinfo_in_segments(const image_t *im, gobin_info_t *out)
         return 0;
     }
     return 0;
+}
+
+/* One to three decimal digits without a leading zero at s[*i], as Go's
+ * release numbers are; advances *i. */
+static int release_number(const unsigned char *s, size_t n, size_t *i, unsigned *v)
+{
+    size_t start = *i;
+
+    *v = 0;
+    while (*i < n && *i - start < 4 && s[*i] >= '0' && s[*i] <= '9')
+        *v = *v * 10 + (unsigned)(s[(*i)++] - '0');
+    return *i > start && *i - start <= 3 && !(s[start] == '0' && *i - start > 1);
+}
+
+/* How plausible s[0..n) is as a release toolchain's runtime.buildVersion:
+ * 3 for "go1.N.M" (every release since Go 1.21 has the .M, "go1.21.0"), 2
+ * for "go1.NrcK" / "go1.NbetaK", 1 for "go1.N", 0 for anything else, all
+ * the n bytes counted.  *minor is N. */
+static int release_rank(const unsigned char *s, size_t n, unsigned *minor)
+{
+    size_t i = 4;
+    unsigned v;
+
+    if (n < 5 || memcmp(s, "go1.", 4) != 0 || !release_number(s, n, &i, minor))
+        return 0;
+    if (i == n)
+        return 1;
+    if (s[i] == '.') {
+        i++;
+        return release_number(s, n, &i, &v) && i == n ? 3 : 0;
+    }
+    if (n - i > 2 && memcmp(s + i, "rc", 2) == 0)
+        i += 2;
+    else if (n - i > 4 && memcmp(s + i, "beta", 4) == 0)
+        i += 4;
+    else
+        return 0;
+    return release_number(s, n, &i, &v) && i == n ? 2 : 0;
+}
+
+/* Whether Go 1.minor wrote a pclntab with this magic (0: not known). */
+static int minor_fits_pclntab(unsigned minor, uint32_t magic)
+{
+    switch (magic) {
+    case 0xfffffffb: return minor >= 2 && minor <= 15;
+    case 0xfffffffa: return minor == 16 || minor == 17;
+    case 0xfffffff0: return minor == 18 || minor == 19;
+    case 0xfffffff1: return minor >= 20;
+    default: return 1;
+    }
+}
+
+/* The best release version seen so far by scan_version_headers. */
+typedef struct {
+    const unsigned char *s;
+    size_t n;
+    int rank;      /* release_rank of s, 0 before any */
+    int ambiguous; /* two different versions share the best rank */
+} version_hit_t;
+
+/* Longest release version accepted: "go1.NNNbetaNNN" is 14 bytes. */
+#define RELEASE_VERSION_MAX 16
+
+/* Look through the string headers {ptr, len} in d[0..n) (ptrsize-aligned
+ * words) for release versions: the pointer must land in a read-only
+ * segment, at bytes that are a release version of exactly len bytes, of a
+ * Go release that writes the pclntab seen (if one was).
+ * runtime.buildVersion is such a header (the linker sets it, in .data,
+ * pointing at rodata), and a binary without build info or symbols still
+ * has it.  The best hit goes into *best. */
+static void scan_version_headers(const image_t *im, const unsigned char *d, size_t n,
+                                 version_hit_t *best)
+{
+    const size_t ps = im->is64 ? 8 : 4;
+
+    for (size_t off = 0; n >= 2 * ps && off <= n - 2 * ps; off += ps) {
+        uint64_t len = rd(d + off + ps, (int)ps, im->bigendian);
+        const unsigned char *s;
+        unsigned minor;
+        int rank;
+
+        /* Most words fail here, before any pointer is followed. */
+        if (len < 5 || len > RELEASE_VERSION_MAX)
+            continue;
+        s = segment_bytes(im, rd(d + off, (int)ps, im->bigendian), len, 1);
+        if (s == NULL || s[0] != 'g' || (rank = release_rank(s, (size_t)len, &minor)) == 0)
+            continue;
+        if (!minor_fits_pclntab(minor, im->pcln_magic))
+            continue;
+        if (rank > best->rank) {
+            best->s = s;
+            best->n = (size_t)len;
+            best->rank = rank;
+            best->ambiguous = 0;
+        } else if (rank == best->rank && (len != best->n || memcmp(s, best->s, best->n) != 0)) {
+            best->ambiguous = 1;
+        }
+    }
+}
+
+/* Find the version of a Go binary that has neither build info nor
+ * symbols: scan .data and .noptrdata (data_scns, up to GOBIN_DATASCAN_MAX
+ * bytes each), or without section headers the writable segments, for
+ * runtime.buildVersion's string header.  Returns 1 when found. */
+static int find_version_in_data(const image_t *im, const GElf_Shdr *data_scns, size_t ndata,
+                                gobin_info_t *out)
+{
+    version_hit_t best = {0};
+
+    for (size_t i = 0; i < ndata; i++) {
+        size_t n = 0;
+        const unsigned char *d = section_bytes(im, &data_scns[i], GOBIN_DATASCAN_MAX, &n);
+
+        if (d)
+            scan_version_headers(im, d, n, &best);
+    }
+    for (size_t i = 0; ndata == 0 && i < im->nload; i++) {
+        const GElf_Phdr *ph = &im->load[i];
+
+        if (!(ph->p_flags & PF_W) || ph->p_filesz == 0 || ph->p_filesz > GOBIN_DATASCAN_MAX ||
+            ph->p_offset > im->size || ph->p_filesz > im->size - ph->p_offset)
+            continue;
+        scan_version_headers(im, im->base + ph->p_offset, (size_t)ph->p_filesz, &best);
+    }
+    /* Two different versions equally plausible: better no version than a
+     * guess. */
+    if (best.rank == 0 || best.ambiguous)
+        return 0;
+    copy_str(out->version, sizeof out->version, best.s, best.n);
+    return 1;
 }
 
 /* Byte source for check_counts: the image, or the file when it is not
@@ -426,9 +567,9 @@ static int check_counts(const unsigned char *mem, size_t memsize, int fd, char *
 static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t *out, char *err)
 {
     GElf_Ehdr eh;
-    GElf_Shdr shstr_sh;
+    GElf_Shdr shstr_sh, data_scns[2];
     image_t im = {0};
-    size_t phnum = 0, shstrndx = 0, shstrn = 0;
+    size_t phnum = 0, shstrndx = 0, shstrn = 0, ndata = 0;
     const unsigned char *shstr = NULL;
     Elf_Scn *scn = NULL, *symtab = NULL, *buildinfo = NULL, *note = NULL, *pcln = NULL;
     int has_interp = 0, has_needed_hint = 0;
@@ -499,6 +640,10 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         else if (name_is(shstr, shstrn, sh.sh_name, ".gopclntab") ||
                  name_is(shstr, shstrn, sh.sh_name, ".data.rel.ro.gopclntab"))
             pcln = scn;
+        else if ((name_is(shstr, shstrn, sh.sh_name, ".data") ||
+                  name_is(shstr, shstrn, sh.sh_name, ".noptrdata")) &&
+                 ndata < CG_ARRAY_SIZE(data_scns))
+            data_scns[ndata++] = sh;
     }
     out->is_stripped = symtab == NULL;
 
@@ -530,7 +675,7 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
 
         /* Only the 8-byte header is read, so a pclntab of any size is fine. */
         if (gelf_getshdr(pcln, &sh) && (d = section_bytes(&im, &sh, UINT64_MAX, &n)) &&
-            is_pclntab(d, n))
+            (im.pcln_magic = is_pclntab(d, n)) != 0)
             out->signals |= GOBIN_SIG_PCLNTAB;
     }
     /* The symbol table is large; read it only when the cheap signals left
@@ -545,6 +690,12 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
             (str = section_bytes(&im, &strsh, GOBIN_STRTAB_MAX, &strn)) != NULL)
             scan_symtab(&im, sym, n, str, strn, out);
     }
+    /* Only for a file already known to be Go: other files would pay for a
+     * scan that cannot tell them anything. */
+    if (out->signals != 0 && out->version[0] == '\0' &&
+        find_version_in_data(&im, data_scns, ndata, out))
+        out->signals |= GOBIN_SIG_VERSION_SCAN;
+
     out->is_go = out->signals != 0;
     free(im.load);
     return 0;

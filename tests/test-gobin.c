@@ -47,6 +47,7 @@ typedef struct {
 #define ANY (-1)
 #define BI GOBIN_SIG_BUILDINFO
 #define PCLN GOBIN_SIG_PCLNTAB
+#define SCAN GOBIN_SIG_VERSION_SCAN
 
 static const kind_case_t kind_cases[] = {
     /* Build info in both formats, in a section or found through the
@@ -68,6 +69,15 @@ static const kind_case_t kind_cases[] = {
     {"hostile", "truncated", -EINVAL, 0, ANY, "", NULL, NULL, "malformed ELF"},
     {"hostile", "empty", -ENOEXEC, 0, ANY, "", NULL, NULL, "not an ELF file"},
     {"hostile", "script", -ENOEXEC, 0, ANY, "", NULL, NULL, "not an ELF file"},
+    /* No build info, no symbols: runtime.buildVersion's string header.
+     * The file also holds a shorter prefix, a longer run, a version in
+     * writable memory and one too old for its pclntab: none of them wins. */
+    {"buildversion", "buildversion", 0, 1, PCLN | SCAN, "go1.26.5", NULL, NULL, NULL},
+    {"buildversion", "buildversion-rc", 0, 1, PCLN | SCAN, "go1.27rc1", NULL, NULL, NULL},
+    /* Two release versions equally plausible: no guess. */
+    {"buildversion", "buildversion-ambiguous", 0, 1, PCLN, "", NULL, NULL, NULL},
+    /* Not Go: its data is never searched. */
+    {"buildversion", "buildversion-notgo", 0, 0, 0, "", NULL, NULL, NULL},
     /* Sparse files claiming 2 GiB symbol and string tables, note and
      * pclntab, or 2^24 section headers: what is over a cap is not read. */
     {"sparse", "sparse", 0, 0, 0, "", NULL, NULL, NULL},
@@ -118,6 +128,7 @@ static void run_family(const char *family)
 TEST(gobin_buildinfo_formats) { run_family("buildinfo"); }
 TEST(gobin_signals_without_version) { run_family("signals"); }
 TEST(gobin_hostile_files_are_rejected_or_not_go) { run_family("hostile"); }
+TEST(gobin_buildversion_header_without_buildinfo) { run_family("buildversion"); }
 TEST(gobin_sparse_huge_sizes_are_not_read) { run_family("sparse"); }
 
 TEST(gobin_inline_buildinfo_file_traits)
@@ -215,3 +226,37 @@ TEST(gobin_real_fixtures_match_go_version)
     }
 }
 
+/* A release binary without build info or symbols (as some Go 1.26 builds
+ * are): Debian's Go builds it with -s -w, objcopy takes .go.buildinfo
+ * away, and the version must still be the original's, now from
+ * runtime.buildVersion's string header.  amd64 (static, PIE) and 386. */
+TEST(gobin_real_fixture_without_buildinfo_keeps_version)
+{
+    static const char *fx[] = {"agentfix-stripped", "agentfix-pie", "sleeper-386"};
+    const char *dir = getenv("FIXTURES");
+
+    ASSERT(dir != NULL);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(fx); i++) {
+        char path[512], copy[512], cmd[1200], want[128] = "";
+        gobin_info_t g;
+        int fd;
+
+        snprintf(path, sizeof path, "%s/%s", dir, fx[i]);
+        snprintf(copy, sizeof copy, "%s/gobin-nobi-%s-%d", test_tmpdir(), fx[i], (int)getpid());
+        snprintf(cmd, sizeof cmd, "objcopy --strip-all --remove-section .go.buildinfo '%s' '%s'",
+                 path, copy);
+        if (system(cmd) != 0)
+            TEST_FAIL("%s failed", cmd);
+        go_version_of(path, want, sizeof want);
+        ASSERT(strncmp(want, "go1.", 4) == 0);
+        fd = open(copy, O_RDONLY);
+        ASSERT(fd >= 0);
+        ASSERT_EQ(gobin_read_fd(fd, &g, NULL), 0);
+        close(fd);
+        unlink(copy);
+        ASSERT(g.is_go);
+        ASSERT(!(g.signals & (GOBIN_SIG_BUILDINFO | GOBIN_SIG_BUILDVERSION)));
+        ASSERT(g.signals & GOBIN_SIG_VERSION_SCAN);
+        ASSERT_STR_EQ(g.version, want);
+    }
+}

@@ -1,8 +1,8 @@
 #!/bin/bash
 # 12-synthetic-elf.sh -- running processes whose executables Go 1.19 cannot
-# produce (old build info, pclntab only) or that are corrupt or claim
-# gigabytes (sparse files): listed right, or skipped, never a crash or a
-# stall.
+# produce (old build info, pclntab only, a version only in
+# runtime.buildVersion) or that are corrupt or claim gigabytes (sparse
+# files): listed right, or skipped, never a crash or a stall.
 . "$(dirname "$0")/lib.sh"
 
 # wait_exec PID FILE: wait (up to 10 s) until PID runs FILE, so the listing
@@ -19,12 +19,19 @@ wait_exec() {
 
 declare -A P
 KINDS="old inline pclntab note plain badptr hugelen varint sect-past-eof shoff-past-eof
-       sparse sparse-go sparse-shnum"
+       sparse sparse-go sparse-shnum buildversion buildversion-rc buildversion-ambiguous
+       buildversion-notgo"
 for k in $KINDS; do
     "$CGOPS_BUILD/mkelf" "$k" "$T/elf-$k" && chmod +x "$T/elf-$k" || fail "mkelf $k"
     start_bg "$T/elf-$k"
     P[$k]=$BGPID
 done
+# A real release binary without build info or symbols: Debian's Go with
+# -s -w, .go.buildinfo removed.  Its version is only in runtime.buildVersion.
+objcopy --strip-all --remove-section .go.buildinfo "$FIXTURES/agentfix-stripped" "$T/nobuildinfo" ||
+    fail "objcopy"
+start_ready "agentfix without build info" "$T/nobuildinfo"
+P[nobuildinfo]=$RPID
 for k in $KINDS; do wait_exec "${P[$k]}" "$T/elf-$k"; done
 
 # The sparse files claim 2 GiB sections (and 2^24 section headers): the
@@ -52,7 +59,11 @@ check pclntab unknown
 check note unknown
 check shoff-past-eof go1.21.4
 check sparse-go go1.21.4
-for k in plain badptr hugelen varint sect-past-eof sparse sparse-shnum; do
+check buildversion go1.26.5
+check buildversion-rc go1.27rc1
+check buildversion-ambiguous unknown
+check nobuildinfo "$(go version "$FIXTURES/agentfix-stripped" | awk '{print $2}')"
+for k in plain badptr hugelen varint sect-past-eof sparse sparse-shnum buildversion-notgo; do
     [ -z "$(line_of "${P[$k]}")" ] && pass "$k not listed" || fail "$k listed: $(line_of "${P[$k]}")"
 done
 "$CGOPS" --json >"$T/l.json"

@@ -6,8 +6,9 @@
  * kernel only needs the program headers, so the kinds with broken section
  * headers still run.  The byte layout is in tests/fixtures/elf/README.md.
  * They cover what Debian's Go 1.19 cannot produce: the Go 1.13-1.17 pointer
- * build info, a pclntab without build info, and broken or hostile files,
- * among them sparse files that claim gigabytes.
+ * build info, a pclntab without build info, a Go 1.26-style binary whose
+ * only version is runtime.buildVersion's string header, and broken or
+ * hostile files, among them sparse files that claim gigabytes.
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -146,7 +147,7 @@ static void inline_buildinfo(const char *ver, uint64_t vlen)
     elf64(3, N_BUILDINFO, SHT_PROGBITS, PAYLOAD, inline_payload(ver, vlen));
 }
 
-/* The larger kinds (sparse-*, buildversion*) have their own layout in the
+/* The larger kinds (sparse*, buildversion*) have their own layout in the
  * first page: two program headers, so the code moves to BIG_CODE; the RWX
  * segment maps file 0..BIG_MAPPED at BASE and, with ro set, a read-only
  * segment maps the "rodata" range RO_OFF..RO_END at RO_BASE + RO_OFF; the
@@ -276,6 +277,51 @@ static size_t sparse_shnum_kind(void)
     return BIG_SHOFF + count * sizeof *sh0;
 }
 
+/* Go release binaries without build info or symbols (Go 1.26 makes them):
+ * the version is only in runtime.buildVersion, a Go string header {ptr,
+ * len} in .data pointing at rodata.  .data (0x100, 0x80 bytes) holds that
+ * header among decoys; the read-only segment (0x200..0x300) holds a Go
+ * 1.20+ pclntab header at 0x200 (unless go is 0) and the strings.  ver is
+ * the real version; other, when set, is a second header as plausible. */
+static size_t buildversion_kind(const char *ver, const char *other, int go)
+{
+    static const unsigned char hdr[] = {0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8};
+    sec_t s[2] = {
+        {B_DATA, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, BASE + 0x100, 0x100, 0x80, 0, 0},
+        {B_PCLNTAB, SHT_PROGBITS, SHF_ALLOC, RO_BASE + 0x200, 0x200, 0x40, 0, 0},
+    };
+    const uint64_t ro = RO_BASE;
+
+    if (go)
+        memcpy(img + 0x200, hdr, sizeof hdr);
+    /* Rodata: the version followed by an 'x' (Go strings are not
+     * NUL-terminated, so only the length ends one), then the decoys. */
+    memcpy(img + 0x280, ver, strlen(ver));
+    img[0x280 + strlen(ver)] = 'x';
+    memcpy(img + 0x290, "go1.17.13", 9);
+    if (other)
+        memcpy(img + 0x2a0, other, strlen(other));
+    /* A version in the writable segment, as a runtime variable could be. */
+    memcpy(img + 0x1c0, "go1.99.9", 8);
+
+    put64(0x100, ro + 0x280);      /* the real runtime.buildVersion */
+    put64(0x108, strlen(ver));
+    put64(0x110, ro + 0x280);      /* a shorter prefix: "go1.26" ranks lower */
+    put64(0x118, 6);
+    put64(0x120, ro + 0x280);      /* one byte longer: "...x" is no version */
+    put64(0x128, strlen(ver) + 1);
+    put64(0x130, BASE + 0x1c0);    /* writable target: not a constant */
+    put64(0x138, 8);
+    put64(0x140, ro + 0x290);      /* go1.17 cannot have a Go 1.20+ pclntab */
+    put64(0x148, 9);
+    if (other) {
+        put64(0x150, ro + 0x2a0);
+        put64(0x158, strlen(other));
+    }
+    elf64_big(s, 2, 1);
+    return BIG_MAPPED;
+}
+
 /* Write img's first size bytes (at most the page), then extend the file to
  * size with ftruncate: the rest is a hole, costing no disk. */
 static int write_file(const char *path, uint64_t size)
@@ -300,7 +346,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: mkelf KIND FILE\n"
                         "kinds: old inline pclntab note plain badptr hugelen varint "
                         "sect-past-eof shoff-past-eof truncated elf32 empty script "
-                        "sparse sparse-go sparse-shnum\n");
+                        "sparse sparse-go sparse-shnum buildversion buildversion-rc "
+                        "buildversion-ambiguous buildversion-notgo\n");
         return 2;
     }
     kind = argv[1];
@@ -376,6 +423,14 @@ int main(int argc, char **argv)
         size = sparse_kind(1);
     } else if (strcmp(kind, "sparse-shnum") == 0) {
         size = sparse_shnum_kind();
+    } else if (strcmp(kind, "buildversion") == 0) {
+        size = buildversion_kind("go1.26.5", NULL, 1);
+    } else if (strcmp(kind, "buildversion-rc") == 0) {
+        size = buildversion_kind("go1.27rc1", NULL, 1);
+    } else if (strcmp(kind, "buildversion-ambiguous") == 0) {
+        size = buildversion_kind("go1.26.5", "go1.25.3", 1);
+    } else if (strcmp(kind, "buildversion-notgo") == 0) {
+        size = buildversion_kind("go1.26.5", NULL, 0);
     } else if (strcmp(kind, "empty") == 0) {
         size = 0;
     } else if (strcmp(kind, "script") == 0) {
