@@ -58,8 +58,21 @@ typedef struct {
 
 static uint64_t rd(const unsigned char *p, int n, int be)
 {
+    const int swap = be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
     uint64_t v = 0;
 
+    /* Words and half-words are most reads (the .data scan reads two per
+     * pointer-sized step): one load each instead of a byte loop. */
+    if (n == 8) {
+        memcpy(&v, p, 8);
+        return swap ? __builtin_bswap64(v) : v;
+    }
+    if (n == 4) {
+        uint32_t w;
+
+        memcpy(&w, p, 4);
+        return swap ? __builtin_bswap32(w) : w;
+    }
     for (int i = 0; i < n; i++)
         v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
     return v;
