@@ -392,30 +392,53 @@ static int release_number(const unsigned char *s, size_t n, size_t *i, unsigned 
     return *i > start && *i - start <= 3 && !(s[start] == '0' && *i - start > 1);
 }
 
+/* The linker appends the non-default GOEXPERIMENTs to runtime.buildVersion:
+ * "go1.26.5-X:nodwarf5" (" X:" before Go 1.26).  Whether s[i..n) is such
+ * a suffix, or empty. */
+static int experiment_suffix(const unsigned char *s, size_t n, size_t i)
+{
+    if (i == n)
+        return 1;
+    if (n - i < 4 || (s[i] != ' ' && s[i] != '-') || s[i + 1] != 'X' || s[i + 2] != ':')
+        return 0;
+    for (i += 3; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == ',' ||
+              s[i] == '_'))
+            return 0;
+    return 1;
+}
+
 /* How plausible s[0..n) is as a release toolchain's runtime.buildVersion:
  * 3 for "go1.N.M" (every release since Go 1.21 has the .M, "go1.21.0"), 2
  * for "go1.NrcK" / "go1.NbetaK", 1 for "go1.N", 0 for anything else, all
- * the n bytes counted.  *minor is N. */
+ * the n bytes counted (an experiment suffix allowed).  *minor is N. */
 static int release_rank(const unsigned char *s, size_t n, unsigned *minor)
 {
     size_t i = 4;
     unsigned v;
+    int rank;
 
     if (n < 5 || memcmp(s, "go1.", 4) != 0 || !release_number(s, n, &i, minor))
         return 0;
-    if (i == n)
-        return 1;
-    if (s[i] == '.') {
+    if (i == n || s[i] == ' ' || s[i] == '-') {
+        rank = 1;
+    } else if (s[i] == '.') {
         i++;
-        return release_number(s, n, &i, &v) && i == n ? 3 : 0;
+        if (!release_number(s, n, &i, &v))
+            return 0;
+        rank = 3;
+    } else {
+        if (n - i > 2 && memcmp(s + i, "rc", 2) == 0)
+            i += 2;
+        else if (n - i > 4 && memcmp(s + i, "beta", 4) == 0)
+            i += 4;
+        else
+            return 0;
+        if (!release_number(s, n, &i, &v))
+            return 0;
+        rank = 2;
     }
-    if (n - i > 2 && memcmp(s + i, "rc", 2) == 0)
-        i += 2;
-    else if (n - i > 4 && memcmp(s + i, "beta", 4) == 0)
-        i += 4;
-    else
-        return 0;
-    return release_number(s, n, &i, &v) && i == n ? 2 : 0;
+    return experiment_suffix(s, n, i) ? rank : 0;
 }
 
 /* Whether Go 1.minor wrote a pclntab with this magic (0: not known). */
@@ -438,8 +461,9 @@ typedef struct {
     int ambiguous; /* two different versions share the best rank */
 } version_hit_t;
 
-/* Longest release version accepted: "go1.NNNbetaNNN" is 14 bytes. */
-#define RELEASE_VERSION_MAX 16
+/* Longest release version accepted: "go1.NNNbetaNNN" is 14 bytes, and
+ * experiment suffixes are a few names long. */
+#define RELEASE_VERSION_MAX 64
 
 /* Look through the string headers {ptr, len} in d[0..n) (ptrsize-aligned
  * words) for release versions: the pointer must land in a read-only

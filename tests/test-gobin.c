@@ -74,6 +74,9 @@ static const kind_case_t kind_cases[] = {
      * writable memory and one too old for its pclntab: none of them wins. */
     {"buildversion", "buildversion", 0, 1, PCLN | SCAN, "go1.26.5", NULL, NULL, NULL},
     {"buildversion", "buildversion-rc", 0, 1, PCLN | SCAN, "go1.27rc1", NULL, NULL, NULL},
+    /* The linker appends non-default GOEXPERIMENTs. */
+    {"buildversion", "buildversion-exp", 0, 1, PCLN | SCAN, "go1.26.5-X:nodwarf5", NULL, NULL,
+     NULL},
     /* Two release versions equally plausible: no guess. */
     {"buildversion", "buildversion-ambiguous", 0, 1, PCLN, "", NULL, NULL, NULL},
     /* Not Go: its data is never searched. */

@@ -294,25 +294,25 @@ static size_t buildversion_kind(const char *ver, const char *other, int go)
 
     if (go)
         memcpy(img + 0x200, hdr, sizeof hdr);
-    /* Rodata: the version followed by an 'x' (Go strings are not
-     * NUL-terminated, so only the length ends one), then the decoys. */
-    memcpy(img + 0x280, ver, strlen(ver));
-    img[0x280 + strlen(ver)] = 'x';
-    memcpy(img + 0x290, "go1.17.13", 9);
+    /* Rodata: the decoys, then the version followed by a '!' (Go strings
+     * are not NUL-terminated, so only the length ends one). */
+    memcpy(img + 0x280, "go1.17.13", 9);
     if (other)
         memcpy(img + 0x2a0, other, strlen(other));
+    memcpy(img + 0x2c0, ver, strlen(ver));
+    img[0x2c0 + strlen(ver)] = '!';
     /* A version in the writable segment, as a runtime variable could be. */
     memcpy(img + 0x1c0, "go1.99.9", 8);
 
-    put64(0x100, ro + 0x280);      /* the real runtime.buildVersion */
+    put64(0x100, ro + 0x2c0);      /* the real runtime.buildVersion */
     put64(0x108, strlen(ver));
-    put64(0x110, ro + 0x280);      /* a shorter prefix: "go1.26" ranks lower */
+    put64(0x110, ro + 0x2c0);      /* a shorter prefix: "go1.26" ranks lower */
     put64(0x118, 6);
-    put64(0x120, ro + 0x280);      /* one byte longer: "...x" is no version */
+    put64(0x120, ro + 0x2c0);      /* one byte longer: "...!" is no version */
     put64(0x128, strlen(ver) + 1);
     put64(0x130, BASE + 0x1c0);    /* writable target: not a constant */
     put64(0x138, 8);
-    put64(0x140, ro + 0x290);      /* go1.17 cannot have a Go 1.20+ pclntab */
+    put64(0x140, ro + 0x280);      /* go1.17 cannot have a Go 1.20+ pclntab */
     put64(0x148, 9);
     if (other) {
         put64(0x150, ro + 0x2a0);
@@ -347,7 +347,7 @@ int main(int argc, char **argv)
                         "kinds: old inline pclntab note plain badptr hugelen varint "
                         "sect-past-eof shoff-past-eof truncated elf32 empty script "
                         "sparse sparse-go sparse-shnum buildversion buildversion-rc "
-                        "buildversion-ambiguous buildversion-notgo\n");
+                        "buildversion-exp buildversion-ambiguous buildversion-notgo\n");
         return 2;
     }
     kind = argv[1];
@@ -427,6 +427,8 @@ int main(int argc, char **argv)
         size = buildversion_kind("go1.26.5", NULL, 1);
     } else if (strcmp(kind, "buildversion-rc") == 0) {
         size = buildversion_kind("go1.27rc1", NULL, 1);
+    } else if (strcmp(kind, "buildversion-exp") == 0) {
+        size = buildversion_kind("go1.26.5-X:nodwarf5", NULL, 1);
     } else if (strcmp(kind, "buildversion-ambiguous") == 0) {
         size = buildversion_kind("go1.26.5", "go1.25.3", 1);
     } else if (strcmp(kind, "buildversion-notgo") == 0) {
