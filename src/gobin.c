@@ -4,11 +4,19 @@
  * actually looked at are read: the ELF header, program and section headers,
  * the section name table, and then at most a few small sections.  The
  * symbol table (tens of thousands of entries in a Go binary) is scanned only
- * when neither build info nor a pclntab settled the question.
+ * when neither build info nor a pclntab settled the question, and .data only
+ * when a Go binary named no version any other way.
  *
  * Every offset, virtual address and length taken from the file is checked
  * against the mapped image before it is dereferenced: the input may be any
  * file a process was started from, including truncated or hostile ones.
+ * Sizes are also capped (GOBIN_*_MAX in gobin.h) before anything is read,
+ * because a sparse file can be as large as it claims and still cost its
+ * author nothing: a 24 GB .symtab of zeros once took a listing 47 s and
+ * 21 GB of RSS.  That is also why section contents are read from the
+ * mapping by hand instead of through elf_getdata (which converts, and so
+ * touches, a whole section) and elf_strptr (which searches the rest of the
+ * string table for the terminating NUL).
  */
 #include "cgops/gobin.h"
 #include "cgops/common.h"
@@ -16,6 +24,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +53,42 @@ typedef struct {
     int bigendian;
     GElf_Phdr *load;
     size_t nload;
+    uint32_t pcln_magic; /* pclntab magic once seen, else 0 */
 } image_t;
 
 static uint64_t rd(const unsigned char *p, int n, int be)
 {
+    const int swap = be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
     uint64_t v = 0;
 
+    /* Words and half-words are most reads (the .data scan reads two per
+     * pointer-sized step): one load each instead of a byte loop. */
+    if (n == 8) {
+        memcpy(&v, p, 8);
+        return swap ? __builtin_bswap64(v) : v;
+    }
+    if (n == 4) {
+        uint32_t w;
+
+        memcpy(&w, p, 4);
+        return swap ? __builtin_bswap32(w) : w;
+    }
     for (int i = 0; i < n; i++)
         v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
     return v;
 }
 
 /* File bytes at virtual address [addr, addr+len) if one PT_LOAD segment
- * holds all of them in its file image; NULL otherwise. */
-static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64_t len)
+ * (a read-only one when ro is set) holds all of them in its file image;
+ * NULL otherwise. */
+static const unsigned char *segment_bytes(const image_t *im, uint64_t addr, uint64_t len, int ro)
 {
     for (size_t i = 0; i < im->nload; i++) {
         const GElf_Phdr *ph = &im->load[i];
         uint64_t off;
 
+        if (ro && (ph->p_flags & PF_W))
+            continue;
         if (addr < ph->p_vaddr || addr - ph->p_vaddr > ph->p_filesz)
             continue;
         off = addr - ph->p_vaddr;
@@ -74,6 +100,11 @@ static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64
         return im->base + ph->p_offset + off;
     }
     return NULL;
+}
+
+static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64_t len)
+{
+    return segment_bytes(im, addr, len, 0);
 }
 
 /* Read a Go string header {ptr, len} at addr and return its bytes. */
@@ -209,10 +240,11 @@ static int parse_buildinfo(const image_t *im, const unsigned char *d, size_t n,
 }
 
 /* Bytes of a section, bounds-checked against the image; NULL for NOBITS,
- * empty or out-of-file sections. */
-static const unsigned char *section_bytes(const image_t *im, const GElf_Shdr *sh, size_t *n)
+ * empty or out-of-file sections and for those larger than max. */
+static const unsigned char *section_bytes(const image_t *im, const GElf_Shdr *sh, uint64_t max,
+                                          size_t *n)
 {
-    if (sh->sh_type == SHT_NOBITS || sh->sh_size == 0)
+    if (sh->sh_type == SHT_NOBITS || sh->sh_size == 0 || sh->sh_size > max)
         return NULL;
     if (sh->sh_offset > im->size || sh->sh_size > im->size - sh->sh_offset)
         return NULL;
@@ -222,8 +254,9 @@ static const unsigned char *section_bytes(const image_t *im, const GElf_Shdr *sh
 
 /* Known pclntab headers: magic, two zero bytes, instruction quantum (1, 2
  * or 4) and pointer size (4 or 8).  Magics: 0xfffffffb Go 1.2-1.15,
- * 0xfffffffa 1.16-1.17, 0xfffffff0 1.18-1.19, 0xfffffff1 1.20+. */
-static int is_pclntab(const unsigned char *p, size_t n)
+ * 0xfffffffa 1.16-1.17, 0xfffffff0 1.18-1.19, 0xfffffff1 1.20+.  Returns
+ * the magic, 0 when the bytes are no pclntab header. */
+static uint32_t is_pclntab(const unsigned char *p, size_t n)
 {
     static const uint32_t magics[] = {0xfffffffb, 0xfffffffa, 0xfffffff0, 0xfffffff1};
 
@@ -235,76 +268,90 @@ static int is_pclntab(const unsigned char *p, size_t n)
         return 0;
     for (size_t i = 0; i < CG_ARRAY_SIZE(magics); i++)
         if (rd(p, 4, 0) == magics[i] || rd(p, 4, 1) == magics[i])
-            return 1;
+            return magics[i];
     return 0;
 }
 
-/* .note.go.buildid: one note with name "Go" and type 4 (the Go linker's
- * ELF_NOTE_GOBUILDID_TAG); the descriptor is the build ID text. */
-static int parse_buildid_note(Elf_Scn *scn, gobin_info_t *out)
+/* Whether a NUL-terminated name sits at offset off of a string table. */
+static int name_is(const unsigned char *tab, size_t n, uint64_t off, const char *want)
 {
-    /* elf_getdata, not elf_rawdata: gelf_getnote wants the note headers
-     * in our byte order, and a big-endian binary's are not. */
-    Elf_Data *data = elf_getdata(scn, NULL);
-    size_t off = 0, noff, doff;
-    GElf_Nhdr nh;
+    size_t len = strlen(want) + 1;
 
-    if (data == NULL)
-        return 0;
-    while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+    return off < n && len <= n - off && memcmp(tab + off, want, len) == 0;
+}
+
+/* .note.go.buildid: one note with name "Go" and type 4 (the Go linker's
+ * ELF_NOTE_GOBUILDID_TAG); the descriptor is the build ID text.  Note
+ * headers are three 32-bit words in the file's byte order; name and
+ * descriptor are each padded to 4 bytes. */
+static int parse_buildid_note(const image_t *im, const unsigned char *d, size_t n,
+                              gobin_info_t *out)
+{
+    size_t off = 0;
+
+    while (n - off >= 12) {
+        uint64_t namesz = rd(d + off, 4, im->bigendian);
+        uint64_t descsz = rd(d + off + 4, 4, im->bigendian);
+        uint64_t type = rd(d + off + 8, 4, im->bigendian);
+        size_t noff = off + 12, doff;
+
+        if (((namesz + 3) & ~3ull) > n - noff)
+            return 0;
+        doff = noff + (size_t)((namesz + 3) & ~3ull);
+        if (((descsz + 3) & ~3ull) > n - doff)
+            return 0;
         /* The Go linker writes the name padded to 4 bytes ("Go\0\0"). */
-        if (nh.n_type == 4 && (nh.n_namesz == 3 || nh.n_namesz == 4) &&
-            memcmp((char *)data->d_buf + noff, "Go", 3) == 0) {
-            copy_str(out->build_id, sizeof out->build_id,
-                     (const unsigned char *)data->d_buf + doff, nh.n_descsz);
+        if (type == 4 && (namesz == 3 || namesz == 4) && memcmp(d + noff, "Go", 3) == 0) {
+            copy_str(out->build_id, sizeof out->build_id, d + doff, descsz);
             return 1;
         }
+        off = doff + (size_t)((descsz + 3) & ~3ull);
     }
     return 0;
 }
 
-/* Scan .symtab for runtime.buildVersion, runtime.pclntab, runtime.main. */
-static void scan_symtab(const image_t *im, Elf *e, Elf_Scn *symtab, gobin_info_t *out)
+/* Scan the symbol table sym (n bytes, ELF class entries in the file's byte
+ * order) with its string table str for runtime.buildVersion,
+ * runtime.pclntab and runtime.main.  Names are compared in place: no more
+ * of the string table is read than the few bytes of each name. */
+static void scan_symtab(image_t *im, const unsigned char *sym, size_t n,
+                        const unsigned char *str, size_t strn, gobin_info_t *out)
 {
-    GElf_Shdr sh;
-    Elf_Data *data;
-    size_t count;
+    const size_t esz = im->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+    const unsigned all = GOBIN_SIG_RUNTIME_MAIN | GOBIN_SIG_PCLNTAB;
 
-    if (gelf_getshdr(symtab, &sh) == NULL || sh.sh_entsize == 0)
-        return;
-    data = elf_getdata(symtab, NULL);
-    if (data == NULL)
-        return;
-    count = data->d_size / (size_t)sh.sh_entsize;
-    for (size_t i = 0; i < count; i++) {
-        GElf_Sym sym;
-        const char *name;
+    /* Entry 0 is the reserved null symbol. */
+    for (size_t off = esz; n >= esz && off <= n - esz; off += esz) {
+        const unsigned char *p = sym + off;
+        uint64_t name = rd(p, 4, im->bigendian);
+        uint64_t value = im->is64 ? rd(p + 8, 8, im->bigendian) : rd(p + 4, 4, im->bigendian);
+        const unsigned char *rest;
+        size_t left;
 
-        if (gelf_getsym(data, (int)i, &sym) == NULL)
-            break;
-        if (sym.st_name == 0)
+        if (name == 0 || name >= strn || strn - name < 9 || memcmp(str + name, "runtime.", 8) != 0)
             continue;
-        name = elf_strptr(e, sh.sh_link, sym.st_name);
-        if (name == NULL || strncmp(name, "runtime.", 8) != 0)
-            continue;
-        name += 8;
-        if (strcmp(name, "main") == 0) {
+        rest = str + name + 8;
+        left = strn - (size_t)name - 8;
+        if (name_is(rest, left, 0, "main")) {
             out->signals |= GOBIN_SIG_RUNTIME_MAIN;
-        } else if (strcmp(name, "buildVersion") == 0 && out->version[0] == '\0') {
+        } else if (name_is(rest, left, 0, "buildVersion") && out->version[0] == '\0') {
             int ptrsize = im->is64 ? 8 : 4;
             uint64_t len;
-            const unsigned char *s = go_string_at(im, sym.st_value, ptrsize, VERSION_MAX, &len);
+            const unsigned char *s = go_string_at(im, value, ptrsize, VERSION_MAX, &len);
 
             if (s && len) {
                 copy_str(out->version, sizeof out->version, s, len);
                 out->signals |= GOBIN_SIG_BUILDVERSION;
             }
-        } else if (strcmp(name, "pclntab") == 0 && !(out->signals & GOBIN_SIG_PCLNTAB)) {
-            const unsigned char *p = vaddr_bytes(im, sym.st_value, 8);
+        } else if (name_is(rest, left, 0, "pclntab") && !(out->signals & GOBIN_SIG_PCLNTAB)) {
+            const unsigned char *pc = vaddr_bytes(im, value, 8);
 
-            if (p && is_pclntab(p, 8))
+            if (pc && (im->pcln_magic = is_pclntab(pc, 8)) != 0)
                 out->signals |= GOBIN_SIG_PCLNTAB;
         }
+        /* Nothing more to learn from the rest of a large table. */
+        if ((out->signals & all) == all && out->version[0] != '\0')
+            return;
     }
 }
 
@@ -333,13 +380,236 @@ static int find_buildinfo_in_segments(const image_t *im, gobin_info_t *out)
     return 0;
 }
 
+/* One to three decimal digits without a leading zero at s[*i], as Go's
+ * release numbers are; advances *i. */
+static int release_number(const unsigned char *s, size_t n, size_t *i, unsigned *v)
+{
+    size_t start = *i;
+
+    *v = 0;
+    while (*i < n && *i - start < 4 && s[*i] >= '0' && s[*i] <= '9')
+        *v = *v * 10 + (unsigned)(s[(*i)++] - '0');
+    return *i > start && *i - start <= 3 && !(s[start] == '0' && *i - start > 1);
+}
+
+/* The linker appends the non-default GOEXPERIMENTs to runtime.buildVersion:
+ * "go1.26.5-X:nodwarf5" (" X:" before Go 1.26).  Whether s[i..n) is such
+ * a suffix, or empty. */
+static int experiment_suffix(const unsigned char *s, size_t n, size_t i)
+{
+    if (i == n)
+        return 1;
+    if (n - i < 4 || (s[i] != ' ' && s[i] != '-') || s[i + 1] != 'X' || s[i + 2] != ':')
+        return 0;
+    for (i += 3; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == ',' ||
+              s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* How plausible s[0..n) is as a release toolchain's runtime.buildVersion:
+ * 3 for "go1.N.M" (every release since Go 1.21 has the .M, "go1.21.0"), 2
+ * for "go1.NrcK" / "go1.NbetaK", 1 for "go1.N", 0 for anything else, all
+ * the n bytes counted (an experiment suffix allowed).  *minor is N. */
+static int release_rank(const unsigned char *s, size_t n, unsigned *minor)
+{
+    size_t i = 4;
+    unsigned v;
+    int rank;
+
+    if (n < 5 || memcmp(s, "go1.", 4) != 0 || !release_number(s, n, &i, minor))
+        return 0;
+    if (i == n || s[i] == ' ' || s[i] == '-') {
+        rank = 1;
+    } else if (s[i] == '.') {
+        i++;
+        if (!release_number(s, n, &i, &v))
+            return 0;
+        rank = 3;
+    } else {
+        if (n - i > 2 && memcmp(s + i, "rc", 2) == 0)
+            i += 2;
+        else if (n - i > 4 && memcmp(s + i, "beta", 4) == 0)
+            i += 4;
+        else
+            return 0;
+        if (!release_number(s, n, &i, &v))
+            return 0;
+        rank = 2;
+    }
+    return experiment_suffix(s, n, i) ? rank : 0;
+}
+
+/* Whether Go 1.minor wrote a pclntab with this magic (0: not known). */
+static int minor_fits_pclntab(unsigned minor, uint32_t magic)
+{
+    switch (magic) {
+    case 0xfffffffb: return minor >= 2 && minor <= 15;
+    case 0xfffffffa: return minor == 16 || minor == 17;
+    case 0xfffffff0: return minor == 18 || minor == 19;
+    case 0xfffffff1: return minor >= 20;
+    default: return 1;
+    }
+}
+
+/* The best release version seen so far by scan_version_headers. */
+typedef struct {
+    const unsigned char *s;
+    size_t n;
+    int rank;      /* release_rank of s, 0 before any */
+    int ambiguous; /* two different versions share the best rank */
+} version_hit_t;
+
+/* Longest release version accepted: "go1.NNNbetaNNN" is 14 bytes, and
+ * experiment suffixes are a few names long. */
+#define RELEASE_VERSION_MAX 64
+
+/* Look through the string headers {ptr, len} in d[0..n) (ptrsize-aligned
+ * words) for release versions: the pointer must land in a read-only
+ * segment, at bytes that are a release version of exactly len bytes, of a
+ * Go release that writes the pclntab seen (if one was).
+ * runtime.buildVersion is such a header (the linker sets it, in .data,
+ * pointing at rodata), and a binary without build info or symbols still
+ * has it.  The best hit goes into *best. */
+static void scan_version_headers(const image_t *im, const unsigned char *d, size_t n,
+                                 version_hit_t *best)
+{
+    const size_t ps = im->is64 ? 8 : 4;
+
+    for (size_t off = 0; n >= 2 * ps && off <= n - 2 * ps; off += ps) {
+        uint64_t len = rd(d + off + ps, (int)ps, im->bigendian);
+        const unsigned char *s;
+        unsigned minor;
+        int rank;
+
+        /* Most words fail here, before any pointer is followed. */
+        if (len < 5 || len > RELEASE_VERSION_MAX)
+            continue;
+        s = segment_bytes(im, rd(d + off, (int)ps, im->bigendian), len, 1);
+        if (s == NULL || s[0] != 'g' || (rank = release_rank(s, (size_t)len, &minor)) == 0)
+            continue;
+        if (!minor_fits_pclntab(minor, im->pcln_magic))
+            continue;
+        if (rank > best->rank) {
+            best->s = s;
+            best->n = (size_t)len;
+            best->rank = rank;
+            best->ambiguous = 0;
+        } else if (rank == best->rank && (len != best->n || memcmp(s, best->s, best->n) != 0)) {
+            best->ambiguous = 1;
+        }
+    }
+}
+
+/* Find the version of a Go binary that has neither build info nor
+ * symbols: scan .data and .noptrdata (data_scns, up to GOBIN_DATASCAN_MAX
+ * bytes each), or without section headers the writable segments, for
+ * runtime.buildVersion's string header.  Returns 1 when found. */
+static int find_version_in_data(const image_t *im, const GElf_Shdr *data_scns, size_t ndata,
+                                gobin_info_t *out)
+{
+    version_hit_t best = {0};
+
+    for (size_t i = 0; i < ndata; i++) {
+        size_t n = 0;
+        const unsigned char *d = section_bytes(im, &data_scns[i], GOBIN_DATASCAN_MAX, &n);
+
+        if (d)
+            scan_version_headers(im, d, n, &best);
+    }
+    for (size_t i = 0; ndata == 0 && i < im->nload; i++) {
+        const GElf_Phdr *ph = &im->load[i];
+
+        if (!(ph->p_flags & PF_W) || ph->p_filesz == 0 || ph->p_filesz > GOBIN_DATASCAN_MAX ||
+            ph->p_offset > im->size || ph->p_filesz > im->size - ph->p_offset)
+            continue;
+        scan_version_headers(im, im->base + ph->p_offset, (size_t)ph->p_filesz, &best);
+    }
+    /* Two different versions equally plausible: better no version than a
+     * guess. */
+    if (best.rank == 0 || best.ambiguous)
+        return 0;
+    copy_str(out->version, sizeof out->version, best.s, best.n);
+    return 1;
+}
+
+/* Byte source for check_counts: the image, or the file when it is not
+ * mapped yet. */
+static int read_at(const unsigned char *mem, size_t memsize, int fd, uint64_t off, void *buf,
+                   size_t n)
+{
+    if (mem != NULL) {
+        if (off > memsize || n > memsize - off)
+            return -1;
+        memcpy(buf, mem + off, n);
+        return 0;
+    }
+    return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+/* Refuse section and program header counts above their caps before libelf
+ * sees the file: elf_begin allocates and fills bookkeeping for every
+ * section header up front, and with the extended numbering (e_shnum 0, the
+ * count in section 0's sh_size) a sparse file can claim billions.  Input
+ * too short for a header is left to libelf to reject. */
+static int check_counts(const unsigned char *mem, size_t memsize, int fd, char *err)
+{
+    unsigned char h[sizeof(Elf64_Ehdr)];
+    int is64, be;
+    uint64_t shoff, shnum, phnum;
+
+    if (read_at(mem, memsize, fd, 0, h, EI_NIDENT) != 0)
+        return 0;
+    is64 = h[EI_CLASS] == ELFCLASS64;
+    be = h[EI_DATA] == ELFDATA2MSB;
+    if (read_at(mem, memsize, fd, 0, h, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) != 0)
+        return 0;
+    if (is64) {
+        shoff = rd(h + offsetof(Elf64_Ehdr, e_shoff), 8, be);
+        shnum = rd(h + offsetof(Elf64_Ehdr, e_shnum), 2, be);
+        phnum = rd(h + offsetof(Elf64_Ehdr, e_phnum), 2, be);
+    } else {
+        shoff = rd(h + offsetof(Elf32_Ehdr, e_shoff), 4, be);
+        shnum = rd(h + offsetof(Elf32_Ehdr, e_shnum), 2, be);
+        phnum = rd(h + offsetof(Elf32_Ehdr, e_phnum), 2, be);
+    }
+    if (shoff != 0 && (shnum == 0 || phnum == PN_XNUM)) {
+        /* Extended numbering: the counts are in section header 0. */
+        unsigned char s0[sizeof(Elf64_Shdr)];
+
+        if (read_at(mem, memsize, fd, shoff, s0, is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ==
+            0) {
+            if (shnum == 0)
+                shnum = is64 ? rd(s0 + offsetof(Elf64_Shdr, sh_size), 8, be)
+                             : rd(s0 + offsetof(Elf32_Shdr, sh_size), 4, be);
+            if (phnum == PN_XNUM)
+                phnum = is64 ? rd(s0 + offsetof(Elf64_Shdr, sh_info), 4, be)
+                             : rd(s0 + offsetof(Elf32_Shdr, sh_info), 4, be);
+        }
+    }
+    if (shnum > GOBIN_SECTIONS_MAX) {
+        cg_seterr(err, "malformed ELF: %llu section headers (at most %u read)",
+                  (unsigned long long)shnum, GOBIN_SECTIONS_MAX);
+        return -EINVAL;
+    }
+    if (phnum > GOBIN_SEGMENTS_MAX) {
+        cg_seterr(err, "malformed program headers: %llu entries (at most %u read)",
+                  (unsigned long long)phnum, GOBIN_SEGMENTS_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t *out, char *err)
 {
     GElf_Ehdr eh;
+    GElf_Shdr shstr_sh, data_scns[2];
     image_t im = {0};
-    size_t phnum = 0, shstrndx = 0;
+    size_t phnum = 0, shstrndx = 0, shstrn = 0, ndata = 0;
+    const unsigned char *shstr = NULL;
     Elf_Scn *scn = NULL, *symtab = NULL, *buildinfo = NULL, *note = NULL, *pcln = NULL;
-    int has_interp = 0, has_needed_hint = 0, rc = 0;
+    int has_interp = 0, has_needed_hint = 0;
 
     memset(out, 0, sizeof *out);
     if (elf_kind(e) != ELF_K_ELF) {
@@ -360,7 +630,9 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         cg_seterr(err, "malformed program headers: %s", elf_errmsg(-1));
         return -EINVAL;
     }
-    if (phnum > 4096) {
+    /* check_counts refused more before libelf was called; this keeps the
+     * bound next to the allocation. */
+    if (phnum > GOBIN_SEGMENTS_MAX) {
         cg_seterr(err, "malformed program headers: %zu entries", phnum);
         return -EINVAL;
     }
@@ -380,29 +652,35 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
     /* No interpreter and no dynamic section: nothing is loaded at run time. */
     out->is_static = !has_interp && !has_needed_hint;
 
-    if (elf_getshdrstrndx(e, &shstrndx) != 0) {
-        /* No usable section headers: only the segment scan can help. */
+    /* No usable section headers or names: only the segment scans can help
+     * (the symbol table is still found by its type). */
+    if (elf_getshdrstrndx(e, &shstrndx) != 0)
         shstrndx = 0;
-    }
+    if (shstrndx && gelf_getshdr(elf_getscn(e, shstrndx), &shstr_sh) != NULL)
+        shstr = section_bytes(&im, &shstr_sh, GOBIN_SHSTRTAB_MAX, &shstrn);
     while (shstrndx && (scn = elf_nextscn(e, scn)) != NULL) {
         GElf_Shdr sh;
-        const char *name;
 
         if (gelf_getshdr(scn, &sh) == NULL)
             break;
         if (sh.sh_type == SHT_SYMTAB) {
-            symtab = scn;
+            if (symtab == NULL)
+                symtab = scn;
             continue;
         }
-        name = elf_strptr(e, shstrndx, sh.sh_name);
-        if (name == NULL)
+        if (shstr == NULL)
             continue;
-        if (strcmp(name, ".go.buildinfo") == 0)
+        if (name_is(shstr, shstrn, sh.sh_name, ".go.buildinfo"))
             buildinfo = scn;
-        else if (strcmp(name, ".note.go.buildid") == 0)
+        else if (name_is(shstr, shstrn, sh.sh_name, ".note.go.buildid"))
             note = scn;
-        else if (strcmp(name, ".gopclntab") == 0 || strcmp(name, ".data.rel.ro.gopclntab") == 0)
+        else if (name_is(shstr, shstrn, sh.sh_name, ".gopclntab") ||
+                 name_is(shstr, shstrn, sh.sh_name, ".data.rel.ro.gopclntab"))
             pcln = scn;
+        else if ((name_is(shstr, shstrn, sh.sh_name, ".data") ||
+                  name_is(shstr, shstrn, sh.sh_name, ".noptrdata")) &&
+                 ndata < CG_ARRAY_SIZE(data_scns))
+            data_scns[ndata++] = sh;
     }
     out->is_stripped = symtab == NULL;
 
@@ -411,30 +689,53 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         size_t n = 0;
         const unsigned char *d;
 
-        if (gelf_getshdr(buildinfo, &sh) && (d = section_bytes(&im, &sh, &n)) &&
+        if (gelf_getshdr(buildinfo, &sh) &&
+            (d = section_bytes(&im, &sh, GOBIN_BUILDINFO_MAX, &n)) &&
             parse_buildinfo(&im, d, n, out))
             out->signals |= GOBIN_SIG_BUILDINFO;
     } else if (find_buildinfo_in_segments(&im, out)) {
         out->signals |= GOBIN_SIG_BUILDINFO;
     }
-    if (note && parse_buildid_note(note, out))
-        out->signals |= GOBIN_SIG_BUILDID_NOTE;
+    if (note) {
+        GElf_Shdr sh;
+        size_t n = 0;
+        const unsigned char *d;
+
+        if (gelf_getshdr(note, &sh) && (d = section_bytes(&im, &sh, GOBIN_NOTE_MAX, &n)) &&
+            parse_buildid_note(&im, d, n, out))
+            out->signals |= GOBIN_SIG_BUILDID_NOTE;
+    }
     if (pcln) {
         GElf_Shdr sh;
         size_t n = 0;
         const unsigned char *d;
 
-        if (gelf_getshdr(pcln, &sh) && (d = section_bytes(&im, &sh, &n)) && is_pclntab(d, n))
+        /* Only the 8-byte header is read, so a pclntab of any size is fine. */
+        if (gelf_getshdr(pcln, &sh) && (d = section_bytes(&im, &sh, UINT64_MAX, &n)) &&
+            (im.pcln_magic = is_pclntab(d, n)) != 0)
             out->signals |= GOBIN_SIG_PCLNTAB;
     }
     /* The symbol table is large; read it only when the cheap signals left
      * the version or the Go-ness itself open. */
-    if (symtab && (out->version[0] == '\0' || out->signals == 0))
-        scan_symtab(&im, e, symtab, out);
+    if (symtab && (out->version[0] == '\0' || out->signals == 0)) {
+        GElf_Shdr sh, strsh;
+        size_t n = 0, strn = 0;
+        const unsigned char *sym, *str = NULL;
+
+        if (gelf_getshdr(symtab, &sh) && (sym = section_bytes(&im, &sh, GOBIN_SYMTAB_MAX, &n)) &&
+            gelf_getshdr(elf_getscn(e, sh.sh_link), &strsh) &&
+            (str = section_bytes(&im, &strsh, GOBIN_STRTAB_MAX, &strn)) != NULL)
+            scan_symtab(&im, sym, n, str, strn, out);
+    }
+    /* Only for a file already known to be Go: other files would pay for a
+     * scan that cannot tell them anything. */
+    if (out->signals != 0 && out->version[0] == '\0' &&
+        find_version_in_data(&im, data_scns, ndata, out))
+        out->signals |= GOBIN_SIG_VERSION_SCAN;
 
     out->is_go = out->signals != 0;
     free(im.load);
-    return rc;
+    return 0;
 }
 
 int gobin_read_mem(const void *image, size_t size, gobin_info_t *out, char *err)
@@ -451,6 +752,9 @@ int gobin_read_mem(const void *image, size_t size, gobin_info_t *out, char *err)
         cg_seterr(err, "not an ELF file");
         return -ENOEXEC;
     }
+    memset(out, 0, sizeof *out);
+    if ((rc = check_counts(image, size, -1, err)) != 0)
+        return rc;
     /* elf_memory takes a non-const pointer but only reads in ELF_C_READ
      * mode, which is how it opens memory images. */
     e = elf_memory((char *)(uintptr_t)image, size);
@@ -493,6 +797,8 @@ int gobin_read_fd(int fd, gobin_info_t *out, char *err)
         cg_seterr(err, "not an ELF file");
         return -ENOEXEC;
     }
+    if ((rc = check_counts(NULL, 0, fd, err)) != 0)
+        return rc;
     e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
     if (e == NULL) {
         cg_seterr(err, "malformed ELF: %s", elf_errmsg(-1));
