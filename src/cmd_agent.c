@@ -63,8 +63,21 @@ typedef struct {
     int procfd;          /* /proc, to resolve pids */
     long long gcvalue;   /* setgc's argument */
     int adding;          /* --all: discovery may still add targets */
+    struct slot *slots;  /* one per target, in order (the fanout's items) */
+    size_t nslots, capslots;
 } run_t;
 
+/* A target before its turn to start: all that is kept of the targets not
+ * yet started or already done, so memory does not grow with their number
+ * beyond a few bytes each (100,000 targets on a command line are legal). */
+typedef struct slot {
+    const char *arg;     /* the word to resolve, or NULL: found by --all */
+    pid_t pid;           /* --all: what discovery found */
+    int port;
+    int verified;
+} slot_t;
+
+/* A target from its start to its end. */
 typedef struct {
     run_t *run;
     size_t idx;          /* place in target order */
@@ -271,12 +284,22 @@ static void job_end(target_job_t *j, const char *error, const char *warning)
                                 is_stack(run) && run->o.json ? j->ngoroutines : -1, error),
              1, err);
     /* A failed output is said once, by the command, not per target. */
-    fanout_finish(run->fan, j->idx, j->write_err ? (error ? "" : NULL) : error, warning);
     proto_stack_parser_free(j->sp);
-    j->sp = NULL;
     free(j->buf);
-    j->buf = NULL;
-    j->len = 0;
+    /* The job goes before the fanout hears of its end, which may start the
+     * next target; nothing of it is used after this (agent.h: on_done comes
+     * once every handle of the request is closed). */
+    {
+        fanout_t *fan = run->fan;
+        size_t idx = j->idx;
+        int write_err = j->write_err;
+        char *e = error ? cg_xstrdup(error) : NULL, *w = warning ? cg_xstrdup(warning) : NULL;
+
+        free(j);
+        fanout_finish(fan, idx, write_err ? (e ? "" : NULL) : e, w);
+        free(e);
+        free(w);
+    }
 }
 
 static void job_done(request_t *r, int status)
@@ -301,43 +324,36 @@ static void job_done(request_t *r, int status)
         uv_stop(run->loop);
 }
 
+/* A target's turn to start: resolve it, open its block, send the
+ * request.  A target that cannot start ends here, with its message. */
 static int job_start(void *item, size_t idx)
 {
-    target_job_t *j = item;
-    int rc;
-
-    (void)idx;
-    rc = request_start(j->run->loop, &j->req);
-    if (rc < 0)
-        job_end(j, j->req.err, NULL);
-    return rc;
-}
-
-/* Add a job in target order for target (resolved by discovery) or arg (a
- * pid or host:port to resolve). */
-static void job_add(run_t *run, const target_t *target, const char *arg)
-{
+    run_t *run = item;
+    const slot_t *slot = &run->slots[idx];
     target_job_t *j = cg_xcalloc(1, sizeof *j);
+    char err[CG_ERR_LEN];
     int rc = 0;
 
     j->run = run;
-    j->idx = fanout_add(run->fan, j);
-    if (target) {
-        j->target = *target;
+    j->idx = idx;
+    if (slot->arg == NULL) {
+        portfile_t pf;
+
+        memset(&pf, 0, sizeof pf);
+        pf.port = slot->port;
+        pf.verified = slot->verified;
+        portfile_target_init(run->procfd, slot->pid, &pf, &j->target);
     } else {
-        rc = portfile_target_resolve(run->procfd, arg, &j->target, j->err);
+        rc = portfile_target_resolve(run->procfd, slot->arg, &j->target, j->err);
         if (rc < 0)
-            cg_strlcpy(j->target.display, arg, sizeof j->target.display);
+            cg_strlcpy(j->target.display, slot->arg, sizeof j->target.display);
         else if (run->o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0])
             fprintf(stderr, "cgops: %s\n", j->target.pf.note);
     }
-    if (!j->write_err) {
-        char err[CG_ERR_LEN];
-        emit(j, out_agent_open(run->mode, j->idx, j->target.display, j->target.pid), 1, err);
-    }
+    emit(j, out_agent_open(run->mode, idx, j->target.display, j->target.pid), 1, err);
     if (rc < 0) {
         job_end(j, j->err, NULL);
-        return;
+        return rc;
     }
     if (run->o.json && is_stack(run))
         j->sp = proto_stack_parser_new(goroutine_cb, j);
@@ -349,6 +365,22 @@ static void job_add(run_t *run, const target_t *target, const char *arg)
     j->req.on_data = on_data;
     j->req.on_done = job_done;
     request_set_timeouts(&j->req, run->cmd->agent_byte, run->o.timeout_ns);
+    rc = request_start(run->loop, &j->req);
+    if (rc < 0)
+        job_end(j, j->req.err, NULL);
+    return rc;
+}
+
+/* Add a target in order: arg (a pid or host:port to resolve) or, for
+ * --all, what discovery found.  It starts when the fanout's budget allows. */
+static void job_add(run_t *run, const char *arg, pid_t pid, int port, int verified)
+{
+    if (run->nslots == run->capslots) {
+        run->capslots = run->capslots ? run->capslots * 2 : 16;
+        run->slots = cg_xrealloc(run->slots, run->capslots * sizeof *run->slots);
+    }
+    run->slots[run->nslots++] = (slot_t){arg, pid, port, verified};
+    fanout_add(run->fan, run);
 }
 
 static void log_stderr(const char *msg, void *ctx)
@@ -363,17 +395,10 @@ static void log_stderr(const char *msg, void *ctx)
 static void on_found(const scan_proc_t *p, void *arg)
 {
     run_t *run = arg;
-    portfile_t pf;
-    target_t t;
 
     if (!p->agent)
         return;
-    memset(&pf, 0, sizeof pf);
-    pf.port = p->agent_port;
-    pf.verified = p->agent_verified;
-    memset(&t, 0, sizeof t);
-    portfile_target_init(run->procfd, p->pid, &pf, &t);
-    job_add(run, &t, NULL);
+    job_add(run, NULL, p->pid, p->agent_port, p->agent_verified);
     fanout_pump(run->fan);
     uv_run(run->loop, UV_RUN_NOWAIT);
 }
@@ -477,13 +502,13 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
             status = CG_EXIT_FAIL;
     } else {
         for (size_t i = 0; i < args.n; i++)
-            job_add(&run, NULL, args.v[i]);
+            job_add(&run, args.v[i], 0, 0, 0);
     }
-    if (run.procfd >= 0)
-        close(run.procfd);
     fanout_pump(run.fan);
     if (!fanout_all_written(run.fan))
         uv_run(run.loop, UV_RUN_DEFAULT);
+    if (run.procfd >= 0)
+        close(run.procfd);
     if (status == CG_EXIT_OK && fanout_out_error(run.fan) == 0) {
         char *end = out_agent_end(run.mode, fanout_count(run.fan));
         fputs(end, stdout);
@@ -498,11 +523,8 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         status = CG_EXIT_FAIL;
     if (loop_free(run.loop) < 0 && !agent_lookups_abandoned())
         cmd_error("the event loop could not be closed");
-    /* Jobs are freed last: libuv held pointers into them until the loop
-     * was closed.  An abandoned lookup holds none (agent.c let go of it). */
-    for (size_t i = 0; i < fanout_count(run.fan); i++)
-        free(fanout_item(run.fan, i));
     fanout_free(run.fan);
+    free(run.slots);
     free(args.v);
     return status;
 }
