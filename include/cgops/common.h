@@ -1,9 +1,9 @@
 /* common.h -- error buffers, allocation that aborts on failure, small helpers
  *
- * Conventions shared by every module (see STYLE notes in README):
- * functions return 0 or a negative errno and, on failure, describe what went
- * wrong in an optional caller-owned buffer of CG_ERR_LEN bytes.  Modules never
- * print and never exit; only the cmd_* layer does.
+ * Conventions shared by every module: functions return 0 or a negative
+ * errno and, on failure, describe what went wrong in an optional
+ * caller-owned buffer of CG_ERR_LEN bytes.  Modules never print and never
+ * exit; only the cmd_* layer does (include/cgops/cmd.h).
  */
 #ifndef CGOPS_COMMON_H
 #define CGOPS_COMMON_H
@@ -59,8 +59,10 @@ size_t cg_strlcpy(char *dst, const char *src, size_t size);
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *cg_trim(char *s);
 
-/* opendir(3) for path relative to dirfd ("." for dirfd itself), without
- * following a final symlink.  Returns NULL with errno set. */
+/* opendir(3) for path relative to dirfd ("." for dirfd itself).  Like
+ * opendir it follows symbolic links (a config dir may be one); callers
+ * that must not follow them check with fstatat first.  Returns NULL with
+ * errno set. */
 DIR *cg_opendir_at(int dirfd, const char *path);
 
 /* Raise the soft limit on open files to the hard limit (a run over many
