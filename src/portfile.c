@@ -140,26 +140,35 @@ static const char *caller_config_dir(void)
  * the directory or namespace it points to). */
 enum { SELF_ROOT, SELF_NETNS, SELF_MNTNS };
 
-/* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
- * -errno unknown.  Our side is stat'ed once per run. */
-static int same_as_ours(int dirfd, const char *path, int which)
+/* The stat of our own SELF_* object, taken once per run; NULL when it
+ * cannot be taken. */
+static const struct stat *self_stat(int which)
 {
     static const char *const self_path[] = {"/proc/self/root", "/proc/self/ns/net",
                                             "/proc/self/ns/mnt"};
     static struct stat self[3];
     static int have[3];
-    struct stat st;
 
     if (!have[which]) {
         if (stat(self_path[which], &self[which]) != 0)
-            return -errno;
+            return NULL;
         have[which] = 1;
     }
-    if (dirfd == AT_FDCWD && strcmp(path, self_path[which]) == 0)
-        return 1;
+    return &self[which];
+}
+
+/* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
+ * -errno unknown. */
+static int same_as_ours(int dirfd, const char *path, int which)
+{
+    const struct stat *me = self_stat(which);
+    struct stat st;
+
+    if (me == NULL)
+        return -ENOENT;
     if (fstatat(dirfd, path, &st, 0) != 0)
         return -errno;
-    return st.st_dev == self[which].st_dev && st.st_ino == self[which].st_ino;
+    return st.st_dev == me->st_dev && st.st_ino == me->st_ino;
 }
 
 /* The pids that have a file in the caller's config dir, read once: one
@@ -167,6 +176,7 @@ static int same_as_ours(int dirfd, const char *path, int which)
 static pid_t *caller_pids;
 static size_t caller_npids;
 static int caller_listed;
+static int caller_dirfd = -1; /* the listed dir, or -1 */
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -188,6 +198,9 @@ static void list_caller_dir(void)
     if (dir == NULL || (d = cg_opendir_at(AT_FDCWD, dir)) == NULL)
         return;
     caller_listed = 1;
+    /* The files are then opened relative to the directory: one path
+     * component to look up instead of the whole path, per agent. */
+    caller_dirfd = openat(dirfd(d), ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     while ((de = readdir(d)) != NULL) {
         long long v;
         if (cg_parse_ll(de->d_name, 1, 0x7fffffff, &v) != 0)
@@ -222,9 +235,9 @@ void portfile_prepare(void)
     if (!prepared)
         list_caller_dir();
     prepared = 1;
-    same_as_ours(AT_FDCWD, "/proc/self/root", SELF_ROOT);
-    same_as_ours(AT_FDCWD, "/proc/self/ns/net", SELF_NETNS);
-    same_as_ours(AT_FDCWD, "/proc/self/ns/mnt", SELF_MNTNS);
+    self_stat(SELF_ROOT);
+    self_stat(SELF_NETNS);
+    self_stat(SELF_MNTNS);
 }
 
 /* Read and parse an open port file.  An agent writes a small regular file;
@@ -233,9 +246,8 @@ void portfile_prepare(void)
 static int port_from_fd(int fd, int *port, char *why)
 {
     struct stat st;
-    char *buf;
-    size_t len;
-    int rc, trunc;
+    char buf[66];
+    size_t len = 0;
 
     if (fstat(fd, &st) != 0)
         return -errno;
@@ -243,17 +255,26 @@ static int port_from_fd(int fd, int *port, char *why)
         cg_seterr(why, "not a regular file");
         return -EINVAL;
     }
-    rc = cg_read_fd(fd, 64, &buf, &len, &trunc);
-    if (rc < 0)
-        return rc;
-    if (trunc || memchr(buf, '\0', len)) {
-        free(buf);
+    /* Up to 65 bytes (more than 64 is not a port).  A regular file's size
+     * is known, so the read that would return 0 is skipped: discovery
+     * reads one port file per agent. */
+    while (len < sizeof buf - 1 && (len == 0 || (off_t)len < st.st_size)) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    if (len > 64 || memchr(buf, '\0', len)) {
         cg_seterr(why, "not a port number");
         return -EINVAL;
     }
-    rc = portfile_parse(buf, port, why);
-    free(buf);
-    return rc;
+    return portfile_parse(buf, port, why);
 }
 
 /* Read and parse the port file at dirfd/path.  -ENOENT when absent. */
@@ -504,88 +525,166 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     return 0;
 }
 
-/* The listening sockets of our own network namespace, asked once per run:
- * discovery checks every agent against the same table. */
-static int own_listeners(unsigned port, unsigned long **inodes, size_t *n)
+/* The TCP listeners that a connection to 127.0.0.1 reaches in one network
+ * namespace (proc_net_reaches_loopback), as (port, inode) pairs.  Asked
+ * once per namespace and run: discovery checks every agent of a namespace
+ * against the same answer. */
+typedef struct {
+    dev_t dev; /* the namespace: stat of /proc/PID/ns/net */
+    ino_t ino;
+    int rc;    /* 0 known, else -errno: the listeners could not be read */
+    char why[160];
+    unsigned *ports;
+    unsigned long *inodes;
+    size_t n;
+} ns_listeners_t;
+
+static ns_listeners_t *ns_cache;
+static size_t ns_ncache;
+
+/* The tables of the target's namespace, when sock_diag cannot be asked.
+ * They do not say whether :: is IPv6-only: Linux's default
+ * (net.ipv6.bindv6only = 0) is taken. */
+static int listeners_from_tables(int piddirfd, ns_listeners_t *l)
 {
-    static unsigned *ports;
-    static unsigned long *all;
-    static size_t nall;
-    static int state; /* 0 not asked, 1 have it, -errno failed */
+    static const int families[] = {AF_INET, AF_INET6};
+    proc_sock_t *socks = NULL;
+    size_t nsocks = 0;
 
-    if (state == 0) {
-        int nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++) {
+        int rc = proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
 
-        state = nlfd < 0 ? -errno : proc_net_diag_listen_all(nlfd, 0, &ports, &all, &nall);
-        if (state == 0)
-            state = 1;
-        if (nlfd >= 0)
-            close(nlfd);
-    }
-    if (state < 0)
-        return state;
-    for (size_t i = 0; i < nall; i++)
-        if (ports[i] == port) {
-            *inodes = cg_xrealloc(*inodes, (*n + 1) * sizeof **inodes);
-            (*inodes)[(*n)++] = all[i];
+        /* No tcp6 table is a kernel without IPv6: no IPv6 listeners. */
+        if (rc < 0 && !(rc == -ENOENT && families[f] == AF_INET6)) {
+            free(socks);
+            snprintf(l->why, sizeof l->why, "%s: %s",
+                     families[f] == AF_INET6 ? "net/tcp6" : "net/tcp", strerror(-rc));
+            return rc;
         }
+    }
+    for (size_t i = 0; i < nsocks; i++)
+        if (socks[i].state == PROC_NET_TCP_LISTEN &&
+            proc_net_reaches_loopback(socks[i].family, socks[i].local, 0)) {
+            l->ports = cg_xrealloc(l->ports, (l->n + 1) * sizeof *l->ports);
+            l->inodes = cg_xrealloc(l->inodes, (l->n + 1) * sizeof *l->inodes);
+            l->ports[l->n] = socks[i].local_port;
+            l->inodes[l->n++] = socks[i].inode;
+        }
+    free(socks);
     return 0;
 }
 
-/* Is port a LISTEN TCP socket held by the process?  The socket tables of
- * the target's own network namespace give the inode of the listener; the
- * fd table says whether the process holds it.  0 verified (or, when the fd
- * table cannot be read, unverifiable: pf->verified stays 0 and pf->note
- * says why); -ESTALE when the port is not the pid's. */
+/* Fill l for the namespace of pid: sock_diag from a socket of that
+ * namespace (ours directly; another through netns_socket, which needs
+ * CAP_SYS_ADMIN), else the pid's tables. */
+static void listeners_read(int piddirfd, pid_t pid, int ours, ns_listeners_t *l)
+{
+    char nserr[CG_ERR_LEN] = "";
+    int nlfd = -1, rc;
+
+    if (ours) {
+        nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        rc = nlfd < 0 ? -errno : 0;
+    } else {
+        rc = netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd,
+                          nserr);
+    }
+    if (rc == 0) {
+        rc = proc_net_diag_listen_all(nlfd, 0, &l->ports, &l->inodes, &l->n);
+        close(nlfd);
+        if (rc == 0)
+            return;
+        /* A dump cut short: start again from the tables. */
+        free(l->ports);
+        free(l->inodes);
+        l->ports = NULL;
+        l->inodes = NULL;
+        l->n = 0;
+    }
+    l->rc = listeners_from_tables(piddirfd, l);
+}
+
+/* The listeners of the namespace nsst (stat of the pid's ns/net). */
+static const ns_listeners_t *ns_listeners(int piddirfd, pid_t pid, const struct stat *nsst)
+{
+    ns_listeners_t *l;
+
+    for (size_t i = 0; i < ns_ncache; i++)
+        if (ns_cache[i].dev == nsst->st_dev && ns_cache[i].ino == nsst->st_ino)
+            return &ns_cache[i];
+    ns_cache = cg_xrealloc(ns_cache, (ns_ncache + 1) * sizeof *ns_cache);
+    l = &ns_cache[ns_ncache++];
+    memset(l, 0, sizeof *l);
+    l->dev = nsst->st_dev;
+    l->ino = nsst->st_ino;
+    {
+        const struct stat *me = self_stat(SELF_NETNS);
+
+        listeners_read(piddirfd, pid, me && me->st_dev == l->dev && me->st_ino == l->ino, l);
+    }
+    return l;
+}
+
+static int cmp_ul(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Is port a LISTEN TCP socket, reachable at 127.0.0.1 in the target's own
+ * network namespace, held by the process?  The namespace's listeners give
+ * the inodes of the sockets on that port; the fd table says whether the
+ * process holds one.  0 verified (or, when the check cannot be made,
+ * unverifiable: pf->verified stays 0 and pf->note says why); -ESTALE when
+ * the port is not the pid's; -ESRCH when the process is gone. */
 static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
 {
-    unsigned long *listeners = NULL, *inodes = NULL;
-    size_t nlisteners = 0, ninodes = 0;
-    int rc, held = 0, nlfd = -1;
+    const ns_listeners_t *l;
+    unsigned long *cand = NULL;
+    size_t ncand = 0;
+    struct stat nsst;
+    int held;
 
-    rc = proc_net_fd_inodes(piddirfd, &inodes, &ninodes);
-    if (rc < 0) {
-        /* Without the fd table, do what gops does: trust the file. */
-        snprintf(pf->note, sizeof pf->note,
-                 "cannot verify that pid %d holds port %d: fd table: %s",
-                 (int)pid, pf->port, strerror(-rc));
+    /* ns/net, like the fd table, needs ptrace read access to the process:
+     * without it (another user's process) the check cannot be made, and
+     * cgops does what gops does, trusts the file. */
+    if (fstatat(piddirfd, "ns/net", &nsst, 0) != 0) {
+        int e = errno;
+
+        if (e == ENOENT || e == ESRCH) {
+            cg_seterr(err, "no such process");
+            return -ESRCH;
+        }
+        snprintf(pf->note, sizeof pf->note, "cannot verify that pid %d holds port %d: %s",
+                 (int)pid, pf->port, strerror(e));
         return 0;
     }
-    /* The listeners of the target's network namespace: ask the kernel
-     * through sock_diag (in that namespace if it is not ours; for ours the
-     * answer is fetched once per run), else read the target's
-     * /proc/PID/net/tcp and tcp6. */
-    if (same_as_ours(piddirfd, "ns/net", SELF_NETNS) == 1) {
-        rc = own_listeners((unsigned)pf->port, &listeners, &nlisteners);
-    } else {
-        netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd, NULL);
-        rc = nlfd >= 0 ? proc_net_diag_listeners(nlfd, (unsigned)pf->port, &listeners, &nlisteners) : -1;
-        if (nlfd >= 0)
-            close(nlfd);
+    l = ns_listeners(piddirfd, pid, &nsst);
+    if (l->rc < 0) {
+        snprintf(pf->note, sizeof pf->note,
+                 "cannot verify that pid %d holds port %d: listeners of its network namespace: %s",
+                 (int)pid, pf->port, l->why[0] ? l->why : strerror(-l->rc));
+        return 0;
     }
-    if (rc < 0) {
-        static const int families[] = {AF_INET, AF_INET6};
-        proc_sock_t *socks = NULL;
-        size_t nsocks = 0;
-
-        nlisteners = 0;
-        for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
-            proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
-        /* The tables do not say whether :: is IPv6-only: Linux's default
-         * (net.ipv6.bindv6only = 0) is taken. */
-        for (size_t i = 0; i < nsocks; i++)
-            if (socks[i].state == PROC_NET_TCP_LISTEN && (int)socks[i].local_port == pf->port &&
-                proc_net_reaches_loopback(socks[i].family, socks[i].local, 0)) {
-                listeners = cg_xrealloc(listeners, (nlisteners + 1) * sizeof *listeners);
-                listeners[nlisteners++] = socks[i].inode;
-            }
-        free(socks);
+    /* One listener per family, or many with SO_REUSEPORT. */
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ports[i] == (unsigned)pf->port) {
+            cand = cg_xrealloc(cand, (ncand + 1) * sizeof *cand);
+            cand[ncand++] = l->inodes[i];
+        }
+    if (ncand > 1)
+        qsort(cand, ncand, sizeof *cand, cmp_ul);
+    held = ncand ? proc_net_fd_holds(piddirfd, cand, ncand) : 0;
+    free(cand);
+    if (held == -ENOENT || held == -ESRCH) {
+        cg_seterr(err, "no such process");
+        return -ESRCH;
     }
-    for (size_t i = 0; i < nlisteners; i++)
-        if (proc_net_has_inode(inodes, ninodes, listeners[i]))
-            held = 1;
-    free(listeners);
-    free(inodes);
+    if (held < 0) {
+        snprintf(pf->note, sizeof pf->note, "cannot verify that pid %d holds port %d: fd table: %s",
+                 (int)pid, pf->port, strerror(-held));
+        return 0;
+    }
     if (!held) {
         cg_seterr(err, "port %d from %s is not held by pid %d (stale port file?)",
                   pf->port, pf->path, (int)pid);
@@ -618,7 +717,14 @@ int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
     memset(out, 0, sizeof *out);
     if (dir && caller_may_have(pid)) {
         snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
-        rc = read_port_at(AT_FDCWD, path, &out->port, why);
+        if (caller_dirfd >= 0) {
+            char name[16];
+
+            snprintf(name, sizeof name, "%d", (int)pid);
+            rc = read_port_at(caller_dirfd, name, &out->port, why);
+        } else {
+            rc = read_port_at(AT_FDCWD, path, &out->port, why);
+        }
         if (rc == 0) {
             cg_strlcpy(out->path, path, sizeof out->path);
             rc = verify_port(piddirfd, pid, out, first);
