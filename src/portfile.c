@@ -8,6 +8,7 @@
  */
 #include "cgops/portfile.h"
 #include "cgops/common.h"
+#include "cgops/gobin.h"
 #include "cgops/proc.h"
 #include "cgops/netns.h"
 #include "cgops/proc_net.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -694,10 +696,75 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
     return 0;
 }
 
+/* Read the caller's port file for pid into out (port, path).  0, -ENOENT
+ * (none, or no usable config dir: out->fallback says why), -EINVAL (why
+ * set) or -errno. */
+static int read_caller_file(pid_t pid, portfile_t *out, char *why)
+{
+    const char *dir = caller_config_dir();
+    int rc;
+
+    if (dir == NULL || !caller_may_have(pid))
+        return -ENOENT;
+    if ((size_t)snprintf(out->path, sizeof out->path, "%s/%d", dir, (int)pid) >= sizeof out->path)
+        return -ENAMETOOLONG;
+    if (caller_dirfd >= 0) {
+        char name[16];
+
+        snprintf(name, sizeof name, "%d", (int)pid);
+        rc = read_port_at(caller_dirfd, name, &out->port, why);
+    } else {
+        rc = read_port_at(AT_FDCWD, out->path, &out->port, why);
+    }
+    /* A config dir that is a file or a symbolic-link loop holds nothing:
+     * gops would fail to use it, the target's own dir may still serve. */
+    if (rc == -ENOTDIR || rc == -ELOOP) {
+        snprintf(out->fallback, sizeof out->fallback,
+                 "config dir %s is not usable (%s): looking in the target's own", dir,
+                 strerror(-rc));
+        rc = -ENOENT;
+    }
+    return rc;
+}
+
+/* Does pid exist, though /proc does not show it (mounted hidepid=1 or 2
+ * and another user's process)?  kill(2) with signal 0 checks without
+ * sending anything: EPERM means it exists. */
+static int exists_hidden(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
 {
     int piddirfd = proc_pid_open(procfd, pid), rc;
 
+    if (piddirfd == -ENOENT && exists_hidden(pid)) {
+        char why[CG_ERR_LEN];
+        char fallback[sizeof out->fallback];
+
+        /* /proc hides it: only the caller's own dir can be read, and the
+         * port cannot be checked.  gops trusts the file; so does cgops,
+         * and says so under -v (the manual's rule 4). */
+        memset(out, 0, sizeof *out);
+        rc = read_caller_file(pid, out, why);
+        if (rc == 0) {
+            snprintf(out->note, sizeof out->note,
+                     "cannot verify that pid %d holds port %d: /proc does not show the process (hidepid?)",
+                     (int)pid, out->port);
+            return 0;
+        }
+        cg_strlcpy(fallback, out->fallback, sizeof fallback);
+        if (rc == -EINVAL)
+            cg_seterr(err, "bad port file %s: %s", out->path, why);
+        else if (rc == -ENOENT)
+            cg_seterr(err, "no port file for pid %d (/proc does not show the process)", (int)pid);
+        else
+            cg_seterr(err, "cannot read port file %s: %s", out->path, strerror(-rc));
+        memset(out, 0, sizeof *out);
+        cg_strlcpy(out->fallback, fallback, sizeof out->fallback);
+        return rc == -EINVAL ? rc : rc == -ENOENT ? -ENOENT : rc;
+    }
     if (piddirfd < 0) {
         memset(out, 0, sizeof *out);
         cg_seterr(err, "%s", piddirfd == -ENOENT ? "no such process" : strerror(-piddirfd));
@@ -708,41 +775,71 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
     return rc;
 }
 
+/* Why a process without a port file has none, when the reason is that it
+ * is not a Go program: kernel threads have no executable, and an ELF that
+ * gobin does not recognise as Go cannot run a gops agent.  0 with err set
+ * in that case, -ENOENT otherwise.  Only runs when a lookup has failed. */
+static int not_go_reason(int piddirfd, pid_t pid, char *err)
+{
+    gobin_info_t info;
+    int fd = openat(piddirfd, "exe", O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0 && errno == ENOENT) {
+        /* exe exists for every user process; only kernel threads lack it
+         * (a zombie too: its stat says so). */
+        char *stat = NULL;
+        size_t len;
+        proc_stat_t ps;
+
+        if (cg_read_file_at(piddirfd, "stat", 4096, &stat, &len, NULL) == 0 &&
+            proc_parse_stat(stat, &ps) == 0 && ps.state != 'Z') {
+            free(stat);
+            cg_seterr(err, "pid %d is not a Go process (a kernel thread)", (int)pid);
+            return 0;
+        }
+        free(stat);
+        return -ENOENT;
+    }
+    if (fd < 0)
+        return -ENOENT;
+    rc = gobin_read_fd(fd, &info, NULL);
+    close(fd);
+    if (rc == -ENOEXEC || (rc == 0 && !info.is_go)) {
+        cg_seterr(err, "pid %d is not a Go process", (int)pid);
+        return 0;
+    }
+    return -ENOENT;
+}
+
 int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
-    const char *dir = caller_config_dir();
-    char path[PATH_MAX + 32], why[CG_ERR_LEN], first[CG_ERR_LEN] = "";
-    int rc = -ENOENT, first_rc = 0;
+    char why[CG_ERR_LEN], first[CG_ERR_LEN] = "", fallback[sizeof out->fallback];
+    int rc, first_rc = 0;
 
     memset(out, 0, sizeof *out);
-    if (dir && caller_may_have(pid)) {
-        snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
-        if (caller_dirfd >= 0) {
-            char name[16];
-
-            snprintf(name, sizeof name, "%d", (int)pid);
-            rc = read_port_at(caller_dirfd, name, &out->port, why);
-        } else {
-            rc = read_port_at(AT_FDCWD, path, &out->port, why);
-        }
-        if (rc == 0) {
-            cg_strlcpy(out->path, path, sizeof out->path);
-            rc = verify_port(piddirfd, pid, out, first);
-            if (rc == 0)
-                return 0;
-        } else if (rc == -EINVAL) {
-            cg_seterr(first, "bad port file %s: %s", path, why);
-        } else if (rc != -ENOENT && rc != -EACCES) {
-            cg_seterr(err, "cannot read port file %s: %s", path, strerror(-rc));
+    rc = read_caller_file(pid, out, why);
+    if (rc == 0) {
+        rc = verify_port(piddirfd, pid, out, first);
+        if (rc == 0)
+            return 0;
+        if (rc == -ESRCH) {
+            cg_seterr(err, "%s", first);
             return rc;
         }
-        /* A stale or garbage file of ours (left by an earlier process of
-         * that pid) must not hide the target's own, valid one: look there
-         * too, and report ours only if the target has none. */
-        if (rc == -EINVAL || rc == -ESTALE)
-            first_rc = rc;
+    } else if (rc == -EINVAL) {
+        cg_seterr(first, "bad port file %s: %s", out->path, why);
+    } else if (rc != -ENOENT && rc != -EACCES) {
+        cg_seterr(err, "cannot read port file %s: %s", out->path, strerror(-rc));
+        return rc;
     }
+    /* A stale or garbage file of ours (left by an earlier process of that
+     * pid) must not hide the target's own, valid one: look there too, and
+     * report ours only if the target has none. */
+    if (rc == -EINVAL || rc == -ESTALE)
+        first_rc = rc;
+    cg_strlcpy(fallback, out->fallback, sizeof fallback);
     memset(out, 0, sizeof *out);
+    cg_strlcpy(out->fallback, fallback, sizeof out->fallback);
     rc = find_in_target(piddirfd, pid, out, err);
     if (rc == 0)
         return verify_port(piddirfd, pid, out, err);
@@ -751,7 +848,9 @@ int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return first_rc;
     }
     if (rc < 0 && rc != -EINVAL) {
-        if (rc != -ENOENT && rc != -ENOTDIR)
+        if (not_go_reason(piddirfd, pid, err) == 0)
+            ;
+        else if (rc != -ENOENT && rc != -ENOTDIR)
             cg_seterr(err, "no port file for pid %d (target's config dir: %s)", (int)pid, strerror(-rc));
         else
             cg_seterr(err, "no port file for pid %d", (int)pid);
@@ -791,6 +890,19 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *er
         if (out->host[0] == '\0')
             cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
         cg_strlcpy(out->port, colon + 1, sizeof out->port);
+        /* A number must be a TCP port: getaddrinfo would take 65536 + P
+         * as P.  Go's net.Dial refuses it the same way ("invalid port");
+         * a name ("http") is a service looked up in /etc/services, as Go
+         * does too. */
+        if (strspn(out->port, "0123456789") == strlen(out->port)) {
+            long long v;
+
+            if (cg_parse_ll(out->port, 1, 65535, &v) != 0) {
+                cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: address %s: invalid port",
+                          arg, out->port);
+                return -EINVAL;
+            }
+        }
         return 0;
     }
     if (cg_parse_ll(arg, 1, 0x7fffffff, &pid) != 0 || arg[0] == '+' || arg[0] == '-') {

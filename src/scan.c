@@ -164,7 +164,8 @@ static int classify_exe(scan_cache_t *c, int dirfd, const struct stat *st,
 
 /* Fill the per-process fields of a Go process from its /proc directory.
  * Returns 0 or -errno. */
-static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, scan_log_fn log, void *ctx)
+static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, int *fallback_logged,
+                           scan_log_fn log, void *ctx)
 {
     proc_stat_t ps;
     char err[CG_ERR_LEN];
@@ -198,6 +199,11 @@ static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, scan_log_fn log
     p->deleted = n > 10 && strcmp(path + n - 10, " (deleted)") == 0;
 
     rc = portfile_find_at(dirfd, pid, &pf, err);
+    /* The same for every process: said once. */
+    if (pf.fallback[0] && !*fallback_logged) {
+        logf_(log, ctx, "%s", pf.fallback);
+        *fallback_logged = 1;
+    }
     if (rc == 0) {
         p->agent = 1;
         p->agent_port = pf.port;
@@ -219,7 +225,7 @@ static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, scan_log_fn log
  * reads fail (ESRCH) instead of pairing one process's binary with another's
  * stat. */
 static int scan_pid(int procfd, pid_t pid, scan_cache_t *cache, scan_proc_t *p,
-                    scan_log_fn log, void *ctx)
+                    int *fallback_logged, scan_log_fn log, void *ctx)
 {
     char err[CG_ERR_LEN] = "";
     struct stat st;
@@ -268,7 +274,7 @@ static int scan_pid(int procfd, pid_t pid, scan_cache_t *cache, scan_proc_t *p,
     }
     memset(p, 0, sizeof *p);
     p->bin = slot->info;
-    rc = read_go_process(dirfd, pid, p, log, ctx);
+    rc = read_go_process(dirfd, pid, p, fallback_logged, log, ctx);
     if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
         logf_(log, ctx, "pid %d: skipped: %s", (int)pid, strerror(-rc));
     rc = rc < 0 ? 0 : 1;
@@ -287,7 +293,7 @@ int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
 {
     pid_t *pids;
     size_t npids, cap = 64;
-    int rc;
+    int rc, fallback_logged = 0;
 
     memset(out, 0, sizeof *out);
     rc = proc_list_pids(procfd, &pids, &npids);
@@ -301,7 +307,8 @@ int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
             cap *= 2;
             out->procs = cg_xrealloc(out->procs, cap * sizeof *out->procs);
         }
-        if (scan_pid(procfd, pids[i], out->cache, &out->procs[out->n], log, ctx) != 1)
+        if (scan_pid(procfd, pids[i], out->cache, &out->procs[out->n], &fallback_logged, log,
+                     ctx) != 1)
             continue;
         out->n++;
         if (found)

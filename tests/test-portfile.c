@@ -93,6 +93,15 @@ TEST(portfile_target_addresses)
     ASSERT_EQ(portfile_target_resolve(procfd, "[::1:80", &t, err), -EINVAL);
     ASSERT_EQ(portfile_target_resolve(procfd, "12x", &t, err), -EINVAL);
     ASSERT_STR_EQ(err, "couldn't resolve addr or pid 12x to TCPAddress: not a pid or host:port");
+    /* A number outside 1-65535 is not a port (getaddrinfo would wrap
+     * 65536 + P to P); a service name is looked up later, as Go does. */
+    ASSERT_EQ(portfile_target_resolve(procfd, "127.0.0.1:69857", &t, err), -EINVAL);
+    ASSERT_STR_EQ(err, "couldn't resolve addr or pid 127.0.0.1:69857 to TCPAddress: address 69857: invalid port");
+    ASSERT_EQ(portfile_target_resolve(procfd, "127.0.0.1:0", &t, err), -EINVAL);
+    ASSERT_EQ(portfile_target_resolve(procfd, "[::1]:65536", &t, err), -EINVAL);
+    ASSERT_EQ(portfile_target_resolve(procfd, "127.0.0.1:65535", &t, err), 0);
+    ASSERT_EQ(portfile_target_resolve(procfd, "127.0.0.1:http", &t, err), 0);
+    ASSERT_STR_EQ(t.port, "http");
     ASSERT(portfile_target_resolve(procfd, "2147483000", &t, err) < 0);
     ASSERT_STR_EQ(err, "couldn't resolve addr or pid 2147483000 to TCPAddress: no such process");
     close(procfd);

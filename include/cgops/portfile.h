@@ -47,6 +47,9 @@ typedef struct {
                               a port held by nobody or by another process is
                               an error (-ESTALE), never a result */
     char note[256];        /* why verification was skipped, for -v */
+    char fallback[PATH_MAX + 96]; /* why the caller's config dir was passed
+                              over (a file, a symbolic-link loop), for -v;
+                              set whatever the result */
 } portfile_t;
 
 /* Find, read and verify the port file of pid.  Returns 0 with *out filled;
