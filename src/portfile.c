@@ -12,6 +12,7 @@
 #include "cgops/proc.h"
 #include "cgops/netns.h"
 #include "cgops/proc_net.h"
+#include "cgops/procinfo.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -180,12 +181,6 @@ static size_t caller_npids;
 static int caller_listed;
 static int caller_dirfd = -1; /* the listed dir, or -1 */
 
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void list_caller_dir(void)
 {
     const char *dir = caller_config_dir();
@@ -215,7 +210,7 @@ static void list_caller_dir(void)
     }
     closedir(d);
     if (caller_npids > 1)
-        qsort(caller_pids, caller_npids, sizeof *caller_pids, cmp_pid);
+        qsort(caller_pids, caller_npids, sizeof *caller_pids, proc_pid_cmp);
 }
 
 /* Might the caller's dir hold a file for pid?  Without a listing (dir not
@@ -226,7 +221,7 @@ static int caller_may_have(pid_t pid)
         return 1;
     if (caller_npids == 0)
         return 0;
-    return bsearch(&pid, caller_pids, caller_npids, sizeof pid, cmp_pid) != NULL;
+    return bsearch(&pid, caller_pids, caller_npids, sizeof pid, proc_pid_cmp) != NULL;
 }
 
 void portfile_prepare(void)
@@ -438,20 +433,18 @@ out:
  * passwd entry of its real uid in its own /etc/passwd. */
 static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
 {
-    char *status = NULL, *passwd = NULL, *line, home[PATH_MAX];
-    long long uid = -1;
+    char *status = NULL, *passwd = NULL, home[PATH_MAX];
+    uid_t uid;
     size_t len;
     int rootfd, fd, rc;
 
     rc = cg_read_file_at(piddirfd, "status", 65536, &status, &len, NULL);
     if (rc < 0)
         return rc;
-    line = strstr(status, "\nUid:");
-    if (line == NULL || sscanf(line + 5, "%lld", &uid) != 1 || uid < 0) {
-        free(status);
-        return -ENOENT;
-    }
+    rc = procinfo_parse_uid(status, &uid);
     free(status);
+    if (rc < 0)
+        return -ENOENT;
     rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
@@ -465,7 +458,7 @@ static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
     close(fd);
     if (rc < 0)
         return rc;
-    rc = portfile_passwd_home(passwd, len, (uid_t)uid, home, sizeof home);
+    rc = portfile_passwd_home(passwd, len, uid, home, sizeof home);
     free(passwd);
     if (rc == 0 && (size_t)snprintf(dir, size, "%s/.config/gops", home) >= size)
         rc = -ENAMETOOLONG;

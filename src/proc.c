@@ -165,7 +165,7 @@ void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
     escape_name(name, size);
 }
 
-static int cmp_pid(const void *a, const void *b)
+int proc_pid_cmp(const void *a, const void *b)
 {
     pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
     return (x > y) - (x < y);
@@ -198,7 +198,7 @@ int proc_list_pids(int procfd, pid_t **pids, size_t *n)
         v[cnt++] = (pid_t)pid;
     }
     closedir(d);
-    qsort(v, cnt, sizeof *v, cmp_pid);
+    qsort(v, cnt, sizeof *v, proc_pid_cmp);
     *pids = v;
     *n = cnt;
     return 0;

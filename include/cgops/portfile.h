@@ -33,8 +33,11 @@ int portfile_passwd_home(const char *text, size_t len, uid_t uid, char *home, si
 int portfile_parse(const char *text, int *port, char *err);
 
 /* Read what portfile_find needs once per run (the caller's config dir and
- * its listing, our root).  Optional; call it before using portfile_find
- * from several threads, which is then safe. */
+ * its listing, our root and namespaces).  Optional: without it, each
+ * lookup tries the caller's dir by path.  Not thread-safe: this module
+ * keeps per-run caches (those, and the listeners of each network
+ * namespace) that fill lazily, so call it and portfile_find* from one
+ * thread. */
 void portfile_prepare(void);
 
 /* Result of looking for the agent of one pid. */

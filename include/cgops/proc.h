@@ -44,6 +44,9 @@ int proc_read_stat(int piddirfd, proc_stat_t *out, char *err);
 void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
                     char *name, size_t size);
 
+/* qsort/bsearch comparison of two pid_t. */
+int proc_pid_cmp(const void *a, const void *b);
+
 /* Every numeric entry of the /proc directory, sorted ascending.  *pids is
  * heap-allocated (free()).  Returns 0 or -errno. */
 int proc_list_pids(int procfd, pid_t **pids, size_t *n);
