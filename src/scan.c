@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Identity of an executable file.  mtime and size are part of the key so a
@@ -164,33 +165,29 @@ static int classify_exe(scan_cache_t *c, int dirfd, const struct stat *st,
 
 /* Fill the per-process fields of a Go process from its /proc directory.
  * Returns 0 or -errno. */
-static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, int *fallback_logged,
-                           scan_log_fn log, void *ctx)
+static int read_go_process(int dirfd, pid_t pid, const proc_stat_t *ps, scan_proc_t *p,
+                           int *fallback_logged, scan_log_fn log, void *ctx)
 {
-    proc_stat_t ps;
     char err[CG_ERR_LEN];
     int rc;
     ssize_t n;
     portfile_t pf;
     char path[PATH_MAX];
 
-    rc = proc_read_stat(dirfd, &ps, err);
-    if (rc < 0)
-        return rc;
     p->pid = pid;
-    p->ppid = ps.ppid;
-    if (strlen(ps.comm) == 15) {
+    p->ppid = ps->ppid;
+    if (strlen(ps->comm) == 15) {
         char *cmdline = NULL;
         size_t len = 0;
 
         if (cg_read_proc_mem_at(dirfd, "cmdline", 4096, &cmdline, &len, NULL) == 0) {
-            proc_name_from(ps.comm, cmdline, len, p->name, sizeof p->name);
+            proc_name_from(ps->comm, cmdline, len, p->name, sizeof p->name);
             free(cmdline);
         } else {
-            proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
+            proc_name_from(ps->comm, NULL, 0, p->name, sizeof p->name);
         }
     } else {
-        proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
+        proc_name_from(ps->comm, NULL, 0, p->name, sizeof p->name);
     }
     n = readlinkat(dirfd, "exe", path, sizeof path - 1);
     if (n < 0)
@@ -219,68 +216,94 @@ static int read_go_process(int dirfd, pid_t pid, scan_proc_t *p, int *fallback_l
     return 0;
 }
 
-/* Look at one pid: 1 and *p filled for a Go process, 0 to skip, -errno for
- * a process that could not be read (logged).  Everything is read relative
- * to one open pid directory, as htop does: a pid reused meanwhile makes the
- * reads fail (ESRCH) instead of pairing one process's binary with another's
- * stat. */
+/* Clock ticks since boot, as /proc/PID/stat counts a process's start. */
+static unsigned long long boot_ticks_now(void)
+{
+    static long hz;
+    struct timespec ts;
+
+    if (hz <= 0)
+        hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+        return 0; /* unknown: every process gets the full check */
+    return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+           (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
+/* Look at one pid: 1 and *p filled for a Go process, 0 to skip it (not Go,
+ * gone, unreadable: logged when worth saying).
+ *
+ * Most processes run an executable already known not to be Go, and one
+ * stat of PID/exe by path, the floor's cost, is enough to skip them.
+ * Everything else is read relative to one open pid directory, as htop
+ * does, so a row comes from one process: if it exits the reads fail
+ * (ESRCH) instead of mixing two processes.  The stat by path and the
+ * directory could still be of two processes if the pid was reused between
+ * them; the process that reused it started after the stat, which its
+ * start time in the directory's stat file shows, and then the executable
+ * is looked at again through the directory. */
 static int scan_pid(int procfd, pid_t pid, scan_cache_t *cache, scan_proc_t *p,
                     int *fallback_logged, scan_log_fn log, void *ctx)
 {
-    char err[CG_ERR_LEN] = "";
+    char err[CG_ERR_LEN] = "", path[32];
     struct stat st;
     const cache_slot_t *slot = NULL;
+    const gobin_info_t *info = NULL;
+    unsigned long long t0 = boot_ticks_now();
+    proc_stat_t ps;
+    exe_key_t k;
     int dirfd, rc;
 
-    /* Most processes run an executable already known not to be Go: one
-     * stat by path, the floor's cost, is enough to skip them.  Anything
-     * else is looked at again through its directory below, so what is
-     * parsed and shown comes from that one process. */
-    {
-        char path[32];
-        exe_key_t k;
-
-        snprintf(path, sizeof path, "%d/exe", (int)pid);
-        if (fstatat(procfd, path, &st, 0) == 0 && cache->cap) {
-            k = key_of(&st);
-            slot = cache_slot(cache, &k);
-            if (slot->used && slot->info == NULL)
-                return 0;
-        }
-    }
-    dirfd = proc_pid_open(procfd, pid);
-    if (dirfd < 0)
-        return dirfd == -ENOENT || dirfd == -ESRCH ? 0 : dirfd;
-    if (fstatat(dirfd, "exe", &st, 0) != 0) {
+    snprintf(path, sizeof path, "%d/exe", (int)pid);
+    if (fstatat(procfd, path, &st, 0) != 0) {
         /* Kernel threads have no exe (ENOENT), like exited processes;
          * other users' processes give EACCES to non-root callers. */
-        rc = -errno;
-        if (rc != -ENOENT && rc != -ESRCH)
+        if (errno != ENOENT && errno != ESRCH)
             logf_(log, ctx, "pid %d: skipped: cannot read executable: %s", (int)pid,
-                  strerror(-rc));
-        goto out;
+                  strerror(errno));
+        return 0;
     }
-    rc = classify_exe(cache, dirfd, &st, &slot, err);
-    if (rc < 0) {
-        if (rc != -ENOENT && rc != -ESRCH)
-            logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
+    if (cache->cap == 0)
+        cache_grow(cache);
+    k = key_of(&st);
+    slot = cache_slot(cache, &k);
+    if (slot->used && slot->info == NULL)
+        return 0;
+    info = slot->info; /* NULL: not seen yet */
+    dirfd = proc_pid_open(procfd, pid);
+    if (dirfd < 0)
+        return 0;
+    rc = proc_read_stat(dirfd, &ps, err);
+    if (rc < 0)
         goto out;
-    }
-    if (slot->info == NULL) {
-        if (slot->status != 0 && slot->status != -ENOEXEC && err[0])
-            logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
-        rc = 0;
-        goto out;
+    if (info == NULL || t0 == 0 || ps.starttime >= t0) {
+        if (fstatat(dirfd, "exe", &st, 0) != 0) {
+            rc = -errno;
+            cg_seterr(err, "cannot read executable: %s", strerror(-rc));
+            goto out;
+        }
+        rc = classify_exe(cache, dirfd, &st, &slot, err);
+        if (rc < 0)
+            goto out;
+        info = slot->info;
+        if (info == NULL) {
+            if (slot->status != 0 && slot->status != -ENOEXEC && err[0])
+                logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
+            goto out;
+        }
     }
     memset(p, 0, sizeof *p);
-    p->bin = slot->info;
-    rc = read_go_process(dirfd, pid, p, fallback_logged, log, ctx);
-    if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
-        logf_(log, ctx, "pid %d: skipped: %s", (int)pid, strerror(-rc));
-    rc = rc < 0 ? 0 : 1;
+    p->bin = info;
+    rc = read_go_process(dirfd, pid, &ps, p, fallback_logged, log, ctx);
+    if (rc == 0)
+        rc = 1;
+    else
+        cg_seterr(err, "%s", strerror(-rc));
 out:
+    if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
+        logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
     close(dirfd);
-    return rc;
+    return rc == 1;
 }
 
 int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
