@@ -525,8 +525,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
  * once per namespace and run: discovery checks every agent of a namespace
  * against the same answer. */
 typedef struct {
-    dev_t dev; /* the namespace: stat of /proc/PID/ns/net */
-    ino_t ino;
+    unsigned long ino; /* the namespace: its nsfs inode (netns_ino) */
     int rc;    /* 0 known, else -errno: the listeners could not be read */
     char why[160];
     unsigned *ports;
@@ -600,24 +599,46 @@ static void listeners_read(int piddirfd, pid_t pid, int ours, ns_listeners_t *l)
 }
 
 /* The listeners of the namespace nsst (stat of the pid's ns/net). */
-static const ns_listeners_t *ns_listeners(int piddirfd, pid_t pid, const struct stat *nsst)
+/* The listeners of the network namespace whose nsfs inode is ino. */
+static const ns_listeners_t *ns_listeners(int piddirfd, pid_t pid, unsigned long ino)
 {
+    const struct stat *me = self_stat(SELF_NETNS);
     ns_listeners_t *l;
 
     for (size_t i = 0; i < ns_ncache; i++)
-        if (ns_cache[i].dev == nsst->st_dev && ns_cache[i].ino == nsst->st_ino)
+        if (ns_cache[i].ino == ino)
             return &ns_cache[i];
     ns_cache = cg_xrealloc(ns_cache, (ns_ncache + 1) * sizeof *ns_cache);
     l = &ns_cache[ns_ncache++];
     memset(l, 0, sizeof *l);
-    l->dev = nsst->st_dev;
-    l->ino = nsst->st_ino;
-    {
-        const struct stat *me = self_stat(SELF_NETNS);
-
-        listeners_read(piddirfd, pid, me && me->st_dev == l->dev && me->st_ino == l->ino, l);
-    }
+    l->ino = ino;
+    listeners_read(piddirfd, pid, me && (unsigned long)me->st_ino == ino, l);
     return l;
+}
+
+/* The network namespace of the process, as the inode number its ns/net
+ * link names ("net:[4026531840]"): every namespace is an inode of the one
+ * nsfs, so the number alone tells them apart.  Reading the link costs half
+ * of a stat through it (no nsfs dentry, no getattr), and discovery asks it
+ * of every agent.  0 or -errno. */
+static int netns_ino(int piddirfd, unsigned long *ino)
+{
+    char link[64];
+    ssize_t n = readlinkat(piddirfd, "ns/net", link, sizeof link - 1);
+    unsigned long v = 0;
+    ssize_t i;
+
+    if (n < 0)
+        return -errno;
+    link[n] = '\0';
+    if (n < 7 || memcmp(link, "net:[", 5) != 0 || link[n - 1] != ']')
+        return -EINVAL;
+    for (i = 5; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
+        v = v * 10 + (unsigned long)(link[i] - '0');
+    if (i != n - 1)
+        return -EINVAL;
+    *ino = v;
+    return 0;
 }
 
 static int cmp_ul(const void *a, const void *b)
@@ -637,24 +658,23 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
     const ns_listeners_t *l;
     unsigned long *cand = NULL;
     size_t ncand = 0;
-    struct stat nsst;
-    int held;
+    unsigned long ns = 0;
+    int held, rc;
 
     /* ns/net, like the fd table, needs ptrace read access to the process:
      * without it (another user's process) the check cannot be made, and
      * cgops does what gops does, trusts the file. */
-    if (fstatat(piddirfd, "ns/net", &nsst, 0) != 0) {
-        int e = errno;
-
-        if (e == ENOENT || e == ESRCH) {
-            cg_seterr(err, "no such process");
-            return -ESRCH;
-        }
+    rc = netns_ino(piddirfd, &ns);
+    if (rc == -ENOENT || rc == -ESRCH) {
+        cg_seterr(err, "no such process");
+        return -ESRCH;
+    }
+    if (rc < 0) {
         snprintf(pf->note, sizeof pf->note, "cannot verify that pid %d holds port %d: %s",
-                 (int)pid, pf->port, strerror(e));
+                 (int)pid, pf->port, strerror(-rc));
         return 0;
     }
-    l = ns_listeners(piddirfd, pid, &nsst);
+    l = ns_listeners(piddirfd, pid, ns);
     if (l->rc < 0) {
         snprintf(pf->note, sizeof pf->note,
                  "cannot verify that pid %d holds port %d: listeners of its network namespace: %s",
