@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -317,7 +319,7 @@ static const char *environ_getenv(const char *name, void *ctx)
  * are opened O_PATH, so like a path lookup only search permission is
  * needed.  Returns an fd or -errno: -EMLINK when the port file is a link,
  * -ELOOP for too many links on the way. */
-static int open_in_root(int rootfd, const char *path, int flags)
+static int walk_in_root(int rootfd, const char *path, int flags)
 {
     char rest[2 * PATH_MAX], comp[NAME_MAX + 1];
     int stack[64], depth = 0, fd, hops = 0;
@@ -427,6 +429,52 @@ out:
     while (depth > 0)
         close(stack[--depth]);
     return fd;
+}
+
+/* The same walk done by the kernel in one call, when it can: openat2(2)
+ * with RESOLVE_IN_ROOT (Linux 5.6) scopes ".." and absolute links to
+ * rootfd exactly as walk_in_root does, and O_NOFOLLOW refuses a final
+ * link.  Its ELOOP does not say whether the final component was a link
+ * (walk_in_root's -EMLINK) or the links were too many, magic links (which
+ * RESOLVE_NO_MAGICLINKS refuses; walk_in_root reads them as plain links)
+ * give ELOOP too, and EXDEV/EAGAIN mean a rename raced the lookup: all of
+ * those, and a kernel or seccomp filter without openat2 (ENOSYS, EPERM),
+ * are left to walk_in_root, whose answer is the rule. */
+int portfile__open_in_root(int rootfd, const char *path, int flags, int mode)
+{
+    static int no_openat2;
+    struct open_how how;
+    long fd;
+
+    if (mode == PORTFILE__WALK || (mode == PORTFILE__AUTO && no_openat2))
+        return walk_in_root(rootfd, path, flags);
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    if (fd >= 0)
+        return (int)fd;
+    if (mode == PORTFILE__OPENAT2)
+        return -errno;
+    switch (errno) {
+    case ENOSYS:
+        no_openat2 = 1;
+        return walk_in_root(rootfd, path, flags);
+    case EPERM:
+    case EINVAL:
+    case E2BIG:
+    case ELOOP:
+    case EXDEV:
+    case EAGAIN:
+        return walk_in_root(rootfd, path, flags);
+    default:
+        return -errno;
+    }
+}
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+    return portfile__open_in_root(rootfd, path, flags, PORTFILE__AUTO);
 }
 
 /* With no usable variable, gops's agent takes user.Current()'s home: the

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -127,4 +128,78 @@ TEST(portfile_passwd_home_by_uid)
     ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 4242, home, sizeof home), -ENOENT);
     ASSERT_EQ(portfile_passwd_home(pw, strlen(pw), 0, home, 4), -ENOENT);
     ASSERT_EQ(portfile_passwd_home("", 0, 0, home, sizeof home), -ENOENT);
+}
+
+/* The path walk inside a target's root: openat2(RESOLVE_IN_ROOT) and the
+ * walk it falls back to give the same answers.  ".." and absolute links
+ * stay inside the root; a link as the final component is refused. */
+static ino_t ino_of(int fd)
+{
+    struct stat st;
+
+    ASSERT(fd >= 0);
+    ASSERT(fstat(fd, &st) == 0);
+    close(fd);
+    return st.st_ino;
+}
+
+TEST(portfile_open_in_root_stays_inside)
+{
+    char tmpl[] = "/tmp/cgops-root.XXXXXX", p[512], outside[600];
+    static const int modes[] = {PORTFILE__AUTO, PORTFILE__OPENAT2, PORTFILE__WALK};
+    int rootfd, fd;
+    ino_t passwd, port;
+    struct stat st;
+
+    ASSERT(mkdtemp(tmpl) != NULL);
+#define MK(...) (snprintf(p, sizeof p, __VA_ARGS__), p)
+    ASSERT(mkdir(MK("%s/root", tmpl), 0755) == 0);
+    ASSERT(mkdir(MK("%s/root/etc", tmpl), 0755) == 0);
+    ASSERT(mkdir(MK("%s/root/home", tmpl), 0755) == 0);
+    ASSERT(mkdir(MK("%s/root/home/u", tmpl), 0755) == 0);
+    ASSERT((fd = open(MK("%s/root/etc/passwd", tmpl), O_CREAT | O_WRONLY, 0644)) >= 0);
+    close(fd);
+    ASSERT((fd = open(MK("%s/root/home/u/123", tmpl), O_CREAT | O_WRONLY, 0644)) >= 0);
+    close(fd);
+    ASSERT(symlink("/home/u", MK("%s/root/abs", tmpl)) == 0);
+    ASSERT(symlink("../../../../../home", MK("%s/root/etc/rel", tmpl)) == 0);
+    ASSERT(symlink("/etc/passwd", MK("%s/root/home/u/777", tmpl)) == 0);
+    ASSERT(symlink("loop", MK("%s/root/loop", tmpl)) == 0);
+    /* Outside the root, named by its host path from inside. */
+    ASSERT(mkdir(MK("%s/outside", tmpl), 0755) == 0);
+    ASSERT((fd = open(MK("%s/outside/123", tmpl), O_CREAT | O_WRONLY, 0644)) >= 0);
+    close(fd);
+    snprintf(outside, sizeof outside, "%s/outside", tmpl);
+    ASSERT(symlink(outside, MK("%s/root/esc", tmpl)) == 0);
+    ASSERT(stat(MK("%s/root/etc/passwd", tmpl), &st) == 0);
+    passwd = st.st_ino;
+    ASSERT(stat(MK("%s/root/home/u/123", tmpl), &st) == 0);
+    port = st.st_ino;
+    rootfd = open(MK("%s/root", tmpl), O_PATH | O_DIRECTORY);
+    ASSERT(rootfd >= 0);
+
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        int mode = modes[m];
+
+        fd = portfile__open_in_root(rootfd, "/etc/passwd", O_RDONLY, mode);
+        if (mode == PORTFILE__OPENAT2 && fd == -ENOSYS)
+            continue; /* a kernel before 5.6: the walk is all there is */
+        ASSERT_EQ(ino_of(fd), passwd);
+        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/../../../etc/passwd", O_RDONLY, mode)), passwd);
+        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/abs/123", O_RDONLY, mode)), port);
+        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/etc/rel/u/123", O_RDONLY, mode)), port);
+        ASSERT_EQ(portfile__open_in_root(rootfd, "/esc/123", O_RDONLY, mode), -ENOENT);
+        ASSERT_EQ(portfile__open_in_root(rootfd, "/nope/123", O_RDONLY, mode), -ENOENT);
+        ASSERT_EQ(portfile__open_in_root(rootfd, "/home/u/777", O_RDONLY, mode),
+                  mode == PORTFILE__OPENAT2 ? -ELOOP : -EMLINK);
+        ASSERT_EQ(portfile__open_in_root(rootfd, "/loop/123", O_RDONLY, mode), -ELOOP);
+    }
+    close(rootfd);
+#undef MK
+    {
+        char cmd[600];
+
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+        ASSERT(system(cmd) == 0);
+    }
 }
