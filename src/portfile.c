@@ -796,6 +796,42 @@ static int exists_hidden(pid_t pid)
     return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Why a process without a port file has none, when the reason is that it
+ * is not a Go program: kernel threads have no executable, and an ELF that
+ * gobin does not recognise as Go cannot run a gops agent.  0 with err set
+ * in that case, -ENOENT otherwise.  Only runs when a lookup has failed. */
+static int not_go_reason(int piddirfd, pid_t pid, char *err)
+{
+    gobin_info_t info;
+    int fd = openat(piddirfd, "exe", O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0 && errno == ENOENT) {
+        /* exe exists for every user process; only kernel threads lack it
+         * (a zombie too: its stat says so). */
+        char *stat = NULL;
+        size_t len;
+        proc_stat_t ps;
+
+        if (cg_read_file_at(piddirfd, "stat", 4096, &stat, &len, NULL) == 0 &&
+            proc_parse_stat(stat, &ps) == 0 && ps.state != 'Z') {
+            free(stat);
+            cg_seterr(err, "pid %d is not a Go process (a kernel thread)", (int)pid);
+            return 0;
+        }
+        free(stat);
+        return -ENOENT;
+    }
+    if (fd < 0)
+        return -ENOENT;
+    rc = gobin_read_fd(fd, &info, NULL);
+    close(fd);
+    if (rc == -ENOEXEC || (rc == 0 && !info.is_go)) {
+        cg_seterr(err, "pid %d is not a Go process", (int)pid);
+        return 0;
+    }
+    return -ENOENT;
+}
+
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
 {
     int piddirfd = proc_pid_open(procfd, pid), rc;
@@ -832,44 +868,13 @@ int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
         return piddirfd == -ENOENT ? -ESRCH : piddirfd;
     }
     rc = portfile_find_at(piddirfd, pid, out, err);
+    /* For a pid the user named, say when the reason is that it is no Go
+     * program at all (discovery, which calls portfile_find_at for Go
+     * processes only, never pays for this). */
+    if (rc == -ENOENT)
+        not_go_reason(piddirfd, pid, err);
     close(piddirfd);
     return rc;
-}
-
-/* Why a process without a port file has none, when the reason is that it
- * is not a Go program: kernel threads have no executable, and an ELF that
- * gobin does not recognise as Go cannot run a gops agent.  0 with err set
- * in that case, -ENOENT otherwise.  Only runs when a lookup has failed. */
-static int not_go_reason(int piddirfd, pid_t pid, char *err)
-{
-    gobin_info_t info;
-    int fd = openat(piddirfd, "exe", O_RDONLY | O_CLOEXEC), rc;
-
-    if (fd < 0 && errno == ENOENT) {
-        /* exe exists for every user process; only kernel threads lack it
-         * (a zombie too: its stat says so). */
-        char *stat = NULL;
-        size_t len;
-        proc_stat_t ps;
-
-        if (cg_read_file_at(piddirfd, "stat", 4096, &stat, &len, NULL) == 0 &&
-            proc_parse_stat(stat, &ps) == 0 && ps.state != 'Z') {
-            free(stat);
-            cg_seterr(err, "pid %d is not a Go process (a kernel thread)", (int)pid);
-            return 0;
-        }
-        free(stat);
-        return -ENOENT;
-    }
-    if (fd < 0)
-        return -ENOENT;
-    rc = gobin_read_fd(fd, &info, NULL);
-    close(fd);
-    if (rc == -ENOEXEC || (rc == 0 && !info.is_go)) {
-        cg_seterr(err, "pid %d is not a Go process", (int)pid);
-        return 0;
-    }
-    return -ENOENT;
 }
 
 int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
@@ -909,9 +914,7 @@ int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return first_rc;
     }
     if (rc < 0 && rc != -EINVAL) {
-        if (not_go_reason(piddirfd, pid, err) == 0)
-            ;
-        else if (rc != -ENOENT && rc != -ENOTDIR)
+        if (rc != -ENOENT && rc != -ENOTDIR)
             cg_seterr(err, "no port file for pid %d (target's config dir: %s)", (int)pid, strerror(-rc));
         else
             cg_seterr(err, "no port file for pid %d", (int)pid);
