@@ -513,6 +513,47 @@ static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
     return rc;
 }
 
+/* A namespace of the process, as the inode number its ns/NAME link names
+ * ("net:[4026531840]"): every namespace is an inode of the one nsfs, so
+ * the number alone tells them apart.  Reading the link costs half of a
+ * stat through it (no nsfs dentry, no getattr), and discovery asks for
+ * every Go process.  name is "net" or "mnt".  0 or -errno. */
+static int ns_ino(int piddirfd, const char *name, unsigned long *ino)
+{
+    char path[16], link[64];
+    size_t nlen = strlen(name);
+    ssize_t n, i;
+    unsigned long v = 0;
+
+    snprintf(path, sizeof path, "ns/%s", name);
+    n = readlinkat(piddirfd, path, link, sizeof link - 1);
+    if (n < 0)
+        return -errno;
+    link[n] = '\0';
+    if ((size_t)n < nlen + 4 || memcmp(link, name, nlen) != 0 || link[nlen] != ':' ||
+        link[nlen + 1] != '[' || link[n - 1] != ']')
+        return -EINVAL;
+    for (i = (ssize_t)nlen + 2; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
+        v = v * 10 + (unsigned long)(link[i] - '0');
+    if (i != n - 1)
+        return -EINVAL;
+    *ino = v;
+    return 0;
+}
+
+/* Is the process in our own mount namespace?  1 yes, 0 no, -errno. */
+static int same_mntns(int piddirfd)
+{
+    const struct stat *me = self_stat(SELF_MNTNS);
+    unsigned long ino;
+    int rc;
+
+    if (me == NULL)
+        return -ENOENT;
+    rc = ns_ino(piddirfd, "mnt", &ino);
+    return rc < 0 ? rc : (unsigned long)me->st_ino == ino;
+}
+
 /* Look in the target's own config dir, read through /proc/PID/root. */
 static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
@@ -541,8 +582,8 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
          * directory only with the same root and the same mounts (a
          * service with a private /tmp or home has its own). */
         const char *mine = caller_config_dir();
-        if (mine && strcmp(mine, dir) == 0 && same_as_ours(piddirfd, "root", SELF_ROOT) == 1 &&
-            same_as_ours(piddirfd, "ns/mnt", SELF_MNTNS) == 1)
+        if (mine && strcmp(mine, dir) == 0 && same_mntns(piddirfd) == 1 &&
+            same_as_ours(piddirfd, "root", SELF_ROOT) == 1)
             return -ENOENT;
     }
     snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
@@ -573,7 +614,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
  * once per namespace and run: discovery checks every agent of a namespace
  * against the same answer. */
 typedef struct {
-    unsigned long ino; /* the namespace: its nsfs inode (netns_ino) */
+    unsigned long ino; /* the namespace: its nsfs inode (ns_ino) */
     int rc;    /* 0 known, else -errno: the listeners could not be read */
     char why[160];
     unsigned *ports;
@@ -664,31 +705,6 @@ static const ns_listeners_t *ns_listeners(int piddirfd, pid_t pid, unsigned long
     return l;
 }
 
-/* The network namespace of the process, as the inode number its ns/net
- * link names ("net:[4026531840]"): every namespace is an inode of the one
- * nsfs, so the number alone tells them apart.  Reading the link costs half
- * of a stat through it (no nsfs dentry, no getattr), and discovery asks it
- * of every agent.  0 or -errno. */
-static int netns_ino(int piddirfd, unsigned long *ino)
-{
-    char link[64];
-    ssize_t n = readlinkat(piddirfd, "ns/net", link, sizeof link - 1);
-    unsigned long v = 0;
-    ssize_t i;
-
-    if (n < 0)
-        return -errno;
-    link[n] = '\0';
-    if (n < 7 || memcmp(link, "net:[", 5) != 0 || link[n - 1] != ']')
-        return -EINVAL;
-    for (i = 5; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
-        v = v * 10 + (unsigned long)(link[i] - '0');
-    if (i != n - 1)
-        return -EINVAL;
-    *ino = v;
-    return 0;
-}
-
 static int cmp_ul(const void *a, const void *b)
 {
     unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
@@ -712,7 +728,7 @@ static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
     /* ns/net, like the fd table, needs ptrace read access to the process:
      * without it (another user's process) the check cannot be made, and
      * cgops does what gops does, trusts the file. */
-    rc = netns_ino(piddirfd, &ns);
+    rc = ns_ino(piddirfd, "net", &ns);
     if (rc == -ENOENT || rc == -ESRCH) {
         cg_seterr(err, "no such process");
         return -ESRCH;
