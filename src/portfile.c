@@ -10,8 +10,8 @@
 #include "cgops/common.h"
 #include "cgops/gobin.h"
 #include "cgops/proc.h"
-#include "cgops/netns.h"
-#include "cgops/proc_net.h"
+#include "cgops/portcheck.h"
+#include "cgops/rootpath.h"
 #include "cgops/procinfo.h"
 
 #include <dirent.h>
@@ -22,11 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/netlink.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -310,173 +305,6 @@ static const char *environ_getenv(const char *name, void *ctx)
     return NULL;
 }
 
-/* Open path (absolute, as seen inside the target) relative to the target's
- * root directory fd without ever leaving that root, the way a chroot would
- * resolve it: ".." stops at the root, and a symbolic link in a directory
- * component is followed with an absolute target taken from the root again.
- * The last component (the port file itself) must not be a link: an agent
- * writes a regular file, so a link there is refused outright.  Directories
- * are opened O_PATH, so like a path lookup only search permission is
- * needed.  Returns an fd or -errno: -EMLINK when the port file is a link,
- * -ELOOP for too many links on the way. */
-static int walk_in_root(int rootfd, const char *path, int flags)
-{
-    char rest[2 * PATH_MAX], comp[NAME_MAX + 1];
-    int stack[64], depth = 0, fd, hops = 0;
-    size_t off = 0;
-
-    if (strlen(path) >= sizeof rest)
-        return -ENAMETOOLONG;
-    cg_strlcpy(rest, path, sizeof rest);
-    fd = dup(rootfd);
-    if (fd < 0)
-        return -errno;
-    for (;;) {
-        const char *p = rest + off, *slash;
-        size_t n;
-        struct stat st;
-        int next;
-
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        slash = strchr(p, '/');
-        n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n > NAME_MAX) {
-            fd = -ENAMETOOLONG;
-            goto out;
-        }
-        memcpy(comp, p, n);
-        comp[n] = '\0';
-        p += n;
-        while (*p == '/')
-            p++;
-        off = (size_t)(p - rest);
-        if (strcmp(comp, ".") == 0)
-            continue;
-        if (strcmp(comp, "..") == 0) {
-            if (depth > 0) {
-                close(fd);
-                fd = stack[--depth];
-            }
-            continue;
-        }
-        if (*p == '\0') { /* the file itself */
-            next = openat(fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
-            if (next < 0 && errno == ELOOP)
-                next = -EMLINK;
-            else if (next < 0)
-                next = -errno;
-            close(fd);
-            fd = next;
-            goto out;
-        }
-        if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            close(fd);
-            fd = -errno;
-            goto out;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX], joined[2 * PATH_MAX];
-            ssize_t tl = readlinkat(fd, comp, target, sizeof target - 1);
-
-            if (tl <= 0 || ++hops > 40) {
-                close(fd);
-                fd = -ELOOP;
-                goto out;
-            }
-            target[tl] = '\0';
-            if ((size_t)snprintf(joined, sizeof joined, "%s/%s", target, p) >= sizeof rest) {
-                close(fd);
-                fd = -ENAMETOOLONG;
-                goto out;
-            }
-            cg_strlcpy(rest, joined, sizeof rest);
-            off = 0;
-            if (target[0] == '/') { /* absolute: from the target's root */
-                close(fd);
-                while (depth > 0)
-                    close(stack[--depth]);
-                fd = dup(rootfd);
-                if (fd < 0) {
-                    fd = -errno;
-                    goto out;
-                }
-            }
-            continue;
-        }
-        next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0) {
-            int e = errno;
-            close(fd);
-            fd = -e;
-            goto out;
-        }
-        if (depth == (int)CG_ARRAY_SIZE(stack)) {
-            close(next);
-            close(fd);
-            fd = -ENAMETOOLONG;
-            goto out;
-        }
-        stack[depth++] = fd;
-        fd = next;
-    }
-    /* The path named a directory, not a file. */
-    close(fd);
-    fd = -EISDIR;
-out:
-    while (depth > 0)
-        close(stack[--depth]);
-    return fd;
-}
-
-/* The same walk done by the kernel in one call, when it can: openat2(2)
- * with RESOLVE_IN_ROOT (Linux 5.6) scopes ".." and absolute links to
- * rootfd exactly as walk_in_root does, and O_NOFOLLOW refuses a final
- * link.  Its ELOOP does not say whether the final component was a link
- * (walk_in_root's -EMLINK) or the links were too many, magic links (which
- * RESOLVE_NO_MAGICLINKS refuses; walk_in_root reads them as plain links)
- * give ELOOP too, and EXDEV/EAGAIN mean a rename raced the lookup: all of
- * those, and a kernel or seccomp filter without openat2 (ENOSYS, EPERM),
- * are left to walk_in_root, whose answer is the rule. */
-int portfile__open_in_root(int rootfd, const char *path, int flags, int mode)
-{
-    static int no_openat2;
-    struct open_how how;
-    long fd;
-
-    if (mode == PORTFILE__WALK || (mode == PORTFILE__AUTO && no_openat2))
-        return walk_in_root(rootfd, path, flags);
-    memset(&how, 0, sizeof how);
-    how.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-    if (fd >= 0)
-        return (int)fd;
-    if (mode == PORTFILE__OPENAT2)
-        return -errno;
-    switch (errno) {
-    case ENOSYS:
-        no_openat2 = 1;
-        return walk_in_root(rootfd, path, flags);
-    case EPERM:
-    case EINVAL:
-    case E2BIG:
-    case ELOOP:
-    case EXDEV:
-    case EAGAIN:
-        return walk_in_root(rootfd, path, flags);
-    default:
-        return -errno;
-    }
-}
-
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-    return portfile__open_in_root(rootfd, path, flags, PORTFILE__AUTO);
-}
-
 /* With no usable variable, gops's agent takes user.Current()'s home: the
  * passwd entry of its real uid in its own /etc/passwd. */
 static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
@@ -496,7 +324,7 @@ static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
     rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
-    fd = open_in_root(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    fd = rootpath_open(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
     close(rootfd);
     if (fd == -EMLINK) /* not followed, as for port files: no home known */
         fd = -ENOENT;
@@ -513,34 +341,6 @@ static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
     return rc;
 }
 
-/* A namespace of the process, as the inode number its ns/NAME link names
- * ("net:[4026531840]"): every namespace is an inode of the one nsfs, so
- * the number alone tells them apart.  Reading the link costs half of a
- * stat through it (no nsfs dentry, no getattr), and discovery asks for
- * every Go process.  name is "net" or "mnt".  0 or -errno. */
-static int ns_ino(int piddirfd, const char *name, unsigned long *ino)
-{
-    char path[16], link[64];
-    size_t nlen = strlen(name);
-    ssize_t n, i;
-    unsigned long v = 0;
-
-    snprintf(path, sizeof path, "ns/%s", name);
-    n = readlinkat(piddirfd, path, link, sizeof link - 1);
-    if (n < 0)
-        return -errno;
-    link[n] = '\0';
-    if ((size_t)n < nlen + 4 || memcmp(link, name, nlen) != 0 || link[nlen] != ':' ||
-        link[nlen + 1] != '[' || link[n - 1] != ']')
-        return -EINVAL;
-    for (i = (ssize_t)nlen + 2; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
-        v = v * 10 + (unsigned long)(link[i] - '0');
-    if (i != n - 1)
-        return -EINVAL;
-    *ino = v;
-    return 0;
-}
-
 /* Is the process in our own mount namespace?  1 yes, 0 no, -errno. */
 static int same_mntns(int piddirfd)
 {
@@ -550,7 +350,7 @@ static int same_mntns(int piddirfd)
 
     if (me == NULL)
         return -ENOENT;
-    rc = ns_ino(piddirfd, "mnt", &ino);
+    rc = proc_ns_ino(piddirfd, "mnt", &ino);
     return rc < 0 ? rc : (unsigned long)me->st_ino == ino;
 }
 
@@ -590,7 +390,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
-    fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    fd = rootpath_open(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     close(rootfd);
     if (fd == -EMLINK) {
         cg_seterr(err, "bad port file %s: a symbolic link (not followed)", path);
@@ -609,167 +409,15 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     return 0;
 }
 
-/* The TCP listeners that a connection to 127.0.0.1 reaches in one network
- * namespace (proc_net_reaches_loopback), as (port, inode) pairs.  Asked
- * once per namespace and run: discovery checks every agent of a namespace
- * against the same answer. */
-typedef struct {
-    unsigned long ino; /* the namespace: its nsfs inode (ns_ino) */
-    int rc;    /* 0 known, else -errno: the listeners could not be read */
-    char why[160];
-    unsigned *ports;
-    unsigned long *inodes;
-    size_t n;
-} ns_listeners_t;
-
-static ns_listeners_t *ns_cache;
-static size_t ns_ncache;
-
-/* The tables of the target's namespace, when sock_diag cannot be asked.
- * They do not say whether :: is IPv6-only: Linux's default
- * (net.ipv6.bindv6only = 0) is taken. */
-static int listeners_from_tables(int piddirfd, ns_listeners_t *l)
-{
-    static const int families[] = {AF_INET, AF_INET6};
-    proc_sock_t *socks = NULL;
-    size_t nsocks = 0;
-
-    for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++) {
-        int rc = proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
-
-        /* No tcp6 table is a kernel without IPv6: no IPv6 listeners. */
-        if (rc < 0 && !(rc == -ENOENT && families[f] == AF_INET6)) {
-            free(socks);
-            snprintf(l->why, sizeof l->why, "%s: %s",
-                     families[f] == AF_INET6 ? "net/tcp6" : "net/tcp", strerror(-rc));
-            return rc;
-        }
-    }
-    for (size_t i = 0; i < nsocks; i++)
-        if (socks[i].state == PROC_NET_TCP_LISTEN &&
-            proc_net_reaches_loopback(socks[i].family, socks[i].local, 0)) {
-            l->ports = cg_xrealloc(l->ports, (l->n + 1) * sizeof *l->ports);
-            l->inodes = cg_xrealloc(l->inodes, (l->n + 1) * sizeof *l->inodes);
-            l->ports[l->n] = socks[i].local_port;
-            l->inodes[l->n++] = socks[i].inode;
-        }
-    free(socks);
-    return 0;
-}
-
-/* Fill l for the namespace of pid: sock_diag from a socket of that
- * namespace (ours directly; another through netns_socket, which needs
- * CAP_SYS_ADMIN), else the pid's tables. */
-static void listeners_read(int piddirfd, pid_t pid, int ours, ns_listeners_t *l)
-{
-    char nserr[CG_ERR_LEN] = "";
-    int nlfd = -1, rc;
-
-    if (ours) {
-        nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-        rc = nlfd < 0 ? -errno : 0;
-    } else {
-        rc = netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd,
-                          nserr);
-    }
-    if (rc == 0) {
-        rc = proc_net_diag_listen_all(nlfd, 0, &l->ports, &l->inodes, &l->n);
-        close(nlfd);
-        if (rc == 0)
-            return;
-        /* A dump cut short: start again from the tables. */
-        free(l->ports);
-        free(l->inodes);
-        l->ports = NULL;
-        l->inodes = NULL;
-        l->n = 0;
-    }
-    l->rc = listeners_from_tables(piddirfd, l);
-}
-
-/* The listeners of the namespace nsst (stat of the pid's ns/net). */
-/* The listeners of the network namespace whose nsfs inode is ino. */
-static const ns_listeners_t *ns_listeners(int piddirfd, pid_t pid, unsigned long ino)
-{
-    const struct stat *me = self_stat(SELF_NETNS);
-    ns_listeners_t *l;
-
-    for (size_t i = 0; i < ns_ncache; i++)
-        if (ns_cache[i].ino == ino)
-            return &ns_cache[i];
-    ns_cache = cg_xrealloc(ns_cache, (ns_ncache + 1) * sizeof *ns_cache);
-    l = &ns_cache[ns_ncache++];
-    memset(l, 0, sizeof *l);
-    l->ino = ino;
-    listeners_read(piddirfd, pid, me && (unsigned long)me->st_ino == ino, l);
-    return l;
-}
-
-static int cmp_ul(const void *a, const void *b)
-{
-    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-    return (x > y) - (x < y);
-}
-
-/* Is port a LISTEN TCP socket, reachable at 127.0.0.1 in the target's own
- * network namespace, held by the process?  The namespace's listeners give
- * the inodes of the sockets on that port; the fd table says whether the
- * process holds one.  0 verified (or, when the check cannot be made,
- * unverifiable: pf->verified stays 0 and pf->note says why); -ESTALE when
- * the port is not the pid's; -ESRCH when the process is gone. */
+/* Check the port of pf against the pid (portcheck_verify): 0 verified or
+ * unverifiable (pf->verified, pf->note), -ESTALE, -ESRCH. */
 static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
 {
-    const ns_listeners_t *l;
-    unsigned long *cand = NULL;
-    size_t ncand = 0;
-    unsigned long ns = 0;
-    int held, rc;
+    int rc = portcheck_verify(piddirfd, pid, pf->port, pf->path, pf->note, sizeof pf->note, err);
 
-    /* ns/net, like the fd table, needs ptrace read access to the process:
-     * without it (another user's process) the check cannot be made, and
-     * cgops does what gops does, trusts the file. */
-    rc = ns_ino(piddirfd, "net", &ns);
-    if (rc == -ENOENT || rc == -ESRCH) {
-        cg_seterr(err, "no such process");
-        return -ESRCH;
-    }
-    if (rc < 0) {
-        snprintf(pf->note, sizeof pf->note, "cannot verify that pid %d holds port %d: %s",
-                 (int)pid, pf->port, strerror(-rc));
-        return 0;
-    }
-    l = ns_listeners(piddirfd, pid, ns);
-    if (l->rc < 0) {
-        snprintf(pf->note, sizeof pf->note,
-                 "cannot verify that pid %d holds port %d: listeners of its network namespace: %s",
-                 (int)pid, pf->port, l->why[0] ? l->why : strerror(-l->rc));
-        return 0;
-    }
-    /* One listener per family, or many with SO_REUSEPORT. */
-    for (size_t i = 0; i < l->n; i++)
-        if (l->ports[i] == (unsigned)pf->port) {
-            cand = cg_xrealloc(cand, (ncand + 1) * sizeof *cand);
-            cand[ncand++] = l->inodes[i];
-        }
-    if (ncand > 1)
-        qsort(cand, ncand, sizeof *cand, cmp_ul);
-    held = ncand ? proc_net_fd_holds(piddirfd, cand, ncand) : 0;
-    free(cand);
-    if (held == -ENOENT || held == -ESRCH) {
-        cg_seterr(err, "no such process");
-        return -ESRCH;
-    }
-    if (held < 0) {
-        snprintf(pf->note, sizeof pf->note, "cannot verify that pid %d holds port %d: fd table: %s",
-                 (int)pid, pf->port, strerror(-held));
-        return 0;
-    }
-    if (!held) {
-        cg_seterr(err, "port %d from %s is not held by pid %d (stale port file?)",
-                  pf->port, pf->path, (int)pid);
-        return -ESTALE;
-    }
-    pf->verified = 1;
+    if (rc < 0)
+        return rc;
+    pf->verified = rc;
     return 0;
 }
 

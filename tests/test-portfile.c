@@ -2,6 +2,7 @@
 #include "test.h"
 #include "cgops/common.h"
 #include "cgops/portfile.h"
+#include "cgops/rootpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,7 +147,7 @@ static ino_t ino_of(int fd)
 TEST(portfile_open_in_root_stays_inside)
 {
     char tmpl[] = "/tmp/cgops-root.XXXXXX", p[512], outside[600];
-    static const int modes[] = {PORTFILE__AUTO, PORTFILE__OPENAT2, PORTFILE__WALK};
+    static const int modes[] = {ROOTPATH__AUTO, ROOTPATH__OPENAT2, ROOTPATH__WALK};
     int rootfd, fd;
     ino_t passwd, port;
     struct stat st;
@@ -181,18 +182,18 @@ TEST(portfile_open_in_root_stays_inside)
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         int mode = modes[m];
 
-        fd = portfile__open_in_root(rootfd, "/etc/passwd", O_RDONLY, mode);
-        if (mode == PORTFILE__OPENAT2 && fd == -ENOSYS)
+        fd = rootpath__open(rootfd, "/etc/passwd", O_RDONLY, mode);
+        if (mode == ROOTPATH__OPENAT2 && fd == -ENOSYS)
             continue; /* a kernel before 5.6: the walk is all there is */
         ASSERT_EQ(ino_of(fd), passwd);
-        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/../../../etc/passwd", O_RDONLY, mode)), passwd);
-        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/abs/123", O_RDONLY, mode)), port);
-        ASSERT_EQ(ino_of(portfile__open_in_root(rootfd, "/etc/rel/u/123", O_RDONLY, mode)), port);
-        ASSERT_EQ(portfile__open_in_root(rootfd, "/esc/123", O_RDONLY, mode), -ENOENT);
-        ASSERT_EQ(portfile__open_in_root(rootfd, "/nope/123", O_RDONLY, mode), -ENOENT);
-        ASSERT_EQ(portfile__open_in_root(rootfd, "/home/u/777", O_RDONLY, mode),
-                  mode == PORTFILE__OPENAT2 ? -ELOOP : -EMLINK);
-        ASSERT_EQ(portfile__open_in_root(rootfd, "/loop/123", O_RDONLY, mode), -ELOOP);
+        ASSERT_EQ(ino_of(rootpath__open(rootfd, "/../../../etc/passwd", O_RDONLY, mode)), passwd);
+        ASSERT_EQ(ino_of(rootpath__open(rootfd, "/abs/123", O_RDONLY, mode)), port);
+        ASSERT_EQ(ino_of(rootpath__open(rootfd, "/etc/rel/u/123", O_RDONLY, mode)), port);
+        ASSERT_EQ(rootpath__open(rootfd, "/esc/123", O_RDONLY, mode), -ENOENT);
+        ASSERT_EQ(rootpath__open(rootfd, "/nope/123", O_RDONLY, mode), -ENOENT);
+        ASSERT_EQ(rootpath__open(rootfd, "/home/u/777", O_RDONLY, mode),
+                  mode == ROOTPATH__OPENAT2 ? -ELOOP : -EMLINK);
+        ASSERT_EQ(rootpath__open(rootfd, "/loop/123", O_RDONLY, mode), -ELOOP);
     }
     close(rootfd);
 #undef MK

@@ -89,13 +89,4 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out,
  * discovery): address, port, and the network namespace to connect in. */
 void portfile_target_init(int procfd, pid_t pid, const portfile_t *pf, target_t *out);
 
-/* Internal, for tests: open path (absolute, as seen inside the target)
- * relative to rootfd, a target's root directory, never leaving it (".."
- * stops at the root, absolute links start from it again); the final
- * component must not be a link (-EMLINK).  PORTFILE__AUTO uses openat2
- * RESOLVE_IN_ROOT and falls back to a walk of its own; the other modes
- * force one of the two.  Returns an fd or -errno (-ELOOP too many links). */
-enum { PORTFILE__AUTO, PORTFILE__OPENAT2, PORTFILE__WALK };
-int portfile__open_in_root(int rootfd, const char *path, int flags, int mode);
-
 #endif
