@@ -8,20 +8,20 @@
  */
 #include "cgops/portfile.h"
 #include "cgops/common.h"
+#include "cgops/gobin.h"
 #include "cgops/proc.h"
-#include "cgops/netns.h"
-#include "cgops/proc_net.h"
+#include "cgops/portcheck.h"
+#include "cgops/rootpath.h"
+#include "cgops/procinfo.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/netlink.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,26 +140,35 @@ static const char *caller_config_dir(void)
  * the directory or namespace it points to). */
 enum { SELF_ROOT, SELF_NETNS, SELF_MNTNS };
 
-/* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
- * -errno unknown.  Our side is stat'ed once per run. */
-static int same_as_ours(int dirfd, const char *path, int which)
+/* The stat of our own SELF_* object, taken once per run; NULL when it
+ * cannot be taken. */
+static const struct stat *self_stat(int which)
 {
     static const char *const self_path[] = {"/proc/self/root", "/proc/self/ns/net",
                                             "/proc/self/ns/mnt"};
     static struct stat self[3];
     static int have[3];
-    struct stat st;
 
     if (!have[which]) {
         if (stat(self_path[which], &self[which]) != 0)
-            return -errno;
+            return NULL;
         have[which] = 1;
     }
-    if (dirfd == AT_FDCWD && strcmp(path, self_path[which]) == 0)
-        return 1;
+    return &self[which];
+}
+
+/* Is dirfd/path the same file as our own SELF_* object?  1 yes, 0 no,
+ * -errno unknown. */
+static int same_as_ours(int dirfd, const char *path, int which)
+{
+    const struct stat *me = self_stat(which);
+    struct stat st;
+
+    if (me == NULL)
+        return -ENOENT;
     if (fstatat(dirfd, path, &st, 0) != 0)
         return -errno;
-    return st.st_dev == self[which].st_dev && st.st_ino == self[which].st_ino;
+    return st.st_dev == me->st_dev && st.st_ino == me->st_ino;
 }
 
 /* The pids that have a file in the caller's config dir, read once: one
@@ -167,12 +176,7 @@ static int same_as_ours(int dirfd, const char *path, int which)
 static pid_t *caller_pids;
 static size_t caller_npids;
 static int caller_listed;
-
-static int cmp_pid(const void *a, const void *b)
-{
-    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-    return (x > y) - (x < y);
-}
+static int caller_dirfd = -1; /* the listed dir, or -1 */
 
 static void list_caller_dir(void)
 {
@@ -188,6 +192,9 @@ static void list_caller_dir(void)
     if (dir == NULL || (d = cg_opendir_at(AT_FDCWD, dir)) == NULL)
         return;
     caller_listed = 1;
+    /* The files are then opened relative to the directory: one path
+     * component to look up instead of the whole path, per agent. */
+    caller_dirfd = openat(dirfd(d), ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     while ((de = readdir(d)) != NULL) {
         long long v;
         if (cg_parse_ll(de->d_name, 1, 0x7fffffff, &v) != 0)
@@ -200,7 +207,7 @@ static void list_caller_dir(void)
     }
     closedir(d);
     if (caller_npids > 1)
-        qsort(caller_pids, caller_npids, sizeof *caller_pids, cmp_pid);
+        qsort(caller_pids, caller_npids, sizeof *caller_pids, proc_pid_cmp);
 }
 
 /* Might the caller's dir hold a file for pid?  Without a listing (dir not
@@ -211,7 +218,7 @@ static int caller_may_have(pid_t pid)
         return 1;
     if (caller_npids == 0)
         return 0;
-    return bsearch(&pid, caller_pids, caller_npids, sizeof pid, cmp_pid) != NULL;
+    return bsearch(&pid, caller_pids, caller_npids, sizeof pid, proc_pid_cmp) != NULL;
 }
 
 void portfile_prepare(void)
@@ -222,9 +229,9 @@ void portfile_prepare(void)
     if (!prepared)
         list_caller_dir();
     prepared = 1;
-    same_as_ours(AT_FDCWD, "/proc/self/root", SELF_ROOT);
-    same_as_ours(AT_FDCWD, "/proc/self/ns/net", SELF_NETNS);
-    same_as_ours(AT_FDCWD, "/proc/self/ns/mnt", SELF_MNTNS);
+    self_stat(SELF_ROOT);
+    self_stat(SELF_NETNS);
+    self_stat(SELF_MNTNS);
 }
 
 /* Read and parse an open port file.  An agent writes a small regular file;
@@ -233,9 +240,8 @@ void portfile_prepare(void)
 static int port_from_fd(int fd, int *port, char *why)
 {
     struct stat st;
-    char *buf;
-    size_t len;
-    int rc, trunc;
+    char buf[66];
+    size_t len = 0;
 
     if (fstat(fd, &st) != 0)
         return -errno;
@@ -243,17 +249,26 @@ static int port_from_fd(int fd, int *port, char *why)
         cg_seterr(why, "not a regular file");
         return -EINVAL;
     }
-    rc = cg_read_fd(fd, 64, &buf, &len, &trunc);
-    if (rc < 0)
-        return rc;
-    if (trunc || memchr(buf, '\0', len)) {
-        free(buf);
+    /* Up to 65 bytes (more than 64 is not a port).  A regular file's size
+     * is known, so the read that would return 0 is skipped: discovery
+     * reads one port file per agent. */
+    while (len < sizeof buf - 1 && (len == 0 || (off_t)len < st.st_size)) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    if (len > 64 || memchr(buf, '\0', len)) {
         cg_seterr(why, "not a port number");
         return -EINVAL;
     }
-    rc = portfile_parse(buf, port, why);
-    free(buf);
-    return rc;
+    return portfile_parse(buf, port, why);
 }
 
 /* Read and parse the port file at dirfd/path.  -ENOENT when absent. */
@@ -290,149 +305,26 @@ static const char *environ_getenv(const char *name, void *ctx)
     return NULL;
 }
 
-/* Open path (absolute, as seen inside the target) relative to the target's
- * root directory fd without ever leaving that root, the way a chroot would
- * resolve it: ".." stops at the root, and a symbolic link in a directory
- * component is followed with an absolute target taken from the root again.
- * The last component (the port file itself) must not be a link: an agent
- * writes a regular file, so a link there is refused outright.  Directories
- * are opened O_PATH, so like a path lookup only search permission is
- * needed.  Returns an fd or -errno: -EMLINK when the port file is a link,
- * -ELOOP for too many links on the way. */
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-    char rest[2 * PATH_MAX], comp[NAME_MAX + 1];
-    int stack[64], depth = 0, fd, hops = 0;
-    size_t off = 0;
-
-    if (strlen(path) >= sizeof rest)
-        return -ENAMETOOLONG;
-    cg_strlcpy(rest, path, sizeof rest);
-    fd = dup(rootfd);
-    if (fd < 0)
-        return -errno;
-    for (;;) {
-        const char *p = rest + off, *slash;
-        size_t n;
-        struct stat st;
-        int next;
-
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        slash = strchr(p, '/');
-        n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n > NAME_MAX) {
-            fd = -ENAMETOOLONG;
-            goto out;
-        }
-        memcpy(comp, p, n);
-        comp[n] = '\0';
-        p += n;
-        while (*p == '/')
-            p++;
-        off = (size_t)(p - rest);
-        if (strcmp(comp, ".") == 0)
-            continue;
-        if (strcmp(comp, "..") == 0) {
-            if (depth > 0) {
-                close(fd);
-                fd = stack[--depth];
-            }
-            continue;
-        }
-        if (*p == '\0') { /* the file itself */
-            next = openat(fd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
-            if (next < 0 && errno == ELOOP)
-                next = -EMLINK;
-            else if (next < 0)
-                next = -errno;
-            close(fd);
-            fd = next;
-            goto out;
-        }
-        if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            close(fd);
-            fd = -errno;
-            goto out;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX], joined[2 * PATH_MAX];
-            ssize_t tl = readlinkat(fd, comp, target, sizeof target - 1);
-
-            if (tl <= 0 || ++hops > 40) {
-                close(fd);
-                fd = -ELOOP;
-                goto out;
-            }
-            target[tl] = '\0';
-            if ((size_t)snprintf(joined, sizeof joined, "%s/%s", target, p) >= sizeof rest) {
-                close(fd);
-                fd = -ENAMETOOLONG;
-                goto out;
-            }
-            cg_strlcpy(rest, joined, sizeof rest);
-            off = 0;
-            if (target[0] == '/') { /* absolute: from the target's root */
-                close(fd);
-                while (depth > 0)
-                    close(stack[--depth]);
-                fd = dup(rootfd);
-                if (fd < 0) {
-                    fd = -errno;
-                    goto out;
-                }
-            }
-            continue;
-        }
-        next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0) {
-            int e = errno;
-            close(fd);
-            fd = -e;
-            goto out;
-        }
-        if (depth == (int)CG_ARRAY_SIZE(stack)) {
-            close(next);
-            close(fd);
-            fd = -ENAMETOOLONG;
-            goto out;
-        }
-        stack[depth++] = fd;
-        fd = next;
-    }
-    /* The path named a directory, not a file. */
-    close(fd);
-    fd = -EISDIR;
-out:
-    while (depth > 0)
-        close(stack[--depth]);
-    return fd;
-}
-
 /* With no usable variable, gops's agent takes user.Current()'s home: the
  * passwd entry of its real uid in its own /etc/passwd. */
 static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
 {
-    char *status = NULL, *passwd = NULL, *line, home[PATH_MAX];
-    long long uid = -1;
+    char *status = NULL, *passwd = NULL, home[PATH_MAX];
+    uid_t uid;
     size_t len;
     int rootfd, fd, rc;
 
     rc = cg_read_file_at(piddirfd, "status", 65536, &status, &len, NULL);
     if (rc < 0)
         return rc;
-    line = strstr(status, "\nUid:");
-    if (line == NULL || sscanf(line + 5, "%lld", &uid) != 1 || uid < 0) {
-        free(status);
-        return -ENOENT;
-    }
+    rc = procinfo_parse_uid(status, &uid);
     free(status);
+    if (rc < 0)
+        return -ENOENT;
     rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
-    fd = open_in_root(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    fd = rootpath_open(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY);
     close(rootfd);
     if (fd == -EMLINK) /* not followed, as for port files: no home known */
         fd = -ENOENT;
@@ -442,11 +334,24 @@ static int target_passwd_config_dir(int piddirfd, char *dir, size_t size)
     close(fd);
     if (rc < 0)
         return rc;
-    rc = portfile_passwd_home(passwd, len, (uid_t)uid, home, sizeof home);
+    rc = portfile_passwd_home(passwd, len, uid, home, sizeof home);
     free(passwd);
     if (rc == 0 && (size_t)snprintf(dir, size, "%s/.config/gops", home) >= size)
         rc = -ENAMETOOLONG;
     return rc;
+}
+
+/* Is the process in our own mount namespace?  1 yes, 0 no, -errno. */
+static int same_mntns(int piddirfd)
+{
+    const struct stat *me = self_stat(SELF_MNTNS);
+    unsigned long ino;
+    int rc;
+
+    if (me == NULL)
+        return -ENOENT;
+    rc = proc_ns_ino(piddirfd, "mnt", &ino);
+    return rc < 0 ? rc : (unsigned long)me->st_ino == ino;
 }
 
 /* Look in the target's own config dir, read through /proc/PID/root. */
@@ -477,15 +382,15 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
          * directory only with the same root and the same mounts (a
          * service with a private /tmp or home has its own). */
         const char *mine = caller_config_dir();
-        if (mine && strcmp(mine, dir) == 0 && same_as_ours(piddirfd, "root", SELF_ROOT) == 1 &&
-            same_as_ours(piddirfd, "ns/mnt", SELF_MNTNS) == 1)
+        if (mine && strcmp(mine, dir) == 0 && same_mntns(piddirfd) == 1 &&
+            same_as_ours(piddirfd, "root", SELF_ROOT) == 1)
             return -ENOENT;
     }
     snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
     rootfd = openat(piddirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return -errno;
-    fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    fd = rootpath_open(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     close(rootfd);
     if (fd == -EMLINK) {
         cg_seterr(err, "bad port file %s: a symbolic link (not followed)", path);
@@ -504,139 +409,167 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
     return 0;
 }
 
-/* The listening sockets of our own network namespace, asked once per run:
- * discovery checks every agent against the same table. */
-static int own_listeners(unsigned port, unsigned long **inodes, size_t *n)
+/* Check the port of pf against the pid (portcheck_verify): 0 verified or
+ * unverifiable (pf->verified, pf->note), -ESTALE, -ESRCH. */
+static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
 {
-    static unsigned *ports;
-    static unsigned long *all;
-    static size_t nall;
-    static int state; /* 0 not asked, 1 have it, -errno failed */
+    int rc = portcheck_verify(piddirfd, pid, pf->port, pf->path, pf->note, sizeof pf->note, err);
 
-    if (state == 0) {
-        int nlfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-
-        state = nlfd < 0 ? -errno : proc_net_diag_listen_all(nlfd, 0, &ports, &all, &nall);
-        if (state == 0)
-            state = 1;
-        if (nlfd >= 0)
-            close(nlfd);
-    }
-    if (state < 0)
-        return state;
-    for (size_t i = 0; i < nall; i++)
-        if (ports[i] == port) {
-            *inodes = cg_xrealloc(*inodes, (*n + 1) * sizeof **inodes);
-            (*inodes)[(*n)++] = all[i];
-        }
+    if (rc < 0)
+        return rc;
+    pf->verified = rc;
     return 0;
 }
 
-/* Is port a LISTEN TCP socket held by the process?  The socket tables of
- * the target's own network namespace give the inode of the listener; the
- * fd table says whether the process holds it.  0 verified (or, when the fd
- * table cannot be read, unverifiable: pf->verified stays 0 and pf->note
- * says why); -ESTALE when the port is not the pid's. */
-static int verify_port(int piddirfd, pid_t pid, portfile_t *pf, char *err)
+/* Read the caller's port file for pid into out (port, path).  0, -ENOENT
+ * (none, or no usable config dir: out->fallback says why), -EINVAL (why
+ * set) or -errno. */
+static int read_caller_file(pid_t pid, portfile_t *out, char *why)
 {
-    unsigned long *listeners = NULL, *inodes = NULL;
-    size_t nlisteners = 0, ninodes = 0;
-    int rc, held = 0, nlfd = -1;
+    const char *dir = caller_config_dir();
+    int rc;
 
-    rc = proc_net_fd_inodes(piddirfd, &inodes, &ninodes);
-    if (rc < 0) {
-        /* Without the fd table, do what gops does: trust the file. */
-        snprintf(pf->note, sizeof pf->note,
-                 "cannot verify that pid %d holds port %d: fd table: %s",
-                 (int)pid, pf->port, strerror(-rc));
+    if (dir == NULL || !caller_may_have(pid))
+        return -ENOENT;
+    if ((size_t)snprintf(out->path, sizeof out->path, "%s/%d", dir, (int)pid) >= sizeof out->path)
+        return -ENAMETOOLONG;
+    if (caller_dirfd >= 0) {
+        char name[16];
+
+        snprintf(name, sizeof name, "%d", (int)pid);
+        rc = read_port_at(caller_dirfd, name, &out->port, why);
+    } else {
+        rc = read_port_at(AT_FDCWD, out->path, &out->port, why);
+    }
+    /* A config dir that is a file or a symbolic-link loop holds nothing:
+     * gops would fail to use it, the target's own dir may still serve. */
+    if (rc == -ENOTDIR || rc == -ELOOP) {
+        snprintf(out->fallback, sizeof out->fallback,
+                 "config dir %s is not usable (%s): looking in the target's own", dir,
+                 strerror(-rc));
+        rc = -ENOENT;
+    }
+    return rc;
+}
+
+/* Does pid exist, though /proc does not show it (mounted hidepid=1 or 2
+ * and another user's process)?  kill(2) with signal 0 checks without
+ * sending anything: EPERM means it exists. */
+static int exists_hidden(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Why a process without a port file has none, when the reason is that it
+ * is not a Go program: kernel threads have no executable, and an ELF that
+ * gobin does not recognise as Go cannot run a gops agent.  0 with err set
+ * in that case, -ENOENT otherwise.  Only runs when a lookup has failed. */
+static int not_go_reason(int piddirfd, pid_t pid, char *err)
+{
+    gobin_info_t info;
+    int fd = openat(piddirfd, "exe", O_RDONLY | O_CLOEXEC), rc;
+
+    if (fd < 0 && errno == ENOENT) {
+        /* exe exists for every user process; only kernel threads lack it
+         * (a zombie too: its stat says so). */
+        char *stat = NULL;
+        size_t len;
+        proc_stat_t ps;
+
+        if (cg_read_file_at(piddirfd, "stat", 4096, &stat, &len, NULL) == 0 &&
+            proc_parse_stat(stat, &ps) == 0 && ps.state != 'Z') {
+            free(stat);
+            cg_seterr(err, "pid %d is not a Go process (a kernel thread)", (int)pid);
+            return 0;
+        }
+        free(stat);
+        return -ENOENT;
+    }
+    if (fd < 0)
+        return -ENOENT;
+    rc = gobin_read_fd(fd, &info, NULL);
+    close(fd);
+    if (rc == -ENOEXEC || (rc == 0 && !info.is_go)) {
+        cg_seterr(err, "pid %d is not a Go process", (int)pid);
         return 0;
     }
-    /* The listeners of the target's network namespace: ask the kernel
-     * through sock_diag (in that namespace if it is not ours; for ours the
-     * answer is fetched once per run), else read the target's
-     * /proc/PID/net/tcp and tcp6. */
-    if (same_as_ours(piddirfd, "ns/net", SELF_NETNS) == 1) {
-        rc = own_listeners((unsigned)pf->port, &listeners, &nlisteners);
-    } else {
-        netns_socket(pid, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG, &nlfd, NULL);
-        rc = nlfd >= 0 ? proc_net_diag_listeners(nlfd, (unsigned)pf->port, &listeners, &nlisteners) : -1;
-        if (nlfd >= 0)
-            close(nlfd);
-    }
-    if (rc < 0) {
-        static const int families[] = {AF_INET, AF_INET6};
-        proc_sock_t *socks = NULL;
-        size_t nsocks = 0;
-
-        nlisteners = 0;
-        for (size_t f = 0; f < CG_ARRAY_SIZE(families); f++)
-            proc_net_read(piddirfd, IPPROTO_TCP, families[f], &socks, &nsocks);
-        /* The tables do not say whether :: is IPv6-only: Linux's default
-         * (net.ipv6.bindv6only = 0) is taken. */
-        for (size_t i = 0; i < nsocks; i++)
-            if (socks[i].state == PROC_NET_TCP_LISTEN && (int)socks[i].local_port == pf->port &&
-                proc_net_reaches_loopback(socks[i].family, socks[i].local, 0)) {
-                listeners = cg_xrealloc(listeners, (nlisteners + 1) * sizeof *listeners);
-                listeners[nlisteners++] = socks[i].inode;
-            }
-        free(socks);
-    }
-    for (size_t i = 0; i < nlisteners; i++)
-        if (proc_net_has_inode(inodes, ninodes, listeners[i]))
-            held = 1;
-    free(listeners);
-    free(inodes);
-    if (!held) {
-        cg_seterr(err, "port %d from %s is not held by pid %d (stale port file?)",
-                  pf->port, pf->path, (int)pid);
-        return -ESTALE;
-    }
-    pf->verified = 1;
-    return 0;
+    return -ENOENT;
 }
 
 int portfile_find(int procfd, pid_t pid, portfile_t *out, char *err)
 {
     int piddirfd = proc_pid_open(procfd, pid), rc;
 
+    if (piddirfd == -ENOENT && exists_hidden(pid)) {
+        char why[CG_ERR_LEN];
+        char fallback[sizeof out->fallback];
+
+        /* /proc hides it: only the caller's own dir can be read, and the
+         * port cannot be checked.  gops trusts the file; so does cgops,
+         * and says so under -v (the manual's rule 4). */
+        memset(out, 0, sizeof *out);
+        rc = read_caller_file(pid, out, why);
+        if (rc == 0) {
+            snprintf(out->note, sizeof out->note,
+                     "cannot verify that pid %d holds port %d: /proc does not show the process (hidepid?)",
+                     (int)pid, out->port);
+            return 0;
+        }
+        cg_strlcpy(fallback, out->fallback, sizeof fallback);
+        if (rc == -EINVAL)
+            cg_seterr(err, "bad port file %s: %s", out->path, why);
+        else if (rc == -ENOENT)
+            cg_seterr(err, "no port file for pid %d (/proc does not show the process)", (int)pid);
+        else
+            cg_seterr(err, "cannot read port file %s: %s", out->path, strerror(-rc));
+        memset(out, 0, sizeof *out);
+        cg_strlcpy(out->fallback, fallback, sizeof out->fallback);
+        return rc == -EINVAL ? rc : rc == -ENOENT ? -ENOENT : rc;
+    }
     if (piddirfd < 0) {
         memset(out, 0, sizeof *out);
         cg_seterr(err, "%s", piddirfd == -ENOENT ? "no such process" : strerror(-piddirfd));
         return piddirfd == -ENOENT ? -ESRCH : piddirfd;
     }
     rc = portfile_find_at(piddirfd, pid, out, err);
+    /* For a pid the user named, say when the reason is that it is no Go
+     * program at all (discovery, which calls portfile_find_at for Go
+     * processes only, never pays for this). */
+    if (rc == -ENOENT)
+        not_go_reason(piddirfd, pid, err);
     close(piddirfd);
     return rc;
 }
 
 int portfile_find_at(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
-    const char *dir = caller_config_dir();
-    char path[PATH_MAX + 32], why[CG_ERR_LEN], first[CG_ERR_LEN] = "";
-    int rc = -ENOENT, first_rc = 0;
+    char why[CG_ERR_LEN], first[CG_ERR_LEN] = "", fallback[sizeof out->fallback];
+    int rc, first_rc = 0;
 
     memset(out, 0, sizeof *out);
-    if (dir && caller_may_have(pid)) {
-        snprintf(path, sizeof path, "%s/%d", dir, (int)pid);
-        rc = read_port_at(AT_FDCWD, path, &out->port, why);
-        if (rc == 0) {
-            cg_strlcpy(out->path, path, sizeof out->path);
-            rc = verify_port(piddirfd, pid, out, first);
-            if (rc == 0)
-                return 0;
-        } else if (rc == -EINVAL) {
-            cg_seterr(first, "bad port file %s: %s", path, why);
-        } else if (rc != -ENOENT && rc != -EACCES) {
-            cg_seterr(err, "cannot read port file %s: %s", path, strerror(-rc));
+    rc = read_caller_file(pid, out, why);
+    if (rc == 0) {
+        rc = verify_port(piddirfd, pid, out, first);
+        if (rc == 0)
+            return 0;
+        if (rc == -ESRCH) {
+            cg_seterr(err, "%s", first);
             return rc;
         }
-        /* A stale or garbage file of ours (left by an earlier process of
-         * that pid) must not hide the target's own, valid one: look there
-         * too, and report ours only if the target has none. */
-        if (rc == -EINVAL || rc == -ESTALE)
-            first_rc = rc;
+    } else if (rc == -EINVAL) {
+        cg_seterr(first, "bad port file %s: %s", out->path, why);
+    } else if (rc != -ENOENT && rc != -EACCES) {
+        cg_seterr(err, "cannot read port file %s: %s", out->path, strerror(-rc));
+        return rc;
     }
+    /* A stale or garbage file of ours (left by an earlier process of that
+     * pid) must not hide the target's own, valid one: look there too, and
+     * report ours only if the target has none. */
+    if (rc == -EINVAL || rc == -ESTALE)
+        first_rc = rc;
+    cg_strlcpy(fallback, out->fallback, sizeof fallback);
     memset(out, 0, sizeof *out);
+    cg_strlcpy(out->fallback, fallback, sizeof out->fallback);
     rc = find_in_target(piddirfd, pid, out, err);
     if (rc == 0)
         return verify_port(piddirfd, pid, out, err);
@@ -685,6 +618,19 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *er
         if (out->host[0] == '\0')
             cg_strlcpy(out->host, "127.0.0.1", sizeof out->host);
         cg_strlcpy(out->port, colon + 1, sizeof out->port);
+        /* A number must be a TCP port: getaddrinfo would take 65536 + P
+         * as P.  Go's net.Dial refuses it the same way ("invalid port");
+         * a name ("http") is a service looked up in /etc/services, as Go
+         * does too. */
+        if (strspn(out->port, "0123456789") == strlen(out->port)) {
+            long long v;
+
+            if (cg_parse_ll(out->port, 1, 65535, &v) != 0) {
+                cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: address %s: invalid port",
+                          arg, out->port);
+                return -EINVAL;
+            }
+        }
         return 0;
     }
     if (cg_parse_ll(arg, 1, 0x7fffffff, &pid) != 0 || arg[0] == '+' || arg[0] == '-') {

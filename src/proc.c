@@ -165,7 +165,7 @@ void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
     escape_name(name, size);
 }
 
-static int cmp_pid(const void *a, const void *b)
+int proc_pid_cmp(const void *a, const void *b)
 {
     pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
     return (x > y) - (x < y);
@@ -198,8 +198,32 @@ int proc_list_pids(int procfd, pid_t **pids, size_t *n)
         v[cnt++] = (pid_t)pid;
     }
     closedir(d);
-    qsort(v, cnt, sizeof *v, cmp_pid);
+    qsort(v, cnt, sizeof *v, proc_pid_cmp);
     *pids = v;
     *n = cnt;
     return 0;
 }
+
+int proc_ns_ino(int piddirfd, const char *name, unsigned long *ino)
+{
+    char path[16], link[64];
+    size_t nlen = strlen(name);
+    ssize_t n, i;
+    unsigned long v = 0;
+
+    snprintf(path, sizeof path, "ns/%s", name);
+    n = readlinkat(piddirfd, path, link, sizeof link - 1);
+    if (n < 0)
+        return -errno;
+    link[n] = '\0';
+    if ((size_t)n < nlen + 4 || memcmp(link, name, nlen) != 0 || link[nlen] != ':' ||
+        link[nlen + 1] != '[' || link[n - 1] != ']')
+        return -EINVAL;
+    for (i = (ssize_t)nlen + 2; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
+        v = v * 10 + (unsigned long)(link[i] - '0');
+    if (i != n - 1)
+        return -EINVAL;
+    *ino = v;
+    return 0;
+}
+

@@ -256,6 +256,71 @@ int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inod
     return bsearch(&inode, inodes, n, sizeof *inodes, cmp_ul) != NULL;
 }
 
+/* The socket inode of a "socket:[I]" link, or 0. */
+static unsigned long socket_inode(const char *target, ssize_t len)
+{
+    unsigned long v = 0;
+
+    if (len < 10 || memcmp(target, "socket:[", 8) != 0 || target[len - 1] != ']')
+        return 0;
+    for (ssize_t i = 8; i < len - 1; i++) {
+        if (target[i] < '0' || target[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned long)(target[i] - '0');
+    }
+    return v;
+}
+
+/* Is fd N (relative to fddirfd, or "fd/N" relative to the pid dir) one of
+ * the sockets?  1 yes, 0 no, -errno. */
+static int fd_is_one_of(int dirfd, const char *name, const unsigned long *inodes, size_t n)
+{
+    char target[64];
+    ssize_t r = readlinkat(dirfd, name, target, sizeof target);
+
+    if (r < 0)
+        return -errno;
+    return r < (ssize_t)sizeof target && proc_net_has_inode(inodes, n, socket_inode(target, r));
+}
+
+int proc_net_fd_holds(int piddirfd, const unsigned long *inodes, size_t n)
+{
+    /* getdents64 on the fd directory, without a DIR (fdopendir's fstat and
+     * fcntl calls cost as much as a readlink here). */
+    char buf[8192];
+    int fd, rc, held = 0;
+    long got;
+
+    if (n == 0)
+        return 0;
+    /* A gops agent opens its listener early in main, before the runtime's
+     * epoll descriptors: in practice it is fd 3.  One readlink there answers
+     * for most agents (the listing below costs a directory open, one
+     * getdents per 8 KiB and a readlink per descriptor); any other answer
+     * just falls through to the listing. */
+    if (fd_is_one_of(piddirfd, "fd/3", inodes, n) == 1)
+        return 1;
+    fd = openat(piddirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rc = 0;
+    while (!held && (rc = (int)(got = getdents64(fd, buf, sizeof buf))) > 0) {
+        for (long off = 0; off < got && !held;) {
+            struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+            off += de->d_reclen;
+            if (de->d_name[0] == '.' || strcmp(de->d_name, "3") == 0)
+                continue;
+            /* A descriptor closed since the listing is simply not held. */
+            held = fd_is_one_of(fd, de->d_name, inodes, n) == 1;
+        }
+    }
+    if (rc < 0)
+        rc = -errno;
+    close(fd);
+    return held ? 1 : rc;
+}
+
 /* Listening TCP sockets on port, from the kernel's sock_diag netlink
  * interface on nlfd (a NETLINK_SOCK_DIAG socket of the namespace to ask).
  * Asking for LISTEN sockets only walks the small listening hash, where

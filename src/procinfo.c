@@ -53,13 +53,18 @@ int procinfo_parse_btime(const char *stat, long long *btime)
 int procinfo_parse_uid(const char *status, uid_t *uid)
 {
     const char *v = line_value(status, "Uid:");
-    char *end;
-    unsigned long u;
+    unsigned long long u = 0;
+    int digits = 0;
 
     if (v == NULL)
         return -EINVAL;
-    u = strtoul(v, &end, 10);
-    if (end == v)
+    while (*v == '\t' || *v == ' ')
+        v++;
+    /* Digits only (strtoul would take "-1" as a huge uid), and no more than
+     * a uid_t holds: (uid_t)-1 is "no uid", never a real one. */
+    for (; *v >= '0' && *v <= '9' && digits < 11; v++, digits++)
+        u = u * 10 + (unsigned)(*v - '0');
+    if (digits == 0 || (*v != '\t' && *v != ' ' && *v != '\n' && *v != '\0') || u >= 0xffffffffULL)
         return -EINVAL;
     *uid = (uid_t)u;
     return 0;

@@ -1,11 +1,13 @@
 /* scan.c -- the Go processes of a host, joined from proc, gobin and portfile
  *
  * Cost model: the floor for any discoverer is readdir(/proc) plus one
- * look at /proc/PID/exe per pid.  scan_run does exactly that for every
- * process whose executable is already classified (a stat, then a hash
- * lookup on device/inode/size/mtime); the ELF is parsed only the first time
- * an executable is seen, and the per-process files (stat, cmdline, port
- * file) are read only for Go processes.
+ * look at /proc/PID/exe per pid.  scan_run does exactly that for a process
+ * whose executable is already known not to be Go (a stat, then a hash
+ * lookup on device/inode/size/mtime).  Any other process is read through
+ * its pid directory, so a row comes from one process; the ELF is parsed
+ * only the first time an executable is seen, and the per-process files
+ * (stat, cmdline, port file, the agent's socket) are read only for Go
+ * processes.
  */
 #include "cgops/scan.h"
 #include "cgops/common.h"
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Identity of an executable file.  mtime and size are part of the key so a
@@ -106,41 +109,46 @@ static exe_key_t key_of(const struct stat *st)
     return k;
 }
 
-/* Classify the executable of pid, from the cache or by parsing it.  st is
- * the stat of /proc/PID/exe; the file actually parsed is keyed by its own
- * fstat, since the process may exec another binary between the two. */
-static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
-                                        const struct stat *st, char *err)
+/* Classify the executable of the process whose /proc directory is dirfd,
+ * from the cache or by parsing it.  st is the stat of dirfd/exe; the file
+ * actually parsed is keyed by its own fstat, since the process may exec
+ * another binary between the two.  Returns 0 with *out set, or -errno with
+ * err set (nothing is cached then: another process of the same file may be
+ * readable). */
+static int classify_exe(scan_cache_t *c, int dirfd, const struct stat *st,
+                        const cache_slot_t **out, char *err)
 {
     exe_key_t k = key_of(st);
     cache_slot_t *s;
-    char path[32];
-    int fd;
+    int fd, rc;
     gobin_info_t info;
     struct stat opened;
 
     if (c->cap == 0 || (c->used + 1) * 2 > c->cap)
         cache_grow(c);
     s = cache_slot(c, &k);
-    if (s->used)
-        return s;
-    snprintf(path, sizeof path, "%d/exe", (int)pid);
-    fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+    if (s->used) {
+        *out = s;
+        return 0;
+    }
+    fd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        /* Not cached: another process of the same file may be readable. */
-        cg_seterr(err, "cannot open executable: %s", strerror(errno));
-        return NULL;
+        rc = -errno;
+        cg_seterr(err, "cannot open executable: %s", strerror(-rc));
+        return rc;
     }
     if (fstat(fd, &opened) != 0) {
-        cg_seterr(err, "cannot stat executable: %s", strerror(errno));
+        rc = -errno;
+        cg_seterr(err, "cannot stat executable: %s", strerror(-rc));
         close(fd);
-        return NULL;
+        return rc;
     }
     k = key_of(&opened);
     s = cache_slot(c, &k);
     if (s->used) { /* exec'd into a binary already known */
         close(fd);
-        return s;
+        *out = s;
+        return 0;
     }
     s->key = k;
     s->used = 1;
@@ -151,63 +159,151 @@ static const cache_slot_t *classify_exe(scan_cache_t *c, int procfd, pid_t pid,
         s->info = cg_xmalloc(sizeof *s->info);
         *s->info = info;
     }
-    return s;
+    *out = s;
+    return 0;
 }
 
-/* Fill the per-process fields of a Go process.  Returns 0 or -errno. */
-static int read_go_process(int procfd, pid_t pid, scan_proc_t *p, scan_log_fn log, void *ctx)
+/* Fill the per-process fields of a Go process from its /proc directory.
+ * Returns 0 or -errno. */
+static int read_go_process(int dirfd, pid_t pid, const proc_stat_t *ps, scan_proc_t *p,
+                           int *fallback_logged, scan_log_fn log, void *ctx)
 {
-    proc_stat_t ps;
     char err[CG_ERR_LEN];
-    int dirfd, rc;
+    int rc;
     ssize_t n;
     portfile_t pf;
     char path[PATH_MAX];
 
-    dirfd = proc_pid_open(procfd, pid);
-    if (dirfd < 0)
-        return dirfd;
-    rc = proc_read_stat(dirfd, &ps, err);
-    if (rc < 0)
-        goto out;
     p->pid = pid;
-    p->ppid = ps.ppid;
-    if (strlen(ps.comm) == 15) {
+    p->ppid = ps->ppid;
+    if (strlen(ps->comm) == 15) {
         char *cmdline = NULL;
         size_t len = 0;
 
         if (cg_read_proc_mem_at(dirfd, "cmdline", 4096, &cmdline, &len, NULL) == 0) {
-            proc_name_from(ps.comm, cmdline, len, p->name, sizeof p->name);
+            proc_name_from(ps->comm, cmdline, len, p->name, sizeof p->name);
             free(cmdline);
         } else {
-            proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
+            proc_name_from(ps->comm, NULL, 0, p->name, sizeof p->name);
         }
     } else {
-        proc_name_from(ps.comm, NULL, 0, p->name, sizeof p->name);
+        proc_name_from(ps->comm, NULL, 0, p->name, sizeof p->name);
     }
     n = readlinkat(dirfd, "exe", path, sizeof path - 1);
-    if (n < 0) {
-        rc = -errno;
-        goto out;
-    }
+    if (n < 0)
+        return -errno;
     path[n] = '\0';
     p->deleted = n > 10 && strcmp(path + n - 10, " (deleted)") == 0;
 
     rc = portfile_find_at(dirfd, pid, &pf, err);
+    /* The same for every process: said once. */
+    if (pf.fallback[0] && !*fallback_logged) {
+        logf_(log, ctx, "%s", pf.fallback);
+        *fallback_logged = 1;
+    }
     if (rc == 0) {
         p->agent = 1;
         p->agent_port = pf.port;
         p->agent_verified = pf.verified;
         if (!pf.verified && pf.note[0])
             logf_(log, ctx, "pid %d: %s", (int)pid, pf.note);
-    } else if (rc != -ENOENT && rc != -ESRCH) {
+    } else if (rc == -ESRCH) {
+        return rc;
+    } else if (rc != -ENOENT) {
         logf_(log, ctx, "pid %d: not marked as running an agent: %s", (int)pid, err);
     }
     p->path = cg_xstrdup(path);
-    rc = 0;
+    return 0;
+}
+
+/* Clock ticks since boot, as /proc/PID/stat counts a process's start. */
+static unsigned long long boot_ticks_now(void)
+{
+    static long hz;
+    struct timespec ts;
+
+    if (hz <= 0)
+        hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+        return 0; /* unknown: every process gets the full check */
+    return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+           (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
+/* Look at one pid: 1 and *p filled for a Go process, 0 to skip it (not Go,
+ * gone, unreadable: logged when worth saying).
+ *
+ * Most processes run an executable already known not to be Go, and one
+ * stat of PID/exe by path, the floor's cost, is enough to skip them.
+ * Everything else is read relative to one open pid directory, as htop
+ * does, so a row comes from one process: if it exits the reads fail
+ * (ESRCH) instead of mixing two processes.  The stat by path and the
+ * directory could still be of two processes if the pid was reused between
+ * them; the process that reused it started after the stat, which its
+ * start time in the directory's stat file shows, and then the executable
+ * is looked at again through the directory. */
+static int scan_pid(int procfd, pid_t pid, scan_cache_t *cache, scan_proc_t *p,
+                    int *fallback_logged, scan_log_fn log, void *ctx)
+{
+    char err[CG_ERR_LEN] = "", path[32];
+    struct stat st;
+    const cache_slot_t *slot = NULL;
+    const gobin_info_t *info = NULL;
+    unsigned long long t0 = boot_ticks_now();
+    proc_stat_t ps;
+    exe_key_t k;
+    int dirfd, rc;
+
+    snprintf(path, sizeof path, "%d/exe", (int)pid);
+    if (fstatat(procfd, path, &st, 0) != 0) {
+        /* Kernel threads have no exe (ENOENT), like exited processes;
+         * other users' processes give EACCES to non-root callers. */
+        if (errno != ENOENT && errno != ESRCH)
+            logf_(log, ctx, "pid %d: skipped: cannot read executable: %s", (int)pid,
+                  strerror(errno));
+        return 0;
+    }
+    if (cache->cap == 0)
+        cache_grow(cache);
+    k = key_of(&st);
+    slot = cache_slot(cache, &k);
+    if (slot->used && slot->info == NULL)
+        return 0;
+    info = slot->info; /* NULL: not seen yet */
+    dirfd = proc_pid_open(procfd, pid);
+    if (dirfd < 0)
+        return 0;
+    rc = proc_read_stat(dirfd, &ps, err);
+    if (rc < 0)
+        goto out;
+    if (info == NULL || t0 == 0 || ps.starttime >= t0) {
+        if (fstatat(dirfd, "exe", &st, 0) != 0) {
+            rc = -errno;
+            cg_seterr(err, "cannot read executable: %s", strerror(-rc));
+            goto out;
+        }
+        rc = classify_exe(cache, dirfd, &st, &slot, err);
+        if (rc < 0)
+            goto out;
+        info = slot->info;
+        if (info == NULL) {
+            if (slot->status != 0 && slot->status != -ENOEXEC && err[0])
+                logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
+            goto out;
+        }
+    }
+    memset(p, 0, sizeof *p);
+    p->bin = info;
+    rc = read_go_process(dirfd, pid, &ps, p, fallback_logged, log, ctx);
+    if (rc == 0)
+        rc = 1;
+    else
+        cg_seterr(err, "%s", strerror(-rc));
 out:
+    if (rc < 0 && rc != -ENOENT && rc != -ESRCH)
+        logf_(log, ctx, "pid %d: skipped: %s", (int)pid, err);
     close(dirfd);
-    return rc;
+    return rc == 1;
 }
 
 int scan_run(int procfd, scan_result_t *out, scan_log_fn log, void *ctx)
@@ -220,7 +316,7 @@ int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
 {
     pid_t *pids;
     size_t npids, cap = 64;
-    int rc;
+    int rc, fallback_logged = 0;
 
     memset(out, 0, sizeof *out);
     rc = proc_list_pids(procfd, &pids, &npids);
@@ -230,47 +326,16 @@ int scan_run_each(int procfd, scan_result_t *out, scan_log_fn log, void *ctx,
     out->cache = cg_xcalloc(1, sizeof *out->cache);
     out->procs = cg_xmalloc(cap * sizeof *out->procs);
     for (size_t i = 0; i < npids; i++) {
-        char path[32], err[CG_ERR_LEN] = "";
-        struct stat st;
-        const cache_slot_t *slot;
-        scan_proc_t *p;
-
-        snprintf(path, sizeof path, "%d/exe", (int)pids[i]);
-        if (fstatat(procfd, path, &st, 0) != 0) {
-            /* Kernel threads have no exe (ENOENT), like exited processes;
-             * other users' processes give EACCES to non-root callers. */
-            if (errno != ENOENT && errno != ESRCH)
-                logf_(log, ctx, "pid %d: skipped: cannot read executable: %s",
-                      (int)pids[i], strerror(errno));
-            continue;
-        }
-        slot = classify_exe(out->cache, procfd, pids[i], &st, err);
-        if (slot == NULL) {
-            if (errno != ENOENT && errno != ESRCH)
-                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], err);
-            continue;
-        }
-        if (slot->info == NULL) {
-            if (slot->status != 0 && slot->status != -ENOEXEC && err[0])
-                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], err);
-            continue;
-        }
         if (out->n == cap) {
             cap *= 2;
             out->procs = cg_xrealloc(out->procs, cap * sizeof *out->procs);
         }
-        p = &out->procs[out->n];
-        memset(p, 0, sizeof *p);
-        p->bin = slot->info;
-        rc = read_go_process(procfd, pids[i], p, log, ctx);
-        if (rc < 0) {
-            if (rc != -ENOENT && rc != -ESRCH)
-                logf_(log, ctx, "pid %d: skipped: %s", (int)pids[i], strerror(-rc));
+        if (scan_pid(procfd, pids[i], out->cache, &out->procs[out->n], &fallback_logged, log,
+                     ctx) != 1)
             continue;
-        }
         out->n++;
         if (found)
-            found(p, found_ctx);
+            found(&out->procs[out->n - 1], found_ctx);
     }
     free(pids);
     out->nexes = out->cache->used;

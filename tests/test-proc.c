@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 TEST(proc_parse_stat_plain)
@@ -233,4 +234,40 @@ TEST(proc_net_ipv6_like_go)
         proc_net_addr_format(&s, 0, buf, sizeof buf);
         ASSERT_STR_EQ(buf, cases[i].want);
     }
+}
+
+/* The process holds a socket only if one of its descriptors is that
+ * socket, wherever it sits: fd 3 (tried first) or any later one. */
+TEST(proc_net_fd_holds_finds_the_socket_at_any_fd)
+{
+    int procfd = open("/proc", O_RDONLY | O_DIRECTORY), dirfd, ls;
+    struct stat st;
+    unsigned long ino, other[2];
+
+    ls = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(ls >= 0);
+    /* Far from fd 3, so the listing is walked. */
+    ASSERT(dup2(ls, 77) == 77);
+    close(ls);
+    ASSERT(fstat(77, &st) == 0);
+    ino = (unsigned long)st.st_ino;
+    dirfd = proc_pid_open(procfd, getpid());
+    ASSERT(dirfd >= 0);
+    /* Keep fd 3 free for the socket below. */
+    dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 100);
+    ASSERT(dirfd >= 100);
+    close(3);
+    close(4);
+    ASSERT_EQ(proc_net_fd_holds(dirfd, &ino, 1), 1);
+    other[0] = ino - 1;
+    other[1] = ino + 1000000;
+    ASSERT_EQ(proc_net_fd_holds(dirfd, other, 2), 0);
+    ASSERT_EQ(proc_net_fd_holds(dirfd, other, 0), 0);
+    /* At fd 3 too. */
+    ASSERT(dup2(77, 3) == 3);
+    close(77);
+    ASSERT_EQ(proc_net_fd_holds(dirfd, &ino, 1), 1);
+    close(3);
+    ASSERT_EQ(proc_net_fd_holds(dirfd, &ino, 1), 0);
+    close(dirfd);
 }

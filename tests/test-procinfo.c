@@ -94,3 +94,20 @@ TEST(procinfo_cmdline_join)
     procinfo_join_cmdline("", 0, b, sizeof b);
     ASSERT_STR_EQ(b, "");
 }
+
+/* The one parser of the "Uid:" line (the manual's real uid, the target's
+ * passwd home): digits only, within a uid_t. */
+TEST(procinfo_uid_line_strict)
+{
+    uid_t uid = 7;
+
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t0\t0\t0\t0\nGid:\t0\n", &uid), 0);
+    ASSERT_EQ(uid, 0);
+    ASSERT_EQ(procinfo_parse_uid("Name:\tUid: 5\nUid:\t4294967294\t1\t1\t1\n", &uid), 0);
+    ASSERT_EQ(uid, 4294967294u);
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t-5\t0\t0\t0\n", &uid), -EINVAL);
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t4294967295\t0\t0\t0\n", &uid), -EINVAL);
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t99999999999\t0\n", &uid), -EINVAL);
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t12x\t0\n", &uid), -EINVAL);
+    ASSERT_EQ(procinfo_parse_uid("Uid:\t\n", &uid), -EINVAL);
+}

@@ -33,8 +33,11 @@ int portfile_passwd_home(const char *text, size_t len, uid_t uid, char *home, si
 int portfile_parse(const char *text, int *port, char *err);
 
 /* Read what portfile_find needs once per run (the caller's config dir and
- * its listing, our root).  Optional; call it before using portfile_find
- * from several threads, which is then safe. */
+ * its listing, our root and namespaces).  Optional: without it, each
+ * lookup tries the caller's dir by path.  Not thread-safe: this module
+ * keeps per-run caches (those, and the listeners of each network
+ * namespace) that fill lazily, so call it and portfile_find* from one
+ * thread. */
 void portfile_prepare(void);
 
 /* Result of looking for the agent of one pid. */
@@ -47,6 +50,9 @@ typedef struct {
                               a port held by nobody or by another process is
                               an error (-ESTALE), never a result */
     char note[256];        /* why verification was skipped, for -v */
+    char fallback[PATH_MAX + 96]; /* why the caller's config dir was passed
+                              over (a file, a symbolic-link loop), for -v;
+                              set whatever the result */
 } portfile_t;
 
 /* Find, read and verify the port file of pid.  Returns 0 with *out filled;

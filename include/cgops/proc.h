@@ -44,6 +44,17 @@ int proc_read_stat(int piddirfd, proc_stat_t *out, char *err);
 void proc_name_from(const char *comm, const char *cmdline, size_t cmdline_len,
                     char *name, size_t size);
 
+/* The namespace NAME ("net", "mnt") of the process whose directory is
+ * piddirfd, as the inode number its ns/NAME link names ("net:[4026531840]"):
+ * every namespace is an inode of the one nsfs, so the number alone tells
+ * them apart, and it equals st_ino of a stat through the link.  Reading the
+ * link costs half of that stat (no nsfs dentry, no getattr).  Returns 0 or
+ * -errno (-EACCES without ptrace read access to the process). */
+int proc_ns_ino(int piddirfd, const char *name, unsigned long *ino);
+
+/* qsort/bsearch comparison of two pid_t. */
+int proc_pid_cmp(const void *a, const void *b);
+
 /* Every numeric entry of the /proc directory, sorted ascending.  *pids is
  * heap-allocated (free()).  Returns 0 or -errno. */
 int proc_list_pids(int procfd, pid_t **pids, size_t *n);

@@ -1,9 +1,11 @@
-/* proc_net.h -- sockets of a process, from /proc/PID/net/{tcp,tcp6,udp,udp6}
- * and /proc/PID/fd
+/* proc_net.h -- sockets of a process: the listeners of a network namespace
+ * (sock_diag netlink, else /proc/PID/net/{tcp,tcp6,udp,udp6}) and the
+ * sockets a process holds (/proc/PID/fd)
  *
- * The tables under /proc/PID/net describe the network namespace of that
- * process, which is what cgops needs for containerised targets.  The line
- * parser is pure so tests feed it lines copied from a real machine.
+ * The tables under /proc/PID/net, and a NETLINK_SOCK_DIAG socket created in
+ * a namespace, describe that network namespace, which is what cgops needs
+ * for containerised targets.  The line parser is pure so tests feed it
+ * lines copied from a real machine.
  */
 #ifndef CGOPS_PROC_NET_H
 #define CGOPS_PROC_NET_H
@@ -46,6 +48,12 @@ void proc_net_addr_format(const proc_sock_t *s, int remote, char *buf, size_t si
 /* Socket inodes the process holds open (from /proc/PID/fd/N -> socket:[I]),
  * sorted.  Returns 0 or -errno (-EACCES when the fd table is not readable). */
 int proc_net_fd_inodes(int piddirfd, unsigned long **inodes, size_t *n);
+
+/* Does the process hold one of the sockets whose inodes are in the sorted
+ * array?  Its descriptors are read only until the first match.  Returns 1
+ * yes, 0 no, -errno when the fd table cannot be read (-EACCES: another
+ * user's process). */
+int proc_net_fd_holds(int piddirfd, const unsigned long *inodes, size_t n);
 
 /* 1 if inode is in the sorted array. */
 int proc_net_has_inode(const unsigned long *inodes, size_t n, unsigned long inode);

@@ -209,4 +209,66 @@ LPID=$RPID
 run "$CGOPS" stats "$LPID"
 expect_rc 1 "looping config dir"
 expect_err_eq "cgops: couldn't resolve addr or pid $LPID to TCPAddress: no port file for pid $LPID (target's config dir: Too many levels of symbolic links)" "loop message"
+# 8. A caller's config dir that is a file or a symbolic-link loop holds no
+#    port file: the target's own dir is used, and -v says why.
+start_ready "agent with its own config dir" env GOPS_CONFIG_DIR="$T/own8" "$FIXTURES/agentfix"
+OPID=$RPID
+: >"$T/cfgfile"; ln -s cfgloop "$T/cfgloop"
+for bad in "$T/cfgfile" "$T/cfgloop"; do
+    run env GOPS_CONFIG_DIR="$bad" "$CGOPS" version "$OPID"
+    expect_rc 0 "caller's config dir $(basename "$bad"): target's own dir used"
+    run env GOPS_CONFIG_DIR="$bad" "$CGOPS" -v
+    [[ "$(line_of "$OPID")" =~ agentfix\ *\* ]] && pass "listing marks it despite $(basename "$bad")" || fail "not marked: $(line_of "$OPID")"
+    expect_err_contains "config dir $bad is not usable" "-v says why $(basename "$bad") was passed over"
+done
+
+# 9. host:port with a port outside 1-65535 is refused, as Go's net.Dial
+#    does, instead of wrapping around to another port (P + 65536 is P).
+for p in $((OPID * 0 + 65536 + RPORT)) 0 99999999; do
+    run "$CGOPS" version "127.0.0.1:$p"
+    expect_rc 1 "port $p refused"
+    expect_err_eq "cgops: couldn't resolve addr or pid 127.0.0.1:$p to TCPAddress: address $p: invalid port" "port $p message"
+done
+
+# 10. A pid that is not a Go process says so (a kernel thread has no
+#     executable; a shell is not Go).
+KT=$(awk '$1 == "2" {print 2}' /proc/2/stat 2>/dev/null)
+if [ -n "$KT" ] && [ ! -e /proc/2/exe ] && ! readlink /proc/2/exe >/dev/null 2>&1; then
+    run "$CGOPS" stats 2
+    expect_rc 1 "a kernel thread"
+    expect_err_eq "cgops: couldn't resolve addr or pid 2 to TCPAddress: pid 2 is not a Go process (a kernel thread)" "kernel thread message"
+fi
+start_bg sleep 1000; SLPID=$BGPID
+run "$CGOPS" stats "$SLPID"
+expect_rc 1 "a process that is not Go"
+expect_err_eq "cgops: couldn't resolve addr or pid $SLPID to TCPAddress: pid $SLPID is not a Go process" "not-Go message"
+
+# 11. /proc mounted hidepid=2: another user's agent is invisible to a
+#     non-root caller, whose own config dir has the port file.  The file is
+#     trusted (the check cannot be made), as the manual says; -v says so.
+mkdir -p "$T/hp"; chmod 755 "$T/hp"
+cat >"$T/hp.sh" <<EOS
+mount -o remount,hidepid=2 /proc || { echo "no hidepid"; exit 0; }
+GOPS_CONFIG_DIR='$T/hp' '$FIXTURES/agentfix' >'$T/hp.ready' 2>&1 &
+i=0; while ! grep -q '^ready' '$T/hp.ready' && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+set -- \$(cat '$T/hp.ready'); HPID=\$2
+setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c "test -e /proc/\$HPID && echo visible"
+setpriv --reuid=nobody --regid=nogroup --clear-groups env GOPS_CONFIG_DIR='$T/hp' '$CGOPS' version -v "\$HPID" >'$T/hp.out' 2>'$T/hp.err'
+echo "rc \$?"
+setpriv --reuid=nobody --regid=nogroup --clear-groups env GOPS_CONFIG_DIR='$T/hp' '$CGOPS' version 999999 >/dev/null 2>'$T/hp.gone'
+echo "gone \$?"
+kill \$!
+EOS
+run unshare --mount --pid --fork --mount-proc sh "$T/hp.sh"
+if [ "$OUT" = "no hidepid" ]; then
+    echo "SKIP: hidepid not available"
+else
+    case "$OUT" in *visible*) fail "hidepid=2 did not hide the agent" ;; esac
+    expect_out_contains "rc 0" "hidepid=2: the caller's port file is trusted"
+    grep -q '^go1' "$T/hp.out" &&
+        pass "hidepid=2: the agent answered" || fail "hidepid=2: no reply: $(cat "$T/hp.out" "$T/hp.err")"
+    grep -q "cannot verify that pid .* /proc does not show the process" "$T/hp.err" &&
+        pass "hidepid=2: -v says the port was not verified" || fail "hidepid=2 -v: $(cat "$T/hp.err")"
+    expect_out_contains "gone 1" "hidepid=2: a pid that does not exist still fails"
+fi
 finish
