@@ -71,6 +71,16 @@ int cmd_usage_error(const cmd_t *cmd, const char *fmt, ...)
     return CG_EXIT_USAGE;
 }
 
+void cmd_target_notes(const target_t *t, int verbose)
+{
+    if (!verbose || t->pid == 0)
+        return;
+    if (t->pf.fallback[0])
+        fprintf(stderr, "cgops: %s\n", t->pf.fallback);
+    if (!t->pf.verified && t->pf.note[0])
+        fprintf(stderr, "cgops: %s\n", t->pf.note);
+}
+
 /* A word made of digits only is meant as a pid, whatever its value: the
  * process command then says whether such a process exists, so `cgops N`
  * and `cgops process N` answer alike. */

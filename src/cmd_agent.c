@@ -347,8 +347,8 @@ static int job_start(void *item, size_t idx)
         rc = portfile_target_resolve(run->procfd, slot->arg, &j->target, j->err);
         if (rc < 0)
             cg_strlcpy(j->target.display, slot->arg, sizeof j->target.display);
-        else if (run->o.verbose && j->target.pid && !j->target.pf.verified && j->target.pf.note[0])
-            fprintf(stderr, "cgops: %s\n", j->target.pf.note);
+        else
+            cmd_target_notes(&j->target, run->o.verbose);
     }
     emit(j, out_agent_open(run->mode, idx, j->target.display, j->target.pid), 1, err);
     if (rc < 0) {

@@ -197,8 +197,7 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         cmd_error("%s", prof.err);
         return CG_EXIT_FAIL;
     }
-    if (o.verbose && prof.target.pid && !prof.target.pf.verified && prof.target.pf.note[0])
-        fprintf(stderr, "cgops: %s\n", prof.target.pf.note);
+    cmd_target_notes(&prof.target, o.verbose);
     bin.target = prof.target;
     launch = !o.no_launch && !o.json && isatty(STDOUT_FILENO) && go_on_path();
     loop = loop_new(err);

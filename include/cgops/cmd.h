@@ -18,6 +18,7 @@
 #define CGOPS_CMD_H
 
 #include "cgops/opt.h"
+#include "cgops/portfile.h"
 
 #define CG_EXIT_OK 0
 #define CG_EXIT_FAIL 1
@@ -57,6 +58,10 @@ extern const opt_t cmd_process_opts[];
 extern const opt_t cmd_agent_opts[];
 extern const opt_t cmd_profile_opts[];
 extern const opt_t cmd_help_opts[];
+
+/* Under -v, say on stderr what resolving a pid target passed over: why the
+ * caller's config dir was not used, why the port could not be verified. */
+void cmd_target_notes(const target_t *t, int verbose);
 
 /* Print `cgops help NAME` for cmd on stdout; returns CG_EXIT_OK. */
 int cmd_help_command(const cmd_t *cmd);
