@@ -28,7 +28,7 @@ if [ "$(id -u)" -eq 0 ]; then
     expect_rc 1 "every address refuses"
     expect_err_eq "cgops: dualhost:1: cannot connect: connection refused" "every address refuses: message"
 else
-    echo "skip: several addresses per name (needs root for a private /etc/hosts)"
+    skip "several addresses per name (needs root for a private /etc/hosts)"
 fi
 
 run "$CGOPS" stats "$P"

@@ -2,6 +2,8 @@
 #
 # Every test gets a private scratch dir and a private gops config dir, and
 # every process it starts is killed on exit, so tests can run in parallel.
+# Checks report through pass/fail; what cannot run here goes through skip or
+# skip_all, so ctest never counts a check that did not run as passed.
 set -u
 
 : "${CGOPS:?CGOPS must point at the cgops binary (run through ctest)}"
@@ -15,6 +17,8 @@ export GOPS_CONFIG_DIR="$T/gops"
 mkdir -p "$GOPS_CONFIG_DIR"
 STARTED=""
 FAILS=0
+PASSES=0
+SKIPS=0
 NBG=0
 
 # Every process a test starts inherits this tag, so cleanup also finds the
@@ -43,13 +47,32 @@ fail() {
 
 pass() {
     echo "ok: $*"
+    PASSES=$((PASSES + 1))
 }
 
-# finish: exit status of the test
+# skip WHAT: checks that cannot run here (no root, no IPv6, ...); the
+# script goes on with the others
+skip() {
+    echo "skip: $*"
+    SKIPS=$((SKIPS + 1))
+}
+
+# skip_all WHY: nothing in this script can run here; ctest shows the entry
+# as skipped (SKIP_RETURN_CODE 77 in CMakeLists.txt), not as passed
+skip_all() {
+    echo "skip: $*"
+    exit 77
+}
+
+# finish: exit status of the test: 1 if a check failed, 77 (skipped) if
+# checks were skipped and none ran, else 0
 finish() {
+    echo "$PASSES check(s) passed, $FAILS failed, $SKIPS group(s) skipped"
     if [ "$FAILS" -ne 0 ]; then
-        echo "$FAILS check(s) failed" >&2
         exit 1
+    fi
+    if [ "$PASSES" -eq 0 ] && [ "$SKIPS" -ne 0 ]; then
+        exit 77
     fi
     exit 0
 }
