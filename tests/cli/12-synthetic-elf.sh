@@ -7,10 +7,9 @@
 declare -A P
 for k in old inline pclntab note plain badptr hugelen varint sect-past-eof shoff-past-eof; do
     "$CGOPS_BUILD/mkelf" "$k" "$T/elf-$k" && chmod +x "$T/elf-$k" || fail "mkelf $k"
-    start_bg "$T/elf-$k"
-    P[$k]=$BGPID
+    start_fixture -e "$T/elf-$k" "$T/elf-$k"
+    P[$k]=$RPID
 done
-sleep 0.3
 run "$CGOPS"
 expect_rc 0 "listing with synthetic ELF processes"
 [ -z "$ERR" ] && pass "no stderr" || fail "stderr: $ERR"

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 export CGOPS_TEST_CPU_SECONDS=1 CGOPS_TEST_TRACE_SECONDS=1
-start_agent agentfix -goroutines 25 -alloc || { fail "agent did not start"; finish; }
+start_agent agentfix -goroutines 25 -alloc || finish
 P=$APID
 WANTVER=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
 

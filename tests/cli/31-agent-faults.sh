@@ -168,7 +168,7 @@ expect_rc 1 "setgc to a non-agent"
 run "$CGOPS" memstats 999999
 expect_rc 1 "nonexistent pid"
 expect_err_eq "cgops: couldn't resolve addr or pid 999999 to TCPAddress: no such process" "nonexistent pid message"
-start_bg "$FIXTURES/sleeper"; sleep 0.2
+start_fixture -e "$FIXTURES/sleeper" "$FIXTURES/sleeper"
 run "$CGOPS" stats "$BGPID"
 expect_rc 1 "pid without agent"
 expect_err_eq "cgops: couldn't resolve addr or pid $BGPID to TCPAddress: no port file for pid $BGPID" "no port file message"

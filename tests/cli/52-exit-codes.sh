@@ -3,7 +3,7 @@
 # the operation failed, 2 usage error; results on stdout, errors on stderr.
 . "$(dirname "$0")/lib.sh"
 
-start_agent agentfix || fail "agent"
+start_agent agentfix
 start_fault refused; DEAD=127.0.0.1:$FPORT
 
 ok() { run "$@"; expect_rc 0 "$*"; }

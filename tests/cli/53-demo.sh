@@ -11,6 +11,8 @@ printf '%s\n' "$OUT" | grep -Eq "^$pid +[0-9]+ +agentfix\\* +go1\\." && pass "li
 expect_out_contains "goroutines: " "stats shown"
 printf '%s\n' "$OUT" | sed -n '/memstats .* --json$/,/^}$/p' | sed '1d' | jq -e .heap_alloc >/dev/null &&
     pass "memstats --json shown and valid" || fail "memstats json"
-sleep 0.2
+# demo.sh kills and reaps the example before it exits; the wait is only a
+# bound in case the pid lingers (a zombie being reaped by init).
+for i in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
 [ ! -e "/proc/$pid" ] && pass "the example was stopped" || fail "example $pid still running"
 finish
