@@ -43,7 +43,9 @@ want=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
 
 run "$CGOPS" process "$P" 500ms
 expect_rc 0 "process PID 500ms"
-[[ "$OUT" =~ cpu\ usage\ \(500ms\):	[0-9]+\.[0-9]{3}% ]] && pass "cpu usage over a period" || fail "period line: $OUT"
+# (a tab written inside [[ =~ ]] is a syntax error: neither branch would run)
+re=$'cpu usage \\(500ms\\):\t[0-9]+\\.[0-9]{3}%'
+[[ "$OUT" =~ $re ]] && pass "cpu usage over a period" || fail "period line: $OUT"
 run "$CGOPS" process "$P" 1
 expect_out_contains "cpu usage (1s):	" "plain seconds period"
 
