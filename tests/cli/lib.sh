@@ -20,13 +20,23 @@ FAILS=0
 PASSES=0
 SKIPS=0
 NBG=0
+DONE=0
 
 # Every process a test starts inherits this tag, so cleanup also finds the
 # ones that were orphaned (a killed parent's children): a survivor holding
 # the test's stdout would keep ctest waiting until its timeout.
 export CGOPS_TEST_TAG="$T"
 
+# cleanup: the EXIT trap.  A script ends through finish or skip_all; one
+# that ends anywhere else (a syntax error, which bash reports and then
+# exits on, an unset variable under set -u, a stray exit) fails, even if
+# its status was 0, since the checks after that point never ran.
 cleanup() {
+    rc=$?
+    if [ "$DONE" != 1 ]; then
+        echo "FAIL: the script ended before finish (status $rc): the checks after that point did not run" >&2
+        rc=1
+    fi
     for p in $STARTED; do kill -9 "$p" 2>/dev/null; done
     for e in /proc/[0-9]*/environ; do
         p=${e#/proc/}; p=${p%/environ}
@@ -37,6 +47,7 @@ cleanup() {
     done
     wait 2>/dev/null
     rm -rf "$T"
+    exit "$rc"
 }
 trap cleanup EXIT
 
@@ -61,6 +72,7 @@ skip() {
 # as skipped (SKIP_RETURN_CODE 77 in CMakeLists.txt), not as passed
 skip_all() {
     echo "skip: $*"
+    DONE=1
     exit 77
 }
 
@@ -68,6 +80,7 @@ skip_all() {
 # checks were skipped and none ran, else 0
 finish() {
     echo "$PASSES check(s) passed, $FAILS failed, $SKIPS group(s) skipped"
+    DONE=1
     if [ "$FAILS" -ne 0 ]; then
         exit 1
     fi
