@@ -3,6 +3,9 @@
  * `run-tests` runs them all, `run-tests NAME...` only those named.  Each test
  * runs in a forked child, so a crash or an exit() in one test cannot hide
  * another's result, and is killed after TEST_TIMEOUT seconds (default 30).
+ * A test that calls SKIP() is reported as skipped.  The exit status is 1 if
+ * any test failed, TEST_SKIP_CODE if every test that ran was skipped (ctest
+ * runs one test per entry and counts that as a skip), 0 otherwise.
  */
 #include "test.h"
 
@@ -35,6 +38,8 @@ const char *test_tmpdir(void)
     return d && *d ? d : "/tmp";
 }
 
+enum { RESULT_OK, RESULT_FAIL, RESULT_SKIP, RESULT_KINDS };
+
 static int run_one(int i, int timeout)
 {
     pid_t pid;
@@ -44,7 +49,7 @@ static int run_one(int i, int timeout)
     pid = fork();
     if (pid < 0) {
         perror("fork");
-        return 1;
+        return RESULT_FAIL;
     }
     if (pid == 0) {
         alarm((unsigned)timeout);
@@ -54,43 +59,51 @@ static int run_one(int i, int timeout)
     }
     if (waitpid(pid, &status, 0) < 0) {
         perror("waitpid");
-        return 1;
+        return RESULT_FAIL;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         printf("ok %s\n", tests[i].name);
-        return 0;
+        return RESULT_OK;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == TEST_SKIP_CODE) {
+        printf("skip %s\n", tests[i].name);
+        return RESULT_SKIP;
     }
     if (WIFSIGNALED(status))
         printf("FAIL %s (signal %d%s)\n", tests[i].name, WTERMSIG(status),
                WTERMSIG(status) == SIGALRM ? ": timeout" : "");
     else
         printf("FAIL %s (exit %d)\n", tests[i].name, WEXITSTATUS(status));
-    return 1;
+    return RESULT_FAIL;
 }
 
 int main(int argc, char **argv)
 {
     const char *t = getenv("TEST_TIMEOUT");
-    int timeout = t ? atoi(t) : 30, failed = 0;
+    int timeout = t ? atoi(t) : 30, count[RESULT_KINDS] = {0};
 
     if (timeout <= 0)
         timeout = 30;
     if (argc == 1) {
         for (int i = 0; i < ntests; i++)
-            failed += run_one(i, timeout);
+            count[run_one(i, timeout)]++;
     } else {
         for (int a = 1; a < argc; a++) {
             int found = 0;
             for (int i = 0; i < ntests; i++)
                 if (strcmp(tests[i].name, argv[a]) == 0) {
-                    failed += run_one(i, timeout);
+                    count[run_one(i, timeout)]++;
                     found = 1;
                 }
             if (!found) {
                 printf("FAIL %s (no such test)\n", argv[a]);
-                failed++;
+                count[RESULT_FAIL]++;
             }
         }
     }
-    return failed ? 1 : 0;
+    if (count[RESULT_FAIL])
+        return 1;
+    if (count[RESULT_SKIP] && !count[RESULT_OK])
+        return TEST_SKIP_CODE;
+    return 0;
 }

@@ -54,10 +54,8 @@ TEST(netns_socket_lives_in_the_target_namespace)
     struct stat want, got;
     int fd, nsfd;
 
-    if (child < 0) {
-        printf("skipped: cannot create a network namespace here\n");
-        return;
-    }
+    if (child < 0)
+        SKIP("cannot create a network namespace here");
     ASSERT_EQ(netns_tcp_socket(child, AF_INET, &fd, err), 0);
     /* Our thread stayed in its namespace; the socket is in the child's. */
     snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
@@ -82,10 +80,11 @@ TEST(netns_unprivileged_caller_gets_a_clear_error)
     int status;
 
     if (child < 0 || getuid() != 0) {
-        printf("skipped: needs root to create the namespace and drop privileges\n");
-        if (child > 0)
+        if (child > 0) {
             kill(child, SIGKILL);
-        return;
+            waitpid(child, NULL, 0);
+        }
+        SKIP("needs root to create the namespace and drop privileges");
     }
     w = fork();
     if (w == 0) {

@@ -4,6 +4,10 @@
  * macro registers it at start-up, and CMake greps the same TEST(...) lines to
  * add one ctest entry per test, so there is no list to keep in sync.
  * tests/run-tests.c runs each test in a forked child with a timeout.
+ *
+ * A test that cannot run here (no root, no namespaces, ...) calls SKIP(why):
+ * it exits with TEST_SKIP_CODE, which CMake declares as each entry's
+ * SKIP_RETURN_CODE, so ctest counts it as skipped, never as passed.
  */
 #ifndef CGOPS_TEST_H
 #define CGOPS_TEST_H
@@ -58,6 +62,19 @@ void test_register(const char *name, test_fn fn);
         if (h_ == NULL || strstr(h_, n_) == NULL)                         \
             TEST_FAIL("%s does not contain \"%s\": \"%s\"", #hay, n_,     \
                       h_ ? h_ : "(null)");                                \
+    } while (0)
+
+/* The exit status of a skipped test; also run-tests' status when every test
+ * it ran was skipped.  77 is what automake and CMake users expect. */
+#define TEST_SKIP_CODE 77
+
+#define SKIP(...)                                                         \
+    do {                                                                  \
+        printf("skipped: ");                                              \
+        printf(__VA_ARGS__);                                              \
+        putchar('\n');                                                    \
+        fflush(stdout);                                                   \
+        exit(TEST_SKIP_CODE);                                             \
     } while (0)
 
 /* Directory for scratch files of this test run (TEST_TMPDIR or /tmp). */

@@ -5,16 +5,14 @@
 
 declare -A PIDS
 for fx in agentfix-stripped agentfix-pie agentfix-static agentfix-cgo agentfix-trimpath; do
-    start_bg "$FIXTURES/$fx" -noagent
-    wait_ready "$BGOUT" || fail "$fx did not start"
-    PIDS[$fx]=$BGPID
+    start_fixture "$FIXTURES/$fx" -noagent
+    PIDS[$fx]=$RPID
 done
 start_agent agentfix || fail "agentfix did not start"
 PIDS[agentfix]=$APID
-start_bg "$FIXTURES/csleeper"; CPID=$BGPID
-start_bg "$FIXTURES/shsleeper.sh"; SHPID=$BGPID
-start_bg sleep 1000; SLPID=$BGPID
-sleep 0.3
+start_fixture -e "$FIXTURES/csleeper" "$FIXTURES/csleeper"; CPID=$RPID
+start_fixture -e /bin/sh "$FIXTURES/shsleeper.sh"; SHPID=$RPID
+start_fixture -e sleep sleep 1000; SLPID=$RPID
 
 run "$CGOPS"
 expect_rc 0 "cgops"
@@ -97,7 +95,7 @@ validate tree.schema.json "$T/tree.json"
 # /proc/PID/status), the JSON stays valid (bad bytes become U+FFFD).
 odd="$T/$(printf 'bad\377\nname')"
 cp "$FIXTURES/sleeper" "$odd"
-start_bg "$odd"; OPID=$BGPID; sleep 0.3
+start_fixture -e "$odd" "$odd"; OPID=$RPID
 run "$CGOPS"
 [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p' | wc -l)" = 1 ] &&
     [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p {print $3}')" = "$(printf 'bad\377\\nname')" ] &&

@@ -32,8 +32,7 @@ rm -f "$T/churn.on"; wait $CHURN 2>/dev/null
     fail "listing during churn: $(cat "$T/churn.err")"
 
 # A zombie (its parent never reaps it) has no executable any more.
-start_bg sh -c "\"$FIXTURES/sleeper\" & echo ready \$!; exec sleep 1000"
-wait_ready "$BGOUT"; set -- $READY; ZPID=$2
+start_fixture sh -c "\"$FIXTURES/sleeper\" & echo ready \$!; exec sleep 1000"; ZPID=$RPID
 kill -9 "$ZPID"
 for i in $(seq 50); do [ "$(awk '{print $3}' /proc/$ZPID/stat 2>/dev/null)" = Z ] && break; sleep 0.1; done
 [ "$(awk '{print $3}' /proc/$ZPID/stat)" = Z ] && pass "zombie made" || fail "no zombie"
@@ -44,8 +43,7 @@ expect_rc 0 "listing with a zombie"
 
 # A deleted executable is still listed, with gops's " (deleted)" path.
 cp "$FIXTURES/agentfix" "$T/delme"
-start_bg "$T/delme" -noagent
-wait_ready "$BGOUT"; DPID=$BGPID
+start_fixture "$T/delme" -noagent; DPID=$RPID
 rm -f "$T/delme"
 run "$CGOPS"
 expect_out_contains "$T/delme (deleted)" "deleted executable listed"
@@ -57,9 +55,8 @@ expect_out_contains "$T/delme (deleted)" "deleted executable listed"
 # skipped silently, and -v says why.  Its own Go process is listed.
 chmod 755 "$T"
 cp "$FIXTURES/sleeper" "$T/mine"; chmod 755 "$T/mine"
-start_bg setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/mine"
-NPID=$BGPID
-sleep 0.3
+start_fixture -e "$T/mine" setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/mine"
+NPID=$RPID
 start_agent agentfix
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 run as_nobody "$CGOPS"

@@ -5,34 +5,21 @@
 # files): listed right, or skipped, never a crash or a stall.
 . "$(dirname "$0")/lib.sh"
 
-# wait_exec PID FILE: wait (up to 10 s) until PID runs FILE, so the listing
-# cannot catch the shell between fork and exec
-wait_exec() {
-    i=0
-    while [ $i -lt 100 ]; do
-        [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "pid $1 never ran $2"
-}
-
 declare -A P
 KINDS="old inline pclntab note plain badptr hugelen varint sect-past-eof shoff-past-eof
        sparse sparse-go sparse-shnum buildversion buildversion-rc buildversion-exp
        buildversion-ambiguous buildversion-notgo"
 for k in $KINDS; do
     "$CGOPS_BUILD/mkelf" "$k" "$T/elf-$k" && chmod +x "$T/elf-$k" || fail "mkelf $k"
-    start_bg "$T/elf-$k"
-    P[$k]=$BGPID
+    start_fixture -e "$T/elf-$k" "$T/elf-$k"
+    P[$k]=$RPID
 done
 # A real release binary without build info or symbols: Debian's Go with
 # -s -w, .go.buildinfo removed.  Its version is only in runtime.buildVersion.
 objcopy --strip-all --remove-section .go.buildinfo "$FIXTURES/agentfix-stripped" "$T/nobuildinfo" ||
     fail "objcopy"
-start_ready "agentfix without build info" "$T/nobuildinfo"
+start_fixture "$T/nobuildinfo"
 P[nobuildinfo]=$RPID
-for k in $KINDS; do wait_exec "${P[$k]}" "$T/elf-$k"; done
 
 # The sparse files claim 2 GiB sections (and 2^24 section headers): the
 # listing must not read them.  Its peak RSS shows that (the reader from

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 export CGOPS_TEST_CPU_SECONDS=1 CGOPS_TEST_TRACE_SECONDS=1
-start_agent agentfix -goroutines 25 -alloc || { fail "agent did not start"; finish; }
+start_agent agentfix -goroutines 25 -alloc || finish
 P=$APID
 WANTVER=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
 
@@ -28,7 +28,7 @@ if [ "$(id -u)" -eq 0 ]; then
     expect_rc 1 "every address refuses"
     expect_err_eq "cgops: dualhost:1: cannot connect: connection refused" "every address refuses: message"
 else
-    echo "skip: several addresses per name (needs root for a private /etc/hosts)"
+    skip "several addresses per name (needs root for a private /etc/hosts)"
 fi
 
 run "$CGOPS" stats "$P"

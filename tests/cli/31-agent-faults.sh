@@ -48,6 +48,8 @@ if [ "$(id -u)" -eq 0 ]; then
         exec timeout 20 "$2" version --timeout 1s slowhost.invalid:80' sh "$T/resolv.conf" "$CGOPS" "$T/dns.ready"
     expect_rc 1 "silent name server"
     expect_err_eq "cgops: slowhost.invalid:80: timed out after 1s looking up host 'slowhost.invalid'" "lookup timeout message"
+else
+    skip "silent name server (needs root for a private /etc/resolv.conf)"
 fi
 
 start_fault close-mid; A=127.0.0.1:$FPORT
@@ -164,7 +166,7 @@ expect_rc 1 "setgc to a non-agent"
 run "$CGOPS" memstats 999999
 expect_rc 1 "nonexistent pid"
 expect_err_eq "cgops: couldn't resolve addr or pid 999999 to TCPAddress: no such process" "nonexistent pid message"
-start_bg "$FIXTURES/sleeper"; sleep 0.2
+start_fixture -e "$FIXTURES/sleeper" "$FIXTURES/sleeper"
 run "$CGOPS" stats "$BGPID"
 expect_rc 1 "pid without agent"
 expect_err_eq "cgops: couldn't resolve addr or pid $BGPID to TCPAddress: no port file for pid $BGPID" "no port file message"

@@ -4,8 +4,8 @@
 # ctest: run serial (--all must see no other test's agents)
 . "$(dirname "$0")/lib.sh"
 
-start_agent agentfix -goroutines 3 || fail "agent 1"; P1=$APID APORT1=$APORT
-start_agent agentfix-static -goroutines 7 || fail "agent 2"; P2=$APID
+start_agent agentfix -goroutines 3; P1=$APID APORT1=$APORT
+start_agent agentfix-static -goroutines 7; P2=$APID
 start_fault refused; DEAD=127.0.0.1:$FPORT
 start_fault silent; SILENT=127.0.0.1:$FPORT SPID=$FPID SPORT=$FPORT
 V=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
@@ -33,7 +33,7 @@ cgops: $DEAD: cannot connect: connection refused" "errors in target order"
 
 # A waiting target's reply larger than the in-memory spool (64 KiB) moves
 # to a temp file and still comes out whole, in its place.
-start_agent agentfix -goroutines 2000 || fail "agent 3"; P3=$APID
+start_agent agentfix -goroutines 2000; P3=$APID
 run "$CGOPS" stack "$SILENT" "$P3" "$P1" --timeout 2s
 expect_rc 1 "silent first, big stack second"
 printf '%s\n' "$OUT" | awk '/^==> /{h=$0} /^goroutine /{n[h]++} END{for (k in n) print k, n[k]}' | sort >"$T/counts"

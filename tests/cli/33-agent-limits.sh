@@ -95,15 +95,14 @@ ls -A "$T" | grep -q '^\.cgops-' && fail "a temp file was left behind" || pass "
 
 # Terminal escapes in a process's name and arguments are not printed raw.
 cp "$FIXTURES/sleeper" "$T/$(printf 'evil\033]0;pwned\007')"
-start_bg "$T/$(printf 'evil\033]0;pwned\007')" "$(printf 'arg\033[2J')"
-i=0; while [ "$(readlink "/proc/$BGPID/exe")" != "$T/$(printf 'evil\033]0;pwned\007')" ] && [ $i -lt 300 ]; do
-    sleep 0.05; i=$((i + 1)); done
+EVIL="$T/$(printf 'evil\033]0;pwned\007')"
+start_fixture -n "sleeper with escapes in its name" -e "$EVIL" "$EVIL" "$(printf 'arg\033[2J')"
 run "$CGOPS"
 [[ "$OUT" == *"evil?]0;pwned?"* ]] && [[ "$OUT" != *$'\033'* ]] && pass "listing escapes control characters" ||
     fail "listing: $(printf '%s' "$OUT" | grep evil | od -c | head -3)"
-run "$CGOPS" "$BGPID"
+run "$CGOPS" "$RPID"
 [[ "$OUT" == *"arg?[2J"* ]] && [[ "$OUT" != *$'\033'* ]] && pass "cgops PID escapes control characters" ||
     fail "process: $OUT"
-"$CGOPS" --json | jq -e --arg p "$BGPID" '.[] | select(.pid == ($p | tonumber)) | .name | test("\u001b")' >/dev/null &&
+"$CGOPS" --json | jq -e --arg p "$RPID" '.[] | select(.pid == ($p | tonumber)) | .name | test("\u001b")' >/dev/null &&
     pass "JSON keeps the name as it is (escaped by JSON)" || fail "json name"
 finish

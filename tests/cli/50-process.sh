@@ -3,8 +3,11 @@
 # values read independently from /proc, then the Go version and the agent.
 . "$(dirname "$0")/lib.sh"
 
-start_agent agentfix -goroutines 2 -alloc || { fail "agent"; finish; }
+start_agent agentfix -goroutines 2 -alloc || finish
 P=$APID
+# Not a start wait (start_agent waited for the ready line): the checks below
+# compare cgops's thread count and RSS with /proc read a moment later, and a
+# Go program just started (GC workers, the -alloc loop) still changes both.
 sleep 1.2
 run "$CGOPS" "$P"
 expect_rc 0 "cgops PID"
@@ -40,7 +43,9 @@ want=$(go version "$FIXTURES/agentfix" | awk '{print $2}')
 
 run "$CGOPS" process "$P" 500ms
 expect_rc 0 "process PID 500ms"
-[[ "$OUT" =~ cpu\ usage\ \(500ms\):	[0-9]+\.[0-9]{3}% ]] && pass "cpu usage over a period" || fail "period line: $OUT"
+# (a tab written inside [[ =~ ]] is a syntax error: neither branch would run)
+re=$'cpu usage \\(500ms\\):\t[0-9]+\\.[0-9]{3}%'
+[[ "$OUT" =~ $re ]] && pass "cpu usage over a period" || fail "period line: $OUT"
 run "$CGOPS" process "$P" 1
 expect_out_contains "cpu usage (1s):	" "plain seconds period"
 
@@ -51,7 +56,7 @@ validate process.schema.json "$T/p.json"
     pass "json agent and version" || fail "json agent/version"
 [ "$(jq -r '.sockets[0].state' "$T/p.json")" = LISTEN ] && pass "json socket" || fail "json socket"
 
-start_bg sleep 1000; S=$BGPID
+start_fixture -e sleep sleep 1000; S=$RPID
 run "$CGOPS" "$S"
 expect_rc 0 "non-Go process"
 expect_out_contains "go version:	-" "non-Go has no Go version"
@@ -66,7 +71,7 @@ expect_err_eq "cgops: invalid period 'soon': want a duration such as 2s or 500ms
 hint: see 'cgops help process'" "bad period message"
 # A command line longer than any fixed buffer is printed whole, as gops does.
 long=$(head -c 10000 /dev/zero | tr '\0' x)
-start_bg "$FIXTURES/sleeper" "$long"; LP=$BGPID; sleep 0.3
+start_fixture -n "sleeper with a 10 KB argument" -e "$FIXTURES/sleeper" "$FIXTURES/sleeper" "$long"; LP=$RPID
 run "$CGOPS" "$LP"
 expect_rc 0 "process with a 10 KB command line"
 [ "$(printf '%s\n' "$OUT" | grep '^cmd+args:' | cut -f2-)" = "$FIXTURES/sleeper $long" ] &&

@@ -44,7 +44,7 @@ done
 pass "man has exit status, environment, targets, JSON, examples"
 
 # Completion: commands, per-command options, pids of Go processes with agents.
-start_agent agentfix || fail "agent"
+start_agent agentfix
 complete_words() { # WORDS...: prints COMPREPLY
     bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _cgops; printf "%s\n" "${COMPREPLY[@]}"' \
         _ "$CGOPS_SRC/completions/cgops.bash" "$@"
@@ -54,7 +54,7 @@ export PATH="$(dirname "$CGOPS"):$PATH"
 complete_words cgops stats -- | grep -qx -- --timeout && pass "completes agent options" || fail "option completion"
 complete_words cgops pprof-heap --no | grep -qx -- --no-launch && pass "completes profile options" || fail "profile options"
 complete_words cgops stats "" | grep -qx "$APID" && pass "completes agent pids" || fail "pid completion: $(complete_words cgops stats '')"
-start_bg "$FIXTURES/sleeper"; sleep 0.3
+start_fixture -e "$FIXTURES/sleeper" "$FIXTURES/sleeper"
 complete_words cgops stats "" | grep -qx "$BGPID" && fail "offers a pid without agent" || pass "agent commands offer only agents"
 complete_words cgops process "" | grep -qx "$BGPID" && pass "process offers every Go pid" || fail "process pids"
 

@@ -2,6 +2,8 @@
 #
 # Every test gets a private scratch dir and a private gops config dir, and
 # every process it starts is killed on exit, so tests can run in parallel.
+# Checks report through pass/fail; what cannot run here goes through skip or
+# skip_all, so ctest never counts a check that did not run as passed.
 set -u
 
 : "${CGOPS:?CGOPS must point at the cgops binary (run through ctest)}"
@@ -15,14 +17,26 @@ export GOPS_CONFIG_DIR="$T/gops"
 mkdir -p "$GOPS_CONFIG_DIR"
 STARTED=""
 FAILS=0
+PASSES=0
+SKIPS=0
 NBG=0
+DONE=0
 
 # Every process a test starts inherits this tag, so cleanup also finds the
 # ones that were orphaned (a killed parent's children): a survivor holding
 # the test's stdout would keep ctest waiting until its timeout.
 export CGOPS_TEST_TAG="$T"
 
+# cleanup: the EXIT trap.  A script ends through finish or skip_all; one
+# that ends anywhere else (a syntax error, which bash reports and then
+# exits on, an unset variable under set -u, a stray exit) fails, even if
+# its status was 0, since the checks after that point never ran.
 cleanup() {
+    rc=$?
+    if [ "$DONE" != 1 ]; then
+        echo "FAIL: the script ended before finish (status $rc): the checks after that point did not run" >&2
+        rc=1
+    fi
     for p in $STARTED; do kill -9 "$p" 2>/dev/null; done
     for e in /proc/[0-9]*/environ; do
         p=${e#/proc/}; p=${p%/environ}
@@ -33,6 +47,7 @@ cleanup() {
     done
     wait 2>/dev/null
     rm -rf "$T"
+    exit "$rc"
 }
 trap cleanup EXIT
 
@@ -43,68 +58,115 @@ fail() {
 
 pass() {
     echo "ok: $*"
+    PASSES=$((PASSES + 1))
 }
 
-# finish: exit status of the test
+# skip WHAT: checks that cannot run here (no root, no IPv6, ...); the
+# script goes on with the others
+skip() {
+    echo "skip: $*"
+    SKIPS=$((SKIPS + 1))
+}
+
+# skip_all WHY: nothing in this script can run here; ctest shows the entry
+# as skipped (SKIP_RETURN_CODE 77 in CMakeLists.txt), not as passed
+skip_all() {
+    echo "skip: $*"
+    DONE=1
+    exit 77
+}
+
+# finish: exit status of the test: 1 if a check failed, 77 (skipped) if
+# checks were skipped and none ran, else 0
 finish() {
+    echo "$PASSES check(s) passed, $FAILS failed, $SKIPS group(s) skipped"
+    DONE=1
     if [ "$FAILS" -ne 0 ]; then
-        echo "$FAILS check(s) failed" >&2
         exit 1
+    fi
+    if [ "$PASSES" -eq 0 ] && [ "$SKIPS" -ne 0 ]; then
+        exit 77
     fi
     exit 0
 }
 
-# start_bg CMD...: start CMD in the background; sets BGPID and BGOUT
-start_bg() {
+# start_fixture [-n NAME] [-e EXE] CMD...: start CMD in the background (a
+# fixture, perhaps under a wrapper that execs it: unshare, setpriv, env,
+# chroot, sh -c) and wait, up to 30 s, until it is ready:
+#   - by default until it prints a "ready ..." line (agentfix: "ready PID
+#     PORT PORTFILE", faultsrv: "ready PORT"), kept in READY and, read as
+#     agentfix's, split into RPID RPORT RPORTFILE;
+#   - with -e EXE, for programs that print nothing (sleep, sleeper,
+#     csleeper, shsleeper.sh, mkelf's files), until /proc/PID/exe is EXE
+#     (a bare name is looked up in PATH; a script's is its interpreter):
+#     the process has exec'd it, so a listing sees the program, not the
+#     shell that forked it.  RPID is then the started process.
+# Sets BGPID (the process started: the wrapper if there is one) and BGOUT
+# (its stdout and stderr).  If CMD is not ready in time, or exits first, a
+# check fails ("NAME did not start", NAME defaulting to CMD) and it returns 1.
+start_fixture() {
+    local name= exe= i=0
+    while :; do
+        case $1 in
+        -n) name=$2; shift 2 ;;
+        -e) exe=$2; shift 2 ;;
+        *) break ;;
+        esac
+    done
+    [ -n "$name" ] || name=$(printf '%.200s' "$*")
+    case $exe in
+    "" | */*) ;;
+    *) exe=$(command -v "$exe") ;;
+    esac
+    [ -z "$exe" ] || exe=$(readlink -f "$exe")
     NBG=$((NBG + 1))
     BGOUT="$T/bg.$NBG"
     "$@" >"$BGOUT" 2>&1 &
     BGPID=$!
     STARTED="$STARTED $BGPID"
-}
-
-# wait_ready FILE: wait (up to 30 s) for a "ready ..." line; sets READY
-wait_ready() {
-    i=0
+    READY= RPID= RPORT= RPORTFILE=
     while [ $i -lt 300 ]; do
-        READY=$(grep -m1 '^ready' "$1" 2>/dev/null)
-        [ -n "$READY" ] && return 0
+        if [ -n "$exe" ]; then
+            if [ "$(readlink "/proc/$BGPID/exe" 2>/dev/null)" = "$exe" ]; then
+                RPID=$BGPID
+                return 0
+            fi
+        else
+            READY=$(grep -a -m1 '^ready' "$BGOUT" 2>/dev/null)
+            if [ -n "$READY" ]; then
+                set -- $READY
+                RPID=${2:-} RPORT=${3:-} RPORTFILE=${4:-}
+                return 0
+            fi
+        fi
+        if ! kill -0 "$BGPID" 2>/dev/null; then
+            # Gone: ready only if it printed the line first (faultsrv
+            # -mode refused prints it and exits).
+            [ -z "$exe" ] && grep -q '^ready' "$BGOUT" 2>/dev/null && continue
+            break
+        fi
         sleep 0.1
         i=$((i + 1))
     done
-    echo "fixture did not become ready: $(cat "$1")" >&2
+    fail "$name did not start: $(printf '%.500s' "$(cat "$BGOUT")")"
     return 1
 }
 
-# start_ready WHAT CMD...: start CMD, which prints a "ready PID PORT FILE"
-# line (a fixture, perhaps under unshare/setpriv/env); sets RPID RPORT
-# RPORTFILE, or fails the check named by WHAT
-start_ready() {
-    what=$1; shift
-    start_bg "$@"
-    RPID= RPORT= RPORTFILE=
-    wait_ready "$BGOUT" || { fail "$what did not start: $(cat "$BGOUT")"; return 1; }
-    set -- $READY
-    RPID=$2 RPORT=$3 RPORTFILE=${4:-}
-}
-
-# start_agent [FIXTURE [ARGS...]]: start an agent fixture; sets APID APORT APORTFILE
+# start_agent [FIXTURE [ARGS...]]: start_fixture for an agentfix flavour;
+# sets APID APORT APORTFILE
 start_agent() {
-    fx=${1:-agentfix}
+    local fx=${1:-agentfix}
     [ $# -gt 0 ] && shift
-    start_bg "$FIXTURES/$fx" "$@"
-    wait_ready "$BGOUT" || return 1
-    set -- $READY
-    APID=$2 APORT=$3 APORTFILE=$4
+    APID= APORT= APORTFILE=
+    start_fixture "$FIXTURES/$fx" "$@" || return 1
+    APID=$RPID APORT=$RPORT APORTFILE=$RPORTFILE
 }
 
-# start_fault MODE [ARGS...]: start faultsrv; sets FPID FPORT
+# start_fault MODE [ARGS...]: start_fixture for faultsrv; sets FPID FPORT
 start_fault() {
-    start_bg "$FIXTURES/faultsrv" -mode "$@"
-    FPID=$BGPID
-    wait_ready "$BGOUT" || return 1
-    set -- $READY
-    FPORT=$2
+    FPID= FPORT=
+    start_fixture "$FIXTURES/faultsrv" -mode "$@" || return 1
+    FPID=$BGPID FPORT=${READY#ready }
 }
 
 # run CMD...: run it; stdout in $OUT (and $T/out), stderr in $ERR, status in $RC
