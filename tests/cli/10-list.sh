@@ -92,13 +92,16 @@ validate tree.schema.json "$T/tree.json"
 
 # A Go program whose file name is not UTF-8, or holds a newline: the text
 # listing keeps one process per line (the name escaped as in
-# /proc/PID/status), the JSON stays valid (bad bytes become U+FFFD).
+# /proc/PID/status, then, as ps does, '?' for a byte that is not UTF-8 and
+# for a control character in the path), the JSON stays valid (bad bytes
+# become U+FFFD).
 odd="$T/$(printf 'bad\377\nname')"
 cp "$FIXTURES/sleeper" "$odd"
 start_fixture -e "$odd" "$odd"; OPID=$RPID
 run "$CGOPS"
 [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p' | wc -l)" = 1 ] &&
-    [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p {print $3}')" = "$(printf 'bad\377\\nname')" ] &&
+    [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p {print $3}')" = 'bad?\nname' ] &&
+    [ "$(printf '%s\n' "$OUT" | awk -v p="$OPID" '$1 == p {print $NF}')" = "$T/bad??name" ] &&
     pass "odd name: one line, newline escaped" || fail "odd name: $(printf '%s\n' "$OUT" | grep -a -A1 "^$OPID ")"
 "$CGOPS" --json >"$T/odd.json"
 validate list.schema.json "$T/odd.json"

@@ -26,7 +26,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
     expect_rc 0 "-o through the caller's own symlink"
     gzip -t "$T/precious" && pass "the caller's own link is followed" || fail "own link"
 else
-    echo "skip: the planted-symlink checks need root and the user nobody"
+    skip "the planted-symlink checks need root and the user nobody"
 fi
 
 # Interrupted in the middle of a CPU profile (SIGTERM here: a background
