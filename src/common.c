@@ -231,3 +231,65 @@ size_t cg_raise_nofile(void)
     }
     return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX ? SIZE_MAX : (size_t)rl.rlim_cur;
 }
+
+int cg_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    while (p < end) {
+        unsigned c = *p;
+        unsigned lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        /* 0xc0/0xc1 could only start overlong 2-byte forms, 0xf5.. only
+         * values past U+10FFFF; 0x80..0xbf never start a sequence. */
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 4;
+        else
+            return 0;
+        if ((size_t)(end - p) < n)
+            return 0;
+        /* The second byte's range is what rules out the overlong 3- and
+         * 4-byte forms (e0, f0), the surrogates (ed) and > U+10FFFF (f4). */
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+        else if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+        if (p[1] < lo || p[1] > hi)
+            return 0;
+        for (size_t i = 2; i < n; i++)
+            if (p[i] < 0x80 || p[i] > 0xbf)
+                return 0;
+        p += n;
+    }
+    return 1;
+}
+
+size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    for (size_t i = 0; i < avail && i < 10; i++) {
+        /* The 10th byte holds bit 63 only: more would overflow. */
+        if (i == 9 && p[i] > 1)
+            return 0;
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    return 0;
+}

@@ -7,39 +7,18 @@
 #include <string.h>
 
 /* Length of the well-formed UTF-8 sequence at p (1-4), or 0 when the bytes
- * there are not one (overlong forms, surrogates and values past U+10FFFF
- * included, as Go's utf8 package decides). */
+ * there are not one.  The length comes from the lead byte; whether the
+ * sequence is well-formed is cg_utf8_valid's rule (overlong forms,
+ * surrogates and values past U+10FFFF are not), so JSON output and the
+ * reply parsers cannot disagree on what UTF-8 is. */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 {
     unsigned c = p[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xbf;
+    size_t n = c < 0x80 ? 1 : c >= 0xc0 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf7 ? 4 : 0;
 
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
+    if (n == 0 || (size_t)(end - p) < n || !cg_utf8_valid((const char *)p, n))
         return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
     return n;
 }
 
@@ -52,13 +31,7 @@ char *out_json_print(const cJSON *doc, int formatted)
     if (s == NULL)
         return NULL;
     end = (const unsigned char *)s + strlen(s);
-    for (p = (const unsigned char *)s; p < end;) {
-        size_t n = utf8_seq(p, end);
-        if (n == 0)
-            break;
-        p += n;
-    }
-    if (p == end)
+    if (cg_utf8_valid(s, (size_t)(end - (const unsigned char *)s)))
         return s;
     /* Names, paths and arguments are bytes, not always UTF-8: replace each
      * bad byte with U+FFFD, as Go's encoding/json does, so the document

@@ -51,21 +51,13 @@ size_t proto_setgc_request(long long value, unsigned char *buf)
 
 size_t proto_varint_decode(const unsigned char *buf, size_t len, long long *value)
 {
-    unsigned long long ux = 0;
+    uint64_t ux;
+    size_t n = cg_uvarint_decode(buf, len, &ux);
 
-    for (size_t i = 0; i < len && i < 10; i++) {
-        if (i == 9 && buf[i] > 1)
-            return 0;
-        ux |= (unsigned long long)(buf[i] & 0x7f) << (7 * i);
-        if (!(buf[i] & 0x80)) {
-            long long x = (long long)(ux >> 1);
-            if (ux & 1)
-                x = ~x;
-            *value = x;
-            return i + 1;
-        }
-    }
-    return 0;
+    /* Zig-zag on top of the unsigned varint, as Go's binary.Varint. */
+    if (n > 0)
+        *value = (long long)(ux >> 1) ^ -(long long)(ux & 1);
+    return n;
 }
 
 int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const char **what)
@@ -94,29 +86,16 @@ int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const ch
 
 int proto_is_text(const char *buf, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
-
     /* Printable ASCII, tab, CR, LF and well-formed UTF-8 (Go prints "µs"
-     * in durations and paths may hold any UTF-8). */
-    while (p < end) {
-        unsigned char c = *p;
-        int n;
+     * in durations and paths may hold any UTF-8); the UTF-8 rule is the
+     * one the JSON writer uses. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
 
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
-                return 0;
-            p++;
-            continue;
-        }
-        n = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || c == 0xc0 || c == 0xc1 || end - p <= n)
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
             return 0;
-        for (int i = 1; i <= n; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-        p += n + 1;
     }
-    return 1;
+    return cg_utf8_valid(buf, len);
 }
 
 /* Copy text[0..len) into a NUL-terminated heap string. */

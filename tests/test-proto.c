@@ -373,3 +373,21 @@ TEST(proto_binary_head_checks_each_format)
     /* Text commands have no such check. */
     ASSERT_EQ(proto_binary_head_ok(PROTO_STATS, (const unsigned char *)"x", 1, &what), 1);
 }
+
+/* proto_is_text and the JSON writer share one UTF-8 rule: what JSON output
+ * would turn into U+FFFD is not text an agent sends. */
+TEST(proto_is_text_utf8_is_strict)
+{
+    static const char *bad[] = {"\xed\xa0\x80", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",
+                                "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xc0\xaf"};
+    char err[CG_ERR_LEN], line[64];
+
+    ASSERT_EQ(proto_is_text("38.837\xc2\xb5s\n", 10), 1);
+    ASSERT_EQ(proto_is_text("a\x01", 2), 0);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        ASSERT_EQ(proto_is_text(bad[i], strlen(bad[i])), 0);
+        snprintf(line, sizeof line, "odd-key: %s\n", bad[i]);
+        ASSERT(proto_memstats_json(line, strlen(line), err) == NULL);
+        ASSERT_STR_EQ(err, "malformed memstats reply: not text");
+    }
+}
