@@ -660,8 +660,10 @@ static int parse_header(proto_stack_parser_t *p, const char *line)
     int locked = 0, n;
     size_t sn;
 
+    /* 20 digits at most, as proto_stack_head_check wants (no leading
+     * zeros from the runtime). */
     n = lead_u64(s, &id);
-    if (n <= 0 || s[n] != ' ')
+    if (n <= 0 || n > 20 || s[n] != ' ')
         return -EINVAL;
     s += n;
     if (s[1] != '[' && strncmp(s, " gp=", 4) != 0)
