@@ -885,15 +885,18 @@ static int fail(proto_stack_parser_t *p, const char *why, char *err)
 
 static int line_done(proto_stack_parser_t *p, char *err)
 {
-    char why[CG_ERR_LEN] = "malformed goroutine dump";
+    /* Not initialised whole: this runs for every line of dumps of
+     * millions of lines, and parse_line sets it whenever it fails. */
+    char why[CG_ERR_LEN];
 
     if (p->cap == 0) {
         p->cap = 256;
         p->line = cg_xmalloc(p->cap);
     }
     p->line[p->len] = '\0';
+    why[0] = '\0';
     if (parse_line(p, p->line, p->len, why) < 0)
-        return fail(p, why, err);
+        return fail(p, why[0] ? why : "malformed goroutine dump", err);
     p->len = 0;
     return 0;
 }
