@@ -415,7 +415,8 @@ static int stack_feed_all(const char *t, size_t len, char *err, collect_t *c)
 
 /* A function line followed by a line that is neither a location nor a
  * frame: the pending frame was added to the goroutine and then freed again
- * with it (double free).  The dump is refused, nothing is emitted. */
+ * with it (double free).  The dump is refused, nothing is emitted; so are
+ * the other shapes a dump never has (last two: its first line). */
 TEST(proto_stack_bad_line_after_function_is_refused)
 {
     static const char *dumps[] = {
@@ -425,6 +426,8 @@ TEST(proto_stack_bad_line_after_function_is_refused)
         "goroutine 1 [running]:\ncreated by main.main\n\t/a.go:1\nmain.f()\n",
         "goroutine 1 [running]:\nmain.f()\n\t/a.go:1\ncreated by a\ncreated by b\n",
         "goroutine 1 [running]:\nmain.f()\n\tno line number\n",
+        "\ngoroutine 1 [running]:\n",                    /* not how a dump starts */
+        "goroutine 000000000000000000001 [running]:\n", /* more digits than a uint64 has */
     };
     char err[CG_ERR_LEN];
 
