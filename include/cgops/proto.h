@@ -149,7 +149,8 @@ cJSON *proto_reply_json(int byte, const char *buf, size_t len, char *err);
 int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const char **what);
 
 /* 1 when buf is text a Go agent could print: printable ASCII, tab, CR, LF
- * and well-formed UTF-8; 0 for binary data. */
+ * and well-formed UTF-8 (cg_utf8_valid, the rule the JSON writer uses);
+ * 0 for binary data. */
 int proto_is_text(const char *buf, size_t len);
 
 /* Parse a Go duration string ("1.234ms", "2h3m0.5s", "0s", "-1.5h") into
@@ -182,8 +183,8 @@ typedef void (*proto_goroutine_cb)(cJSON *goroutine, void *ctx);
 proto_stack_parser_t *proto_stack_parser_new(proto_goroutine_cb cb, void *ctx);
 /* Returns 0, or -EINVAL (err set: "malformed goroutine dump...") when the
  * input is not a goroutine dump or passes a cap.  A refusal is final: later
- * feed and finish calls return -EINVAL with the same message, and nothing
- * more is emitted.  After a refusal, only free the parser. */
+ * feed and finish calls return -EINVAL with the same message and emit
+ * nothing (the goroutine being built is dropped); then free the parser. */
 int proto_stack_parser_feed(proto_stack_parser_t *p, const char *buf, size_t len, char *err);
 /* Flush the last goroutine.  Returns 0 or -EINVAL (truncated mid-goroutine
  * is not an error: the goroutine is emitted with the frames seen; an empty
