@@ -8,5 +8,5 @@ secs=${FUZZ_SECONDS:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$seeds"/. "$work/"
-"$fuzzer" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
+"$fuzzer" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=512 \
     -artifact_prefix="$work/" "$work"

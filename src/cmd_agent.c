@@ -34,9 +34,6 @@
 #define SPOOL_TARGET_MAX (256ull << 20)
 #define SPOOL_TOTAL_MAX (1ull << 30)
 
-/* Bytes of a stack dump held until its start is checked. */
-#define STACK_HEAD 16
-
 typedef struct {
     int json;
     int all;
@@ -91,7 +88,9 @@ typedef struct {
     int write_err;       /* stdout failed: said once, by the command */
     int emit_rc;         /* a goroutine could not be written (-errno) */
     char emit_err[CG_ERR_LEN];
-    char last;           /* the reply's last byte so far */
+    int last;            /* the reply's last byte so far */
+    char head[PROTO_STACK_HEAD_MAX]; /* a stack dump's first bytes */
+    size_t headlen;
     char err[CG_ERR_LEN];
 } target_job_t;
 
@@ -158,9 +157,14 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
     run_t *run = j->run;
     int rc;
 
-    j->last = buf[len - 1];
+    j->last = (unsigned char)buf[len - 1];
     if (!is_stack(run))
         return hold(j, buf, len, PROTO_REPLY_MAX, err);
+    if (j->headlen < sizeof j->head) {
+        size_t n = len < sizeof j->head - j->headlen ? len : sizeof j->head - j->headlen;
+        memcpy(j->head + j->headlen, buf, n);
+        j->headlen += n;
+    }
     if (r->received > PROTO_STACK_RUNTIME_CAP) {
         cg_seterr(err, "stack reply larger than the Go runtime's 64 MiB limit: not a goroutine dump");
         return -EFBIG;
@@ -176,10 +180,10 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
     if (!j->head_checked) {
         /* Nothing goes out before the reply is seen to be a dump. */
         rc = hold(j, buf, len, PROTO_REPLY_MAX, err);
-        if (rc < 0 || j->len < STACK_HEAD)
-            return rc;
-        if (proto_stack_head_check(j->buf, j->len, err) < 0)
-            return -EPROTO;
+        if (rc == 0)
+            rc = proto_stack_head_check(j->head, j->headlen, err);
+        if (rc <= 0)
+            return rc; /* refused, or too short to tell yet */
         j->head_checked = 1;
         rc = emit_bytes(j, j->buf, j->len, 0, err);
         free(j->buf);
@@ -190,22 +194,23 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
     return emit_bytes(j, buf, len, 0, err);
 }
 
-/* The reply is complete: check it, and write what was held back. */
+/* The reply is complete: check it (proto.h says what a reply of each
+ * command must be), and write what was held back. */
 static int complete_reply(target_job_t *j, int *cut, char *err)
 {
     run_t *run = j->run;
-    int byte = run->cmd->agent_byte;
-    cJSON *v = NULL;
+    int byte = run->cmd->agent_byte, rc;
+    cJSON *v;
 
-    *cut = 0;
-    if (j->req.received == 0) {
-        cg_seterr(err, "the agent closed the connection without a %s reply", run->cmd->name);
-        return -EPROTO;
-    }
-    if (byte == PROTO_STACK) {
-        /* Go's pprof stops formatting a goroutine dump once it fills its
-         * 64 MiB buffer: such a reply is complete as the runtime sent it. */
-        *cut = j->last != '\n' && j->req.received == PROTO_STACK_RUNTIME_CAP;
+    if (is_stack(run))
+        rc = proto_reply_check(byte, j->head, j->headlen, j->req.received,
+                               j->req.received ? j->last : -1, cut, err);
+    else
+        rc = proto_reply_check(byte, j->buf, j->len, j->req.received, j->req.received ? j->last : -1,
+                               cut, err);
+    if (rc < 0)
+        return rc;
+    if (is_stack(run)) {
         if (run->o.json) {
             if (*cut)
                 proto_stack_parser_drop_partial_line(j->sp);
@@ -215,62 +220,19 @@ static int complete_reply(target_job_t *j, int *cut, char *err)
                 cg_strlcpy(err, j->emit_err, CG_ERR_LEN);
                 return j->emit_rc;
             }
-        } else if (!j->head_checked) {
-            if (proto_stack_head_check(j->buf, j->len, err) < 0)
-                return -EPROTO;
+            return 0;
         }
-        if (!*cut && j->last != '\n')
-            goto truncated;
-        if (!run->o.json && !j->head_checked)
-            return emit_bytes(j, j->buf, j->len, 0, err);
-        return 0;
+        /* A dump shorter than its checked start is still held. */
+        return j->head_checked ? 0 : emit_bytes(j, j->buf, j->len, 0, err);
     }
-    if (byte == PROTO_GC) {
-        if (proto_gc_reply_check(j->buf, j->len, err) < 0)
-            return -EPROTO;
-        if (!run->o.json)
-            return 0; /* gops prints nothing for gc */
-        v = cJSON_CreateObject();
-        cJSON_AddTrueToObject(v, "ok");
-    } else {
-        /* Parse first, in text mode too: garbage deserves "malformed" (an
-         * SSH banner is not memstats), not "truncated". */
-        switch (byte) {
-        case PROTO_MEMSTATS:
-            v = proto_memstats_json(j->buf, j->len, err);
-            break;
-        case PROTO_STATS:
-            v = proto_stats_json(j->buf, j->len, err);
-            break;
-        case PROTO_VERSION:
-            v = proto_version_json(j->buf, j->len, err);
-            break;
-        case PROTO_SETGC:
-            v = proto_setgc_reply_json(j->buf, j->len, err);
-            break;
-        }
-        if (v == NULL)
-            return -EPROTO;
-        if (j->last != '\n') {
-            cJSON_Delete(v);
-            goto truncated;
-        }
-        if (!run->o.json) {
-            cJSON_Delete(v);
-            return emit_bytes(j, j->buf, j->len, 0, err);
-        }
-    }
-    {
-        int rc = emit(j, out_agent_result(run->mode, v), 0, err);
-        cJSON_Delete(v);
-        return rc;
-    }
-truncated:
-    /* Every text reply ends with a newline; a connection closed before it
-     * cut the reply short. */
-    cg_seterr(err, "%s reply truncated: connection closed after %llu bytes", run->cmd->name,
-              (unsigned long long)j->req.received);
-    return -EPROTO;
+    if (!run->o.json)
+        return byte == PROTO_GC ? 0 /* gops prints nothing */ : emit_bytes(j, j->buf, j->len, 0, err);
+    v = proto_reply_json(byte, j->buf, j->len, err);
+    if (v == NULL)
+        return -EPROTO;
+    rc = emit(j, out_agent_result(run->mode, v), 0, err);
+    cJSON_Delete(v);
+    return rc;
 }
 
 /* The job is over: its block is closed and its messages queued in order. */

@@ -264,3 +264,34 @@ size_t cg_utf8_seq_len(const unsigned char *p, size_t avail)
             return 0;
     return n;
 }
+
+int cg_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    while (p < end) {
+        size_t n = cg_utf8_seq_len(p, (size_t)(end - p));
+
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    for (size_t i = 0; i < avail && i < 10; i++) {
+        /* The 10th byte holds bit 63 only: more would overflow. */
+        if (i == 9 && p[i] > 1)
+            return 0;
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    return 0;
+}

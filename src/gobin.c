@@ -128,18 +128,7 @@ static const unsigned char *go_string_at(const image_t *im, uint64_t addr, int p
  * used, 0 when truncated or longer than 10 bytes. */
 static size_t uvarint(const unsigned char *p, size_t avail, uint64_t *v)
 {
-    uint64_t x = 0;
-
-    for (size_t i = 0; i < avail && i < 10; i++) {
-        if (i == 9 && p[i] > 1)
-            return 0;
-        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *v = x;
-            return i + 1;
-        }
-    }
-    return 0;
+    return cg_uvarint_decode(p, avail, v);
 }
 
 static void copy_str(char *dst, size_t size, const unsigned char *s, uint64_t n)

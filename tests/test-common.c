@@ -93,3 +93,63 @@ TEST(common_read_proc_mem_reads_a_large_environ_whole)
     free(all);
     free(fast);
 }
+
+/* One UTF-8 rule for everything: Go's utf8.Valid. */
+TEST(common_utf8_valid_is_strict)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        int valid;
+    } cases[] = {
+        {"", 0, 1},
+        {"plain ascii\t\r\n", 14, 1},
+        {"\xc2\xb5s", 3, 1},                 /* U+00B5 */
+        {"\xce\xbcs", 3, 1},                 /* U+03BC */
+        {"\xef\xbf\xbd", 3, 1},              /* U+FFFD */
+        {"\xf0\x9f\x90\xb9", 4, 1},          /* U+1F439 */
+        {"\xf4\x8f\xbf\xbf", 4, 1},          /* U+10FFFF, the last */
+        {"\xed\x9f\xbf", 3, 1},              /* U+D7FF, before the surrogates */
+        {"a\0b", 3, 1},                      /* NUL is U+0000 */
+        {"\xc0\xaf", 2, 0},                  /* overlong '/' */
+        {"\xc1\xbf", 2, 0},                  /* overlong */
+        {"\xe0\x80\xaf", 3, 0},              /* overlong 3-byte */
+        {"\xf0\x80\x80\xaf", 4, 0},          /* overlong 4-byte */
+        {"\xed\xa0\x80", 3, 0},              /* U+D800 surrogate */
+        {"\xed\xbf\xbf", 3, 0},              /* U+DFFF surrogate */
+        {"\xf4\x90\x80\x80", 4, 0},          /* U+110000 */
+        {"\xf5\x80\x80\x80", 4, 0},
+        {"\xff", 1, 0},
+        {"\x80", 1, 0},                      /* lone continuation byte */
+        {"\xe2\x82", 2, 0},                  /* cut at the end */
+        {"\xe2\x82" "a", 3, 0},              /* cut in the middle */
+        {"\xc3\xa9\xc3", 3, 0},
+    };
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(cases); i++)
+        if (cg_utf8_valid(cases[i].s, cases[i].len) != cases[i].valid)
+            TEST_FAIL("case %zu: want %d", i, cases[i].valid);
+}
+
+/* Go's binary.Uvarint: 1-10 bytes, truncation and 64-bit overflow are 0. */
+TEST(common_uvarint_decode_bounds)
+{
+    static const unsigned char one[] = {0x01}, big[] = {0x90, 0x03};
+    static const unsigned char max[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    static const unsigned char over[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    static const unsigned char eleven[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+    uint64_t v = 7;
+
+    ASSERT_EQ(cg_uvarint_decode(one, 1, &v), 1);
+    ASSERT_EQ(v, 1);
+    ASSERT_EQ(cg_uvarint_decode(big, 2, &v), 2);
+    ASSERT_EQ(v, 400);
+    ASSERT_EQ(cg_uvarint_decode(max, sizeof max, &v), 10);
+    ASSERT(v == UINT64_MAX);
+    v = 7;
+    ASSERT_EQ(cg_uvarint_decode(over, sizeof over, &v), 0);
+    ASSERT_EQ(cg_uvarint_decode(eleven, sizeof eleven, &v), 0);
+    ASSERT_EQ(cg_uvarint_decode(big, 1, &v), 0); /* truncated */
+    ASSERT_EQ(cg_uvarint_decode(big, 0, &v), 0);
+    ASSERT_EQ(v, 7);
+}

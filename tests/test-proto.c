@@ -19,6 +19,18 @@ static char *vector(const char *name, size_t *len)
     return buf;
 }
 
+static long long num(cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItem(o, k);
+    if (v == NULL)
+        TEST_FAIL("missing %s", k);
+    if (cJSON_IsRaw(v))
+        return strtoll(v->valuestring, NULL, 10);
+    if (!cJSON_IsNumber(v))
+        TEST_FAIL("%s is not a number", k);
+    return (long long)v->valuedouble;
+}
+
 TEST(proto_setgc_request_bytes)
 {
     unsigned char b[1 + PROTO_SETGC_ARG_LEN];
@@ -86,8 +98,8 @@ TEST(proto_setgc_reply)
     cJSON *o = proto_setgc_reply_json(r, sizeof r - 1, err);
 
     ASSERT(o != NULL);
-    ASSERT_EQ(cJSON_GetObjectItem(o, "new")->valuedouble, 200);
-    ASSERT_EQ(cJSON_GetObjectItem(o, "previous")->valuedouble, 100);
+    ASSERT_EQ(num(o, "new"), 200);
+    ASSERT_EQ(num(o, "previous"), 100);
     cJSON_Delete(o);
     ASSERT(proto_setgc_reply_json("ok", 2, err) == NULL);
 }
@@ -114,18 +126,6 @@ TEST(proto_go_durations)
     ASSERT_EQ(proto_go_duration_ns("5x", &ns), -EINVAL);
 }
 
-static long long num(cJSON *o, const char *k)
-{
-    cJSON *v = cJSON_GetObjectItem(o, k);
-    if (v == NULL)
-        TEST_FAIL("missing %s", k);
-    if (cJSON_IsRaw(v))
-        return strtoll(v->valuestring, NULL, 10);
-    if (!cJSON_IsNumber(v))
-        TEST_FAIL("%s is not a number", k);
-    return (long long)v->valuedouble;
-}
-
 TEST(proto_memstats_recorded_vector)
 {
     size_t len;
@@ -142,7 +142,15 @@ TEST(proto_memstats_recorded_vector)
     ASSERT(num(o, "next_gc") > 0);
     ASSERT(cJSON_IsBool(cJSON_GetObjectItem(o, "enable_gc")));
     ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(o, "enable_gc")));
-    ASSERT(cJSON_IsNumber(cJSON_GetObjectItem(o, "gc_cpu_fraction")));
+    /* The fraction keeps the agent's digits (no round trip through a double). */
+    {
+        const char *p = strstr(t, "gc-cpu-fraction: ");
+        cJSON *f = cJSON_GetObjectItem(o, "gc_cpu_fraction");
+        ASSERT(p != NULL && f != NULL && cJSON_IsRaw(f));
+        p += 17;
+        ASSERT(strncmp(f->valuestring, p, strcspn(p, "\n")) == 0);
+        ASSERT_EQ(strlen(f->valuestring), strcspn(p, "\n"));
+    }
     ASSERT(cJSON_GetObjectItem(o, "gc_pause_total_ns") != NULL);
     ASSERT(cJSON_GetObjectItem(o, "num_forced_gc") != NULL);
     cJSON_Delete(o);
@@ -372,4 +380,515 @@ TEST(proto_binary_head_checks_each_format)
     ASSERT_STR_EQ(what, "an ELF executable");
     /* Text commands have no such check. */
     ASSERT_EQ(proto_binary_head_ok(PROTO_STATS, (const unsigned char *)"x", 1, &what), 1);
+}
+
+/* proto_is_text and the JSON writer share one UTF-8 rule: what JSON output
+ * would turn into U+FFFD is not text an agent sends. */
+TEST(proto_is_text_utf8_is_strict)
+{
+    static const char *bad[] = {"\xed\xa0\x80", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",
+                                "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xc0\xaf"};
+    char err[CG_ERR_LEN], line[64];
+
+    ASSERT_EQ(proto_is_text("38.837\xc2\xb5s\n", 10), 1);
+    ASSERT_EQ(proto_is_text("a\x01", 2), 0);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        ASSERT_EQ(proto_is_text(bad[i], strlen(bad[i])), 0);
+        snprintf(line, sizeof line, "odd-key: %s\n", bad[i]);
+        ASSERT(proto_memstats_json(line, strlen(line), err) == NULL);
+        ASSERT_STR_EQ(err, "malformed memstats reply: not text");
+    }
+}
+
+/* ---- defects found by trying to break the parsers (issue 8) ---------- */
+
+static int stack_feed_all(const char *t, size_t len, char *err, collect_t *c)
+{
+    proto_stack_parser_t *p = proto_stack_parser_new(collect, c);
+    int rc = proto_stack_parser_feed(p, t, len, err);
+
+    if (rc == 0)
+        rc = proto_stack_parser_finish(p, err);
+    proto_stack_parser_free(p);
+    return rc;
+}
+
+/* A function line followed by a line that is neither a location nor a
+ * frame: the pending frame was added to the goroutine and then freed again
+ * with it (double free).  The dump is refused, nothing is emitted; so are
+ * the other shapes a dump never has (last two: its first line). */
+TEST(proto_stack_bad_line_after_function_is_refused)
+{
+    static const char *dumps[] = {
+        "goroutine 1 [running]:\nmain.f()\nbogus\n",
+        "goroutine 1 [running]:\nmain.f()\nmain.g()\nbogus\n",
+        "goroutine 1 [running]:\nmain.f()\ncreated by main.main\nbogus\n",
+        "goroutine 1 [running]:\ncreated by main.main\n\t/a.go:1\nmain.f()\n",
+        "goroutine 1 [running]:\nmain.f()\n\t/a.go:1\ncreated by a\ncreated by b\n",
+        "goroutine 1 [running]:\nmain.f()\n\tno line number\n",
+        "\ngoroutine 1 [running]:\n",                    /* not how a dump starts */
+        "goroutine 000000000000000000001 [running]:\n", /* more digits than a uint64 has */
+    };
+    char err[CG_ERR_LEN];
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(dumps); i++) {
+        collect_t c = {cJSON_CreateArray()};
+        proto_stack_parser_t *p = proto_stack_parser_new(collect, &c);
+
+        err[0] = '\0';
+        ASSERT_EQ(proto_stack_parser_feed(p, dumps[i], strlen(dumps[i]), err), -EINVAL);
+        ASSERT_CONTAINS(err, "malformed goroutine dump");
+        proto_stack_parser_free(p); /* crashed here: double free */
+        ASSERT_EQ(cJSON_GetArraySize(c.all), 0);
+        cJSON_Delete(c.all);
+    }
+}
+
+/* A refusal sticks: finishing after it emits nothing half-built. */
+TEST(proto_stack_refusal_is_final)
+{
+    static const char dump[] = "goroutine 1 [running]:\nmain.f()\n\t/a.go:1\n\ngoroutine 2 [x]:\nbogus\n";
+    collect_t c = {cJSON_CreateArray()};
+    proto_stack_parser_t *p = proto_stack_parser_new(collect, &c);
+    char err[CG_ERR_LEN];
+
+    ASSERT_EQ(proto_stack_parser_feed(p, dump, sizeof dump - 1, err), -EINVAL);
+    ASSERT_STR_EQ(err, "malformed goroutine dump at line 6: 'bogus'");
+    err[0] = '\0';
+    ASSERT_EQ(proto_stack_parser_feed(p, "\n", 1, err), -EINVAL);
+    ASSERT_STR_EQ(err, "malformed goroutine dump at line 6: 'bogus'");
+    err[0] = '\0';
+    ASSERT_EQ(proto_stack_parser_finish(p, err), -EINVAL);
+    ASSERT_STR_EQ(err, "malformed goroutine dump at line 6: 'bogus'");
+    proto_stack_parser_free(p);
+    ASSERT_EQ(cJSON_GetArraySize(c.all), 1); /* goroutine 1, complete before */
+    cJSON_Delete(c.all);
+}
+
+/* A frame line without its location (a dump the runtime cut) still counts
+ * and is kept; the goroutine before a bad one is emitted. */
+TEST(proto_stack_function_without_location_is_kept)
+{
+    static const char dump[] = "goroutine 1 [running]:\nmain.f()\nmain.g(0x1)\n\t/a.go:7 +0x1\nmain.h()";
+    collect_t c = {cJSON_CreateArray()};
+    char err[CG_ERR_LEN];
+    cJSON *fr;
+
+    ASSERT_EQ(stack_feed_all(dump, sizeof dump - 1, err, &c), 0);
+    ASSERT_EQ(cJSON_GetArraySize(c.all), 1);
+    fr = cJSON_GetObjectItem(cJSON_GetArrayItem(c.all, 0), "frames");
+    ASSERT_EQ(cJSON_GetArraySize(fr), 3);
+    ASSERT_STR_EQ(cJSON_GetObjectItem(cJSON_GetArrayItem(fr, 0), "function")->valuestring, "main.f");
+    ASSERT(cJSON_GetObjectItem(cJSON_GetArrayItem(fr, 0), "file") == NULL);
+    ASSERT_EQ(num(cJSON_GetArrayItem(fr, 1), "line"), 7);
+    ASSERT_STR_EQ(cJSON_GetObjectItem(cJSON_GetArrayItem(fr, 2), "function")->valuestring, "main.h");
+    cJSON_Delete(c.all);
+}
+
+static void drop(cJSON *g, void *ctx)
+{
+    (*(size_t *)ctx)++;
+    cJSON_Delete(g);
+}
+
+/* Feed `unit` repeated up to `total` bytes after one header, in 1 MiB
+ * chunks; returns the bytes fed when the parser refused, 0 if it never did. */
+static size_t feed_endless(const char *unit, size_t total, char *err)
+{
+    size_t ulen = strlen(unit), chunk = (1u << 20) / ulen * ulen, fed = 0, n = 0;
+    char *buf = cg_xmalloc(chunk);
+    proto_stack_parser_t *p = proto_stack_parser_new(drop, &n);
+    static const char head[] = "goroutine 1 [running]:\n";
+
+    for (size_t off = 0; off < chunk; off += ulen)
+        memcpy(buf + off, unit, ulen);
+    ASSERT_EQ(proto_stack_parser_feed(p, head, sizeof head - 1, err), 0);
+    while (fed < total) {
+        int rc = proto_stack_parser_feed(p, buf, chunk, err);
+        fed += chunk;
+        if (rc != 0) {
+            ASSERT_EQ(rc, -EINVAL);
+            break;
+        }
+    }
+    proto_stack_parser_free(p);
+    free(buf);
+    ASSERT_EQ(n, 0);
+    return fed < total ? fed : 0;
+}
+
+/* An agent streaming endless function lines (no location lines, so the
+ * old frame cap never applied) grew the parser without bound: 200 MB of
+ * them took gigabytes.  Every line of a goroutine now counts against the
+ * frame and byte caps, so the reply is refused within the first MiBs. */
+TEST(proto_stack_endless_frames_are_refused_early)
+{
+    char err[CG_ERR_LEN];
+    size_t at;
+
+    at = feed_endless("main.f(0x1)\n", 200u << 20, err);
+    ASSERT(at > 0 && at <= (8u << 20));
+    ASSERT_CONTAINS(err, "malformed goroutine dump");
+    ASSERT_CONTAINS(err, "frames in one goroutine");
+    at = feed_endless("main.f(0x1)\n\t/src/a.go:1 +0x1\n", 200u << 20, err);
+    ASSERT(at > 0 && at <= (8u << 20));
+    ASSERT_CONTAINS(err, "frames in one goroutine");
+    /* Lines that are no frame at all count in bytes. */
+    at = feed_endless("...additional frames elided...\n", 200u << 20, err);
+    ASSERT(at > 0 && at <= (8u << 20));
+    ASSERT_CONTAINS(err, "goroutine larger than");
+}
+
+/* The caps leave room for any real goroutine: the runtime prints at most
+ * 100 frames; long generic names and paths are a few hundred bytes. */
+TEST(proto_stack_caps_fit_real_dumps)
+{
+    char line[2048], *dump = cg_xmalloc(4u << 20);
+    size_t len = 0, n = 0;
+    proto_stack_parser_t *p = proto_stack_parser_new(drop, &n);
+    char err[CG_ERR_LEN];
+
+    for (int g = 0; g < 3; g++) {
+        len += (size_t)sprintf(dump + len, "goroutine %d [select, 3 minutes]:\n", g + 1);
+        for (int f = 0; f < 100; f++) {
+            memset(line, 'x', 900);
+            line[900] = '\0';
+            len += (size_t)sprintf(dump + len, "pkg.%s[...](0x1, {0x2, 0x3}, ...)\n\t/src/%s.go:%d +0x1d\n",
+                                   line, line, f + 1);
+        }
+        len += (size_t)sprintf(dump + len, "...additional frames elided...\ncreated by main.main in goroutine 1\n"
+                                           "\t/src/main.go:9 +0x3f\n\n");
+    }
+    ASSERT_EQ(proto_stack_parser_feed(p, dump, len, err), 0);
+    ASSERT_EQ(proto_stack_parser_finish(p, err), 0);
+    ASSERT_EQ(n, 3);
+    proto_stack_parser_free(p);
+    free(dump);
+}
+
+/* memstats: every known key has its Go type; a value out of that type's
+ * range or not a number where one is expected fails the reply (it was
+ * passed on as a string or null, breaking the schema). */
+TEST(proto_memstats_values_out_of_type_are_errors)
+{
+    static const char *bad[] = {
+        "num-gc: -3\n",
+        "num-gc: 4294967296\n",            /* uint32 in runtime.MemStats */
+        "num-forced-gc: 1.5\n",
+        "frees: 18446744073709551616\n",   /* 2^64 */
+        "frees: -1\n",
+        "mallocs: 0x10\n",
+        "alloc: -5 bytes\n",
+        "alloc: 1.00KB (18446744073709551616 bytes)\n",
+        "heap-sys: lots\n",
+        "next-gc: when heap-alloc >= -1 bytes\n",
+        "next-gc: soon\n",
+        "gc-cpu-fraction: nan\n",
+        "gc-cpu-fraction: NaN\n",
+        "gc-cpu-fraction: +Inf\n",
+        "gc-cpu-fraction: 1e999\n",
+        "gc-cpu-fraction: -0.5\n",
+        "gc-cpu-fraction: .5\n",
+        "gc-pause-total: -1.5ms\n",
+        "gc-pause-total: 1.5\n",
+        "gc-pause-total: 2562047h47m16.854775808s\n", /* 2^63 ns */
+        "gc-pause: 1e3\n",
+        "enable-gc: yes\n",
+        "debug-gc: 1\n",
+        "future-key: 99999999999999999999\n", /* an integer, but none Go has */
+    };
+    char err[CG_ERR_LEN];
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        cJSON *o = proto_memstats_json(bad[i], strlen(bad[i]), err);
+        if (o != NULL)
+            TEST_FAIL("accepted '%s'", bad[i]);
+        ASSERT_CONTAINS(err, "malformed memstats reply");
+    }
+}
+
+/* Integers print digit for digit, at the ends of their ranges too. */
+TEST(proto_memstats_integers_are_exact)
+{
+    static const char r[] =
+        "alloc: 16.00EB (18446744073709551615 bytes)\n"
+        "heap-objects: 9007199254740993\n"
+        "num-gc: 4294967295\n"
+        "gc-pause-total: 2562047h47m16.854775807s\n"
+        "gc-pause-end: 1795563619163395994\n"
+        "gc-cpu-fraction: 4.1e-05\n"
+        "future-signed: -9223372036854775808\n"
+        "future-float: 0.25\n"
+        "future-word: -\n";
+    char err[CG_ERR_LEN], *s;
+    cJSON *o = proto_memstats_json(r, sizeof r - 1, err);
+
+    ASSERT(o != NULL);
+    s = cJSON_PrintUnformatted(o);
+    ASSERT_STR_EQ(s, "{\"alloc\":18446744073709551615,\"heap_objects\":9007199254740993,"
+                     "\"num_gc\":4294967295,\"gc_pause_total_ns\":9223372036854775807,"
+                     "\"gc_pause_end_ns\":1795563619163395994,\"gc_cpu_fraction\":4.1e-05,"
+                     "\"future_signed\":-9223372036854775808,\"future_float\":0.25,"
+                     "\"future_word\":\"-\"}");
+    free(s);
+    cJSON_Delete(o);
+}
+
+TEST(proto_stats_values_out_of_type_are_errors)
+{
+    static const char *bad[] = {
+        "goroutines: -3\n", "goroutines: nan\n", "OS threads: 1.5\n", "GOMAXPROCS: 0\n",
+        "num CPU: -1\n", "goroutines: 9223372036854775808\n", "goroutines: \n",
+        "goroutines: 7\r\n", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+        "future: 18446744073709551616\n",
+    };
+    static const char good[] = "goroutines: 9223372036854775807\nOS threads: 0\nGOMAXPROCS: 1\n"
+                               "num CPU: 64\nfuture: text\n";
+    char err[CG_ERR_LEN], *s;
+    cJSON *o;
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        o = proto_stats_json(bad[i], strlen(bad[i]), err);
+        if (o != NULL)
+            TEST_FAIL("accepted '%s'", bad[i]);
+        ASSERT_CONTAINS(err, "stats reply");
+    }
+    o = proto_stats_json(good, sizeof good - 1, err);
+    ASSERT(o != NULL);
+    s = cJSON_PrintUnformatted(o);
+    ASSERT_STR_EQ(s, "{\"goroutines\":9223372036854775807,\"os_threads\":0,\"gomaxprocs\":1,"
+                     "\"num_cpu\":64,\"future\":\"text\"}");
+    free(s);
+    cJSON_Delete(o);
+}
+
+/* setgc's values are Go ints: beyond 2^53 they were rounded by doubles. */
+TEST(proto_setgc_reply_exact_and_strict)
+{
+    static const char big[] = "New GC percent set to 9007199254740993. Previous value was -9223372036854775808.\n";
+    static const char *bad[] = {
+        "New GC percent set to 9223372036854775808. Previous value was 1.\n",
+        "New GC percent set to +5. Previous value was 1.\n",
+        "New GC percent set to  5. Previous value was 1.\n",
+        "New GC percent set to nan. Previous value was 1.\n",
+        "New GC percent set to 5. Previous value was 1.5.\n",
+        "New GC percent set to 5. Previous value was 1.\nmore\n",
+        "New GC percent set to 5. Previous value was .\n",
+        "SSH-2.0-OpenSSH_9.2p1\r\n",
+    };
+    char err[CG_ERR_LEN], *s;
+    cJSON *o = proto_setgc_reply_json(big, sizeof big - 1, err);
+
+    ASSERT(o != NULL);
+    s = cJSON_PrintUnformatted(o);
+    ASSERT_STR_EQ(s, "{\"new\":9007199254740993,\"previous\":-9223372036854775808}");
+    free(s);
+    cJSON_Delete(o);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        o = proto_setgc_reply_json(bad[i], strlen(bad[i]), err);
+        if (o != NULL)
+            TEST_FAIL("accepted '%s'", bad[i]);
+        ASSERT_STR_EQ(err, "unexpected setgc reply");
+    }
+}
+
+/* Durations are parsed as Go does, in integers: exact to the ns. */
+TEST(proto_go_durations_exact)
+{
+    long long ns;
+
+    ASSERT_EQ(proto_go_duration_ns("2562047h47m16.854775807s", &ns), 0);
+    ASSERT(ns == LLONG_MAX);
+    ASSERT_EQ(proto_go_duration_ns("-2562047h47m16.854775808s", &ns), 0);
+    ASSERT(ns == LLONG_MIN);
+    ASSERT_EQ(proto_go_duration_ns("2562047h47m16.854775808s", &ns), -ERANGE);
+    ASSERT_EQ(proto_go_duration_ns("9999999999999999999ns", &ns), -ERANGE);
+    ASSERT_EQ(proto_go_duration_ns("1h0m0.000000001s", &ns), 0);
+    ASSERT_EQ(ns, 3600000000001LL);
+    ASSERT_EQ(proto_go_duration_ns(".5s", &ns), 0);
+    ASSERT_EQ(ns, 500000000);
+    ASSERT_EQ(proto_go_duration_ns("1.5\xce\xbcs", &ns), 0);
+    ASSERT_EQ(ns, 1500);
+    ASSERT_EQ(proto_go_duration_ns(".", &ns), -EINVAL);
+    ASSERT_EQ(proto_go_duration_ns("1e3s", &ns), -EINVAL);
+    ASSERT_EQ(proto_go_duration_ns("1 s", &ns), -EINVAL);
+    ASSERT_EQ(proto_go_duration_ns("-", &ns), -EINVAL);
+}
+
+TEST(proto_version_must_look_like_one)
+{
+    static const char *good[] = {"go1.19.8\n", "go1.21.0 X:boringcrypto\n", "devel go1.22-abc Tue\n",
+                                 "go1.26.5"};
+    static const char *bad[] = {"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "HTTP/1.1 400 Bad Request\r\n",
+                                "goroutines: 7\n", "go1.19\r\n", "\n", "go1\tx\n"};
+    char err[CG_ERR_LEN];
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(good); i++) {
+        cJSON *v = proto_version_json(good[i], strlen(good[i]), err);
+        if (v == NULL)
+            TEST_FAIL("refused '%s': %s", good[i], err);
+        cJSON_Delete(v);
+    }
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        if (proto_version_json(bad[i], strlen(bad[i]), err) != NULL)
+            TEST_FAIL("accepted '%s'", bad[i]);
+        ASSERT_STR_EQ(err, "malformed version reply");
+    }
+}
+
+/* ---- reply checks ---------------------------------------------------- */
+
+static int check(int byte, const char *reply, int *cut, char *err)
+{
+    size_t len = strlen(reply);
+
+    return proto_reply_check(byte, reply, len, len, len ? (unsigned char)reply[len - 1] : -1, cut, err);
+}
+
+/* Text mode refuses what --json refuses: an SSH banner is no stats reply. */
+TEST(proto_reply_check_text_replies)
+{
+    static const char ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+    static const int bytes[] = {PROTO_STATS, PROTO_MEMSTATS, PROTO_VERSION, PROTO_SETGC, PROTO_STACK, PROTO_GC};
+    char err[CG_ERR_LEN];
+    int cut = 7;
+
+    ASSERT_EQ(check(PROTO_STATS, "goroutines: 7\nOS threads: 8\nGOMAXPROCS: 2\nnum CPU: 2\n", &cut, err), 0);
+    ASSERT_EQ(cut, 0);
+    ASSERT_EQ(check(PROTO_VERSION, "go1.19.8\n", NULL, err), 0);
+    ASSERT_EQ(check(PROTO_SETGC, "New GC percent set to 200. Previous value was 100.\n", NULL, err), 0);
+    ASSERT_EQ(check(PROTO_MEMSTATS, "alloc: 1023 bytes\nnum-gc: 1\n", NULL, err), 0);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bytes); i++) {
+        err[0] = '\0';
+        ASSERT_EQ(check(bytes[i], ssh, NULL, err), -EPROTO);
+        ASSERT(err[0] != '\0');
+    }
+    ASSERT_EQ(check(PROTO_STATS, ssh, NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "malformed stats reply: unexpected line 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r'");
+    ASSERT_EQ(check(PROTO_MEMSTATS, "num-gc: -3\n", NULL, err), -EPROTO);
+    ASSERT_CONTAINS(err, "malformed memstats reply: num-gc");
+    /* Right content without the final newline: cut short. */
+    ASSERT_EQ(check(PROTO_STATS, "goroutines: 7", NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "stats reply truncated: connection closed after 13 bytes");
+    ASSERT_EQ(check(PROTO_VERSION, "go1.19.8", NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "version reply truncated: connection closed after 8 bytes");
+    ASSERT_EQ(check(PROTO_STATS, "", NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "the agent closed the connection without a stats reply");
+    ASSERT_EQ(proto_reply_check(PROTO_STATS, "goroutines: 7\n", 14, PROTO_REPLY_MAX + 1, '\n', NULL, err),
+              -EFBIG);
+    ASSERT_EQ(check(0x7e, "x\n", NULL, err), -EINVAL);
+}
+
+TEST(proto_reply_check_gc_and_binary)
+{
+    char err[CG_ERR_LEN];
+
+    ASSERT_EQ(check(PROTO_GC, "ok", NULL, err), 0);
+    ASSERT_EQ(check(PROTO_GC, "ok\n", NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "unexpected gc reply (3 bytes)");
+    ASSERT_EQ(check(PROTO_GC, "o", NULL, err), -EPROTO);
+    ASSERT_EQ(proto_reply_check(PROTO_HEAP, "\x1f\x8b\x08", 3, 5000, 0x42, NULL, err), 0);
+    ASSERT_EQ(proto_reply_check(PROTO_HEAP, "goroutines: 4\n", 14, 14, '\n', NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "the pprof-heap reply is not a gzip-compressed profile (14 bytes)");
+    ASSERT_EQ(proto_reply_check(PROTO_TRACE, "go 1.19 trace\0\0\0", 16, 100, 0, NULL, err), 0);
+    ASSERT_EQ(proto_reply_check(PROTO_BINARY_DUMP, "#!/bin/sh", 9, 9, 'h', NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "the binary dump reply is not an ELF executable (9 bytes)");
+    ASSERT_EQ(proto_reply_check(PROTO_CPU, NULL, 0, 0, -1, NULL, err), -EPROTO);
+    ASSERT_STR_EQ(err, "the agent closed the connection without a pprof-cpu reply");
+}
+
+TEST(proto_reply_check_stack)
+{
+    static const char head[] = "goroutine 20 [running]:\nruntime/pprof.writeGor";
+    char err[CG_ERR_LEN];
+    int cut = 7;
+
+    /* buf is the reply's start; the rest is counted in received. */
+    ASSERT_EQ(proto_reply_check(PROTO_STACK, head, PROTO_STACK_HEAD_MAX, 5000, '\n', &cut, err), 0);
+    ASSERT_EQ(cut, 0);
+    ASSERT_EQ(proto_reply_check(PROTO_STACK, head, PROTO_STACK_HEAD_MAX, 5000, ')', &cut, err), -EPROTO);
+    ASSERT_STR_EQ(err, "stack reply truncated: connection closed after 5000 bytes");
+    /* Cut by the runtime at exactly 64 MiB: complete as sent. */
+    ASSERT_EQ(proto_reply_check(PROTO_STACK, head, PROTO_STACK_HEAD_MAX, PROTO_STACK_RUNTIME_CAP, ')', &cut,
+                                err), 0);
+    ASSERT_EQ(cut, 1);
+    ASSERT_EQ(proto_reply_check(PROTO_STACK, head, PROTO_STACK_HEAD_MAX, PROTO_STACK_RUNTIME_CAP - 1, ')',
+                                &cut, err), -EPROTO);
+    ASSERT_EQ(cut, 0);
+    ASSERT_EQ(check(PROTO_STACK, "SSH-2.0-OpenSSH_9.2p1\r\n", &cut, err), -EPROTO);
+    ASSERT_CONTAINS(err, "malformed goroutine dump");
+    /* A reply too short to show its start is not a dump either. */
+    ASSERT_EQ(check(PROTO_STACK, "goroutine 1", &cut, err), -EPROTO);
+    ASSERT_CONTAINS(err, "malformed goroutine dump");
+}
+
+/* The streaming start check decides on the first wrong byte, and never
+ * needs more than PROTO_STACK_HEAD_MAX bytes. */
+TEST(proto_stack_head_check_streams)
+{
+    static const char good[] = "goroutine 12345 [chan receive]:\n";
+    static const char sys[] = "goroutine 1 gp=0xc000002380 m=0 mp=0x5a2f40 [running]:\n";
+    static const char *bad[] = {"SSH-2.0-OpenSSH\r\n", "Goroutine 1 [", "goroutine  [", "goroutine x",
+                                "goroutine 1[", "goroutine 1 x", "goroutine 123456789012345678901 [",
+                                "\ngoroutine 1 [", "goroutine 1 gp:"};
+    char err[CG_ERR_LEN];
+
+    for (size_t n = 0; n < 17; n++)
+        ASSERT_EQ(proto_stack_head_check(good, n, err), 0);
+    ASSERT_EQ(proto_stack_head_check(good, 17, err), 1);
+    ASSERT_EQ(proto_stack_head_check(good, sizeof good - 1, err), 1);
+    ASSERT_EQ(proto_stack_head_check(sys, 15, err), 1);
+    ASSERT_EQ(proto_stack_head_check(sys, 14, err), 0);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bad); i++) {
+        size_t len = strlen(bad[i]);
+        err[0] = '\0';
+        if (proto_stack_head_check(bad[i], len < PROTO_STACK_HEAD_MAX ? len : PROTO_STACK_HEAD_MAX, err) !=
+            -EINVAL)
+            TEST_FAIL("accepted '%s'", bad[i]);
+        ASSERT_CONTAINS(err, "malformed goroutine dump");
+    }
+    /* "SSH" is refused at its first byte. */
+    ASSERT_EQ(proto_stack_head_check("S", 1, err), -EINVAL);
+    /* The longest start that still decides fits in the constant. */
+    ASSERT_EQ(proto_stack_head_check("goroutine 18446744073709551615 gp=", PROTO_STACK_HEAD_MAX, err), 1);
+}
+
+/* GOTRACEBACK=system headers and location lines parse too. */
+TEST(proto_stack_gotraceback_system)
+{
+    static const char dump[] = "goroutine 1 gp=0xc000002380 m=0 mp=0x5a2f40 [running, locked to thread]:\n"
+                               "main.main()\n"
+                               "\t/src/main.go:50 +0x10 fp=0xc000 sp=0xc000 pc=0x4a3\n";
+    collect_t c = {cJSON_CreateArray()};
+    char err[CG_ERR_LEN];
+    cJSON *g, *f;
+
+    ASSERT_EQ(stack_feed_all(dump, sizeof dump - 1, err, &c), 0);
+    g = cJSON_GetArrayItem(c.all, 0);
+    ASSERT_EQ(num(g, "id"), 1);
+    ASSERT_STR_EQ(cJSON_GetObjectItem(g, "state")->valuestring, "running");
+    ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(g, "locked_to_thread")));
+    f = cJSON_GetArrayItem(cJSON_GetObjectItem(g, "frames"), 0);
+    ASSERT_STR_EQ(cJSON_GetObjectItem(f, "file")->valuestring, "/src/main.go");
+    ASSERT_EQ(num(f, "line"), 50);
+    ASSERT_STR_EQ(cJSON_GetObjectItem(f, "pc_offset")->valuestring, "+0x10");
+    cJSON_Delete(c.all);
+}
+
+/* Each reply-json by command byte; stack has none. */
+TEST(proto_reply_json_by_byte)
+{
+    char err[CG_ERR_LEN], *s;
+    cJSON *v = proto_reply_json(PROTO_GC, "ok", 2, err);
+
+    s = cJSON_PrintUnformatted(v);
+    ASSERT_STR_EQ(s, "{\"ok\":true}");
+    free(s);
+    cJSON_Delete(v);
+    v = proto_reply_json(PROTO_VERSION, "go1.19.8\n", 9, err);
+    ASSERT(cJSON_IsString(v));
+    cJSON_Delete(v);
+    ASSERT(proto_reply_json(PROTO_STACK, "goroutine 1 [x]:\n", 17, err) == NULL);
+    ASSERT_STR_EQ(proto_command_name(PROTO_BINARY_DUMP), "binary dump");
+    ASSERT_STR_EQ(proto_command_name(PROTO_SETGC), "setgc");
 }

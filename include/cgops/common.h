@@ -77,5 +77,18 @@ uint64_t cg_now_ns(void);
  * or 0 when the bytes there are not one: overlong forms, surrogates and
  * values past U+10FFFF are not, as Go's utf8 package decides. */
 size_t cg_utf8_seq_len(const unsigned char *p, size_t avail);
+/* 1 when s[0..len) is well-formed UTF-8 as Go's utf8.Valid decides: no
+ * overlong forms, no surrogates (U+D800..U+DFFF), nothing past U+10FFFF,
+ * no sequence cut at the end; 0 otherwise.  NUL bytes count as valid (they
+ * are U+0000); callers that want text reject control bytes themselves.
+ * The one rule for UTF-8 in cgops: the reply parsers and the JSON writer
+ * both use it. */
+int cg_utf8_valid(const char *s, size_t len);
+
+/* Decode an unsigned LEB128 varint as Go's binary.Uvarint reads it from
+ * p[0..avail).  Returns the bytes used (1-10) and sets *v, or 0 when the
+ * input ends before the last byte or the value overflows 64 bits (a 10th
+ * byte above 1, or more than 10 bytes); *v is then untouched. */
+size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v);
 
 #endif

@@ -83,7 +83,7 @@ expect_rc 1 "garbage memstats --json"
 expect_err_eq "cgops: $A: malformed memstats reply: not text" "garbage memstats message"
 run "$CGOPS" stack "$A" --json
 expect_rc 1 "garbage stack --json"
-expect_err_eq "cgops: $A: malformed goroutine dump at line 1: not text" "garbage stack message"
+expect_err_eq "cgops: $A: malformed goroutine dump: the reply does not start with 'goroutine N ['" "garbage stack message"
 run "$CGOPS" pprof-cpu "$A" --no-launch
 expect_rc 1 "garbage pprof-cpu"
 expect_err_eq "Profiling CPU now, will take 30 secs...
