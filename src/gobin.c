@@ -20,6 +20,7 @@
  */
 #include "cgops/gobin.h"
 #include "cgops/common.h"
+#include "gobin_image.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -45,18 +46,8 @@ static const char buildinfo_magic[] = "\xff Go buildinf:";
 #define VERSION_MAX 256
 #define MODINFO_MAX (16u << 20)
 
-/* The mapped image and its loadable segments, for pointer translation. */
-typedef struct {
-    const unsigned char *base;
-    size_t size;
-    int is64;
-    int bigendian;
-    GElf_Phdr *load;
-    size_t nload;
-    uint32_t pcln_magic; /* pclntab magic once seen, else 0 */
-} image_t;
 
-static uint64_t rd(const unsigned char *p, int n, int be)
+uint64_t gobin__rd(const unsigned char *p, int n, int be)
 {
     const int swap = be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
     uint64_t v = 0;
@@ -81,7 +72,7 @@ static uint64_t rd(const unsigned char *p, int n, int be)
 /* File bytes at virtual address [addr, addr+len) if one PT_LOAD segment
  * (a read-only one when ro is set) holds all of them in its file image;
  * NULL otherwise. */
-static const unsigned char *segment_bytes(const image_t *im, uint64_t addr, uint64_t len, int ro)
+const unsigned char *gobin__segment_bytes(const image_t *im, uint64_t addr, uint64_t len, int ro)
 {
     for (size_t i = 0; i < im->nload; i++) {
         const GElf_Phdr *ph = &im->load[i];
@@ -104,7 +95,7 @@ static const unsigned char *segment_bytes(const image_t *im, uint64_t addr, uint
 
 static const unsigned char *vaddr_bytes(const image_t *im, uint64_t addr, uint64_t len)
 {
-    return segment_bytes(im, addr, len, 0);
+    return gobin__segment_bytes(im, addr, len, 0);
 }
 
 /* Read a Go string header {ptr, len} at addr and return its bytes. */
@@ -116,8 +107,8 @@ static const unsigned char *go_string_at(const image_t *im, uint64_t addr, int p
 
     if (hdr == NULL)
         return NULL;
-    data = rd(hdr, ptrsize, im->bigendian);
-    n = rd(hdr + ptrsize, ptrsize, im->bigendian);
+    data = gobin__rd(hdr, ptrsize, im->bigendian);
+    n = gobin__rd(hdr + ptrsize, ptrsize, im->bigendian);
     if (n > max)
         return NULL;
     *len = n;
@@ -131,7 +122,7 @@ static size_t uvarint(const unsigned char *p, size_t avail, uint64_t *v)
     return cg_uvarint_decode(p, avail, v);
 }
 
-static void copy_str(char *dst, size_t size, const unsigned char *s, uint64_t n)
+void gobin__copy_str(char *dst, size_t size, const unsigned char *s, uint64_t n)
 {
     size_t c = n < size - 1 ? (size_t)n : size - 1;
 
@@ -170,7 +161,7 @@ static void modinfo_main_path(const unsigned char *s, uint64_t n, char *dst, siz
             key = p + 5;
         if (key) {
             const char *tab = memchr(key, '\t', (size_t)(le - key));
-            copy_str(dst, size, (const unsigned char *)key,
+            gobin__copy_str(dst, size, (const unsigned char *)key,
                      (uint64_t)((tab ? tab : le) - key));
             if (p[0] == 'm')
                 return;
@@ -213,8 +204,8 @@ static int parse_buildinfo(const image_t *im, const unsigned char *d, size_t n,
         if (n < 16 + 2 * (size_t)ptrsize)
             return 0;
         le.bigendian = flags & BUILDINFO_FLAG_BIGENDIAN;
-        vaddr = rd(d + 16, ptrsize, le.bigendian);
-        maddr = rd(d + 16 + ptrsize, ptrsize, le.bigendian);
+        vaddr = gobin__rd(d + 16, ptrsize, le.bigendian);
+        maddr = gobin__rd(d + 16 + ptrsize, ptrsize, le.bigendian);
         ver = go_string_at(&le, vaddr, ptrsize, VERSION_MAX, &vlen);
         if (ver == NULL)
             return 0;
@@ -222,7 +213,7 @@ static int parse_buildinfo(const image_t *im, const unsigned char *d, size_t n,
     }
     if (vlen == 0)
         return 0;
-    copy_str(out->version, sizeof out->version, ver, vlen);
+    gobin__copy_str(out->version, sizeof out->version, ver, vlen);
     if (mod && mlen)
         modinfo_main_path(mod, mlen, out->mod_path, sizeof out->mod_path);
     return 1;
@@ -230,7 +221,7 @@ static int parse_buildinfo(const image_t *im, const unsigned char *d, size_t n,
 
 /* Bytes of a section, bounds-checked against the image; NULL for NOBITS,
  * empty or out-of-file sections and for those larger than max. */
-static const unsigned char *section_bytes(const image_t *im, const GElf_Shdr *sh, uint64_t max,
+const unsigned char *gobin__section_bytes(const image_t *im, const GElf_Shdr *sh, uint64_t max,
                                           size_t *n)
 {
     if (sh->sh_type == SHT_NOBITS || sh->sh_size == 0 || sh->sh_size > max)
@@ -256,7 +247,7 @@ static uint32_t is_pclntab(const unsigned char *p, size_t n)
     if (p[7] != 4 && p[7] != 8)
         return 0;
     for (size_t i = 0; i < CG_ARRAY_SIZE(magics); i++)
-        if (rd(p, 4, 0) == magics[i] || rd(p, 4, 1) == magics[i])
+        if (gobin__rd(p, 4, 0) == magics[i] || gobin__rd(p, 4, 1) == magics[i])
             return magics[i];
     return 0;
 }
@@ -279,9 +270,9 @@ static int parse_buildid_note(const image_t *im, const unsigned char *d, size_t 
     size_t off = 0;
 
     while (n - off >= 12) {
-        uint64_t namesz = rd(d + off, 4, im->bigendian);
-        uint64_t descsz = rd(d + off + 4, 4, im->bigendian);
-        uint64_t type = rd(d + off + 8, 4, im->bigendian);
+        uint64_t namesz = gobin__rd(d + off, 4, im->bigendian);
+        uint64_t descsz = gobin__rd(d + off + 4, 4, im->bigendian);
+        uint64_t type = gobin__rd(d + off + 8, 4, im->bigendian);
         size_t noff = off + 12, doff;
 
         if (((namesz + 3) & ~3ull) > n - noff)
@@ -291,7 +282,7 @@ static int parse_buildid_note(const image_t *im, const unsigned char *d, size_t 
             return 0;
         /* The Go linker writes the name padded to 4 bytes ("Go\0\0"). */
         if (type == 4 && (namesz == 3 || namesz == 4) && memcmp(d + noff, "Go", 3) == 0) {
-            copy_str(out->build_id, sizeof out->build_id, d + doff, descsz);
+            gobin__copy_str(out->build_id, sizeof out->build_id, d + doff, descsz);
             return 1;
         }
         off = doff + (size_t)((descsz + 3) & ~3ull);
@@ -312,8 +303,8 @@ static void scan_symtab(image_t *im, const unsigned char *sym, size_t n,
     /* Entry 0 is the reserved null symbol. */
     for (size_t off = esz; n >= esz && off <= n - esz; off += esz) {
         const unsigned char *p = sym + off;
-        uint64_t name = rd(p, 4, im->bigendian);
-        uint64_t value = im->is64 ? rd(p + 8, 8, im->bigendian) : rd(p + 4, 4, im->bigendian);
+        uint64_t name = gobin__rd(p, 4, im->bigendian);
+        uint64_t value = im->is64 ? gobin__rd(p + 8, 8, im->bigendian) : gobin__rd(p + 4, 4, im->bigendian);
         const unsigned char *rest;
         size_t left;
 
@@ -329,7 +320,7 @@ static void scan_symtab(image_t *im, const unsigned char *sym, size_t n,
             const unsigned char *s = go_string_at(im, value, ptrsize, VERSION_MAX, &len);
 
             if (s && len) {
-                copy_str(out->version, sizeof out->version, s, len);
+                gobin__copy_str(out->version, sizeof out->version, s, len);
                 out->signals |= GOBIN_SIG_BUILDVERSION;
             }
         } else if (name_is(rest, left, 0, "pclntab") && !(out->signals & GOBIN_SIG_PCLNTAB)) {
@@ -369,160 +360,6 @@ static int find_buildinfo_in_segments(const image_t *im, gobin_info_t *out)
     return 0;
 }
 
-/* One to three decimal digits without a leading zero at s[*i], as Go's
- * release numbers are; advances *i. */
-static int release_number(const unsigned char *s, size_t n, size_t *i, unsigned *v)
-{
-    size_t start = *i;
-
-    *v = 0;
-    while (*i < n && *i - start < 4 && s[*i] >= '0' && s[*i] <= '9')
-        *v = *v * 10 + (unsigned)(s[(*i)++] - '0');
-    return *i > start && *i - start <= 3 && !(s[start] == '0' && *i - start > 1);
-}
-
-/* The linker appends the non-default GOEXPERIMENTs to runtime.buildVersion:
- * "go1.26.5-X:nodwarf5" (" X:" before Go 1.26).  Whether s[i..n) is such
- * a suffix, or empty. */
-static int experiment_suffix(const unsigned char *s, size_t n, size_t i)
-{
-    if (i == n)
-        return 1;
-    if (n - i < 4 || (s[i] != ' ' && s[i] != '-') || s[i + 1] != 'X' || s[i + 2] != ':')
-        return 0;
-    for (i += 3; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == ',' ||
-              s[i] == '_'))
-            return 0;
-    return 1;
-}
-
-/* How plausible s[0..n) is as a release toolchain's runtime.buildVersion:
- * 3 for "go1.N.M" (every release since Go 1.21 has the .M, "go1.21.0"), 2
- * for "go1.NrcK" / "go1.NbetaK", 1 for "go1.N", 0 for anything else, all
- * the n bytes counted (an experiment suffix allowed).  *minor is N. */
-static int release_rank(const unsigned char *s, size_t n, unsigned *minor)
-{
-    size_t i = 4;
-    unsigned v;
-    int rank;
-
-    if (n < 5 || memcmp(s, "go1.", 4) != 0 || !release_number(s, n, &i, minor))
-        return 0;
-    if (i == n || s[i] == ' ' || s[i] == '-') {
-        rank = 1;
-    } else if (s[i] == '.') {
-        i++;
-        if (!release_number(s, n, &i, &v))
-            return 0;
-        rank = 3;
-    } else {
-        if (n - i > 2 && memcmp(s + i, "rc", 2) == 0)
-            i += 2;
-        else if (n - i > 4 && memcmp(s + i, "beta", 4) == 0)
-            i += 4;
-        else
-            return 0;
-        if (!release_number(s, n, &i, &v))
-            return 0;
-        rank = 2;
-    }
-    return experiment_suffix(s, n, i) ? rank : 0;
-}
-
-/* Whether Go 1.minor wrote a pclntab with this magic (0: not known). */
-static int minor_fits_pclntab(unsigned minor, uint32_t magic)
-{
-    switch (magic) {
-    case 0xfffffffb: return minor >= 2 && minor <= 15;
-    case 0xfffffffa: return minor == 16 || minor == 17;
-    case 0xfffffff0: return minor == 18 || minor == 19;
-    case 0xfffffff1: return minor >= 20;
-    default: return 1;
-    }
-}
-
-/* The best release version seen so far by scan_version_headers. */
-typedef struct {
-    const unsigned char *s;
-    size_t n;
-    int rank;      /* release_rank of s, 0 before any */
-    int ambiguous; /* two different versions share the best rank */
-} version_hit_t;
-
-/* Longest release version accepted: "go1.NNNbetaNNN" is 14 bytes, and
- * experiment suffixes are a few names long. */
-#define RELEASE_VERSION_MAX 64
-
-/* Look through the string headers {ptr, len} in d[0..n) (ptrsize-aligned
- * words) for release versions: the pointer must land in a read-only
- * segment, at bytes that are a release version of exactly len bytes, of a
- * Go release that writes the pclntab seen (if one was).
- * runtime.buildVersion is such a header (the linker sets it, in .data,
- * pointing at rodata), and a binary without build info or symbols still
- * has it.  The best hit goes into *best. */
-static void scan_version_headers(const image_t *im, const unsigned char *d, size_t n,
-                                 version_hit_t *best)
-{
-    const size_t ps = im->is64 ? 8 : 4;
-
-    for (size_t off = 0; n >= 2 * ps && off <= n - 2 * ps; off += ps) {
-        uint64_t len = rd(d + off + ps, (int)ps, im->bigendian);
-        const unsigned char *s;
-        unsigned minor;
-        int rank;
-
-        /* Most words fail here, before any pointer is followed. */
-        if (len < 5 || len > RELEASE_VERSION_MAX)
-            continue;
-        s = segment_bytes(im, rd(d + off, (int)ps, im->bigendian), len, 1);
-        if (s == NULL || s[0] != 'g' || (rank = release_rank(s, (size_t)len, &minor)) == 0)
-            continue;
-        if (!minor_fits_pclntab(minor, im->pcln_magic))
-            continue;
-        if (rank > best->rank) {
-            best->s = s;
-            best->n = (size_t)len;
-            best->rank = rank;
-            best->ambiguous = 0;
-        } else if (rank == best->rank && (len != best->n || memcmp(s, best->s, best->n) != 0)) {
-            best->ambiguous = 1;
-        }
-    }
-}
-
-/* Find the version of a Go binary that has neither build info nor
- * symbols: scan .data and .noptrdata (data_scns, up to GOBIN_DATASCAN_MAX
- * bytes each), or without section headers the writable segments, for
- * runtime.buildVersion's string header.  Returns 1 when found. */
-static int find_version_in_data(const image_t *im, const GElf_Shdr *data_scns, size_t ndata,
-                                gobin_info_t *out)
-{
-    version_hit_t best = {0};
-
-    for (size_t i = 0; i < ndata; i++) {
-        size_t n = 0;
-        const unsigned char *d = section_bytes(im, &data_scns[i], GOBIN_DATASCAN_MAX, &n);
-
-        if (d)
-            scan_version_headers(im, d, n, &best);
-    }
-    for (size_t i = 0; ndata == 0 && i < im->nload; i++) {
-        const GElf_Phdr *ph = &im->load[i];
-
-        if (!(ph->p_flags & PF_W) || ph->p_filesz == 0 || ph->p_filesz > GOBIN_DATASCAN_MAX ||
-            ph->p_offset > im->size || ph->p_filesz > im->size - ph->p_offset)
-            continue;
-        scan_version_headers(im, im->base + ph->p_offset, (size_t)ph->p_filesz, &best);
-    }
-    /* Two different versions equally plausible: better no version than a
-     * guess. */
-    if (best.rank == 0 || best.ambiguous)
-        return 0;
-    copy_str(out->version, sizeof out->version, best.s, best.n);
-    return 1;
-}
-
 /* Byte source for check_counts: the image, or the file when it is not
  * mapped yet. */
 static int read_at(const unsigned char *mem, size_t memsize, int fd, uint64_t off, void *buf,
@@ -555,13 +392,13 @@ static int check_counts(const unsigned char *mem, size_t memsize, int fd, char *
     if (read_at(mem, memsize, fd, 0, h, is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)) != 0)
         return 0;
     if (is64) {
-        shoff = rd(h + offsetof(Elf64_Ehdr, e_shoff), 8, be);
-        shnum = rd(h + offsetof(Elf64_Ehdr, e_shnum), 2, be);
-        phnum = rd(h + offsetof(Elf64_Ehdr, e_phnum), 2, be);
+        shoff = gobin__rd(h + offsetof(Elf64_Ehdr, e_shoff), 8, be);
+        shnum = gobin__rd(h + offsetof(Elf64_Ehdr, e_shnum), 2, be);
+        phnum = gobin__rd(h + offsetof(Elf64_Ehdr, e_phnum), 2, be);
     } else {
-        shoff = rd(h + offsetof(Elf32_Ehdr, e_shoff), 4, be);
-        shnum = rd(h + offsetof(Elf32_Ehdr, e_shnum), 2, be);
-        phnum = rd(h + offsetof(Elf32_Ehdr, e_phnum), 2, be);
+        shoff = gobin__rd(h + offsetof(Elf32_Ehdr, e_shoff), 4, be);
+        shnum = gobin__rd(h + offsetof(Elf32_Ehdr, e_shnum), 2, be);
+        phnum = gobin__rd(h + offsetof(Elf32_Ehdr, e_phnum), 2, be);
     }
     if (shoff != 0 && (shnum == 0 || phnum == PN_XNUM)) {
         /* Extended numbering: the counts are in section header 0. */
@@ -570,11 +407,11 @@ static int check_counts(const unsigned char *mem, size_t memsize, int fd, char *
         if (read_at(mem, memsize, fd, shoff, s0, is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) ==
             0) {
             if (shnum == 0)
-                shnum = is64 ? rd(s0 + offsetof(Elf64_Shdr, sh_size), 8, be)
-                             : rd(s0 + offsetof(Elf32_Shdr, sh_size), 4, be);
+                shnum = is64 ? gobin__rd(s0 + offsetof(Elf64_Shdr, sh_size), 8, be)
+                             : gobin__rd(s0 + offsetof(Elf32_Shdr, sh_size), 4, be);
             if (phnum == PN_XNUM)
-                phnum = is64 ? rd(s0 + offsetof(Elf64_Shdr, sh_info), 4, be)
-                             : rd(s0 + offsetof(Elf32_Shdr, sh_info), 4, be);
+                phnum = is64 ? gobin__rd(s0 + offsetof(Elf64_Shdr, sh_info), 4, be)
+                             : gobin__rd(s0 + offsetof(Elf32_Shdr, sh_info), 4, be);
         }
     }
     if (shnum > GOBIN_SECTIONS_MAX) {
@@ -646,7 +483,7 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
     if (elf_getshdrstrndx(e, &shstrndx) != 0)
         shstrndx = 0;
     if (shstrndx && gelf_getshdr(elf_getscn(e, shstrndx), &shstr_sh) != NULL)
-        shstr = section_bytes(&im, &shstr_sh, GOBIN_SHSTRTAB_MAX, &shstrn);
+        shstr = gobin__section_bytes(&im, &shstr_sh, GOBIN_SHSTRTAB_MAX, &shstrn);
     while (shstrndx && (scn = elf_nextscn(e, scn)) != NULL) {
         GElf_Shdr sh;
 
@@ -679,7 +516,7 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         const unsigned char *d;
 
         if (gelf_getshdr(buildinfo, &sh) &&
-            (d = section_bytes(&im, &sh, GOBIN_BUILDINFO_MAX, &n)) &&
+            (d = gobin__section_bytes(&im, &sh, GOBIN_BUILDINFO_MAX, &n)) &&
             parse_buildinfo(&im, d, n, out))
             out->signals |= GOBIN_SIG_BUILDINFO;
     } else if (find_buildinfo_in_segments(&im, out)) {
@@ -690,7 +527,7 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         size_t n = 0;
         const unsigned char *d;
 
-        if (gelf_getshdr(note, &sh) && (d = section_bytes(&im, &sh, GOBIN_NOTE_MAX, &n)) &&
+        if (gelf_getshdr(note, &sh) && (d = gobin__section_bytes(&im, &sh, GOBIN_NOTE_MAX, &n)) &&
             parse_buildid_note(&im, d, n, out))
             out->signals |= GOBIN_SIG_BUILDID_NOTE;
     }
@@ -700,7 +537,7 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         const unsigned char *d;
 
         /* Only the 8-byte header is read, so a pclntab of any size is fine. */
-        if (gelf_getshdr(pcln, &sh) && (d = section_bytes(&im, &sh, UINT64_MAX, &n)) &&
+        if (gelf_getshdr(pcln, &sh) && (d = gobin__section_bytes(&im, &sh, UINT64_MAX, &n)) &&
             (im.pcln_magic = is_pclntab(d, n)) != 0)
             out->signals |= GOBIN_SIG_PCLNTAB;
     }
@@ -711,15 +548,15 @@ static int classify(Elf *e, const unsigned char *base, size_t size, gobin_info_t
         size_t n = 0, strn = 0;
         const unsigned char *sym, *str = NULL;
 
-        if (gelf_getshdr(symtab, &sh) && (sym = section_bytes(&im, &sh, GOBIN_SYMTAB_MAX, &n)) &&
+        if (gelf_getshdr(symtab, &sh) && (sym = gobin__section_bytes(&im, &sh, GOBIN_SYMTAB_MAX, &n)) &&
             gelf_getshdr(elf_getscn(e, sh.sh_link), &strsh) &&
-            (str = section_bytes(&im, &strsh, GOBIN_STRTAB_MAX, &strn)) != NULL)
+            (str = gobin__section_bytes(&im, &strsh, GOBIN_STRTAB_MAX, &strn)) != NULL)
             scan_symtab(&im, sym, n, str, strn, out);
     }
     /* Only for a file already known to be Go: other files would pay for a
      * scan that cannot tell them anything. */
     if (out->signals != 0 && out->version[0] == '\0' &&
-        find_version_in_data(&im, data_scns, ndata, out))
+        gobin__find_version_in_data(&im, data_scns, ndata, out))
         out->signals |= GOBIN_SIG_VERSION_SCAN;
 
     out->is_go = out->signals != 0;
