@@ -72,6 +72,22 @@ static int set_value(const cmd_t *cmd, const opt_t *o, const char *spelled, cons
     }
 }
 
+/* Take option o, spelled as the user wrote it: a flag, or a value given
+ * inline ("--output=F", "-oF": inline not NULL) or as the next word (then
+ * *i moves past it).  Returns 0 or CG_EXIT_USAGE after saying why. */
+static int take(const cmd_t *cmd, const opt_t *o, const char *spelled, const char *inline_value,
+                int argc, char **argv, int *i, void *values)
+{
+    if (o->kind == OPT_BOOL)
+        return inline_value ? cmd_usage_error(cmd, "option '%s' takes no value", spelled)
+                            : set_value(cmd, o, spelled, NULL, values);
+    if (inline_value)
+        return set_value(cmd, o, spelled, inline_value, values);
+    if (*i + 1 < argc)
+        return set_value(cmd, o, spelled, argv[++*i], values);
+    return cmd_usage_error(cmd, "option '%s' needs a value", spelled);
+}
+
 int opt_parse(const cmd_t *cmd, int argc, char **argv, void *values, opt_args_t *args)
 {
     int dashdash = 0, rc;
@@ -104,19 +120,7 @@ int opt_parse(const cmd_t *cmd, int argc, char **argv, void *values, opt_args_t 
                 rc = cmd_usage_error(cmd, "unknown option '%s'", spelled);
                 goto fail;
             }
-            if (o->kind == OPT_BOOL) {
-                if (eq) {
-                    rc = cmd_usage_error(cmd, "option '%s' takes no value", spelled);
-                    goto fail;
-                }
-                rc = set_value(cmd, o, spelled, NULL, values);
-            } else if (eq) {
-                rc = set_value(cmd, o, spelled, eq + 1, values);
-            } else if (i + 1 < argc) {
-                rc = set_value(cmd, o, spelled, argv[++i], values);
-            } else {
-                rc = cmd_usage_error(cmd, "option '%s' needs a value", spelled);
-            }
+            rc = take(cmd, o, spelled, eq ? eq + 1 : NULL, argc, argv, &i, values);
             if (rc)
                 goto fail;
             continue;
@@ -133,18 +137,12 @@ int opt_parse(const cmd_t *cmd, int argc, char **argv, void *values, opt_args_t 
                 rc = cmd_usage_error(cmd, "unknown option '%s'", spelled);
                 goto fail;
             }
-            if (o->kind == OPT_BOOL) {
-                rc = set_value(cmd, o, spelled, NULL, values);
-            } else if (p[1]) {
-                rc = set_value(cmd, o, spelled, p + 1, values);
-                p += strlen(p) - 1;
-            } else if (i + 1 < argc) {
-                rc = set_value(cmd, o, spelled, argv[++i], values);
-            } else {
-                rc = cmd_usage_error(cmd, "option '%s' needs a value", spelled);
-            }
+            /* A value option takes the rest of the word ("-oFILE"). */
+            rc = take(cmd, o, spelled, o->kind != OPT_BOOL && p[1] ? p + 1 : NULL, argc, argv, &i, values);
             if (rc)
                 goto fail;
+            if (o->kind != OPT_BOOL)
+                break;
         }
     }
     return OPT_GO_ON;
