@@ -192,10 +192,13 @@ static void print_text(const info_t *in)
         printf("local/remote:\t%s <-> %s (%s)\n", l, r,
                proc_net_state_name(in->socks[i].proto, in->socks[i].state));
     }
-    if (in->bin_ok && in->bin.is_go)
-        printf("go version:\t%s\n", in->bin.version[0] ? in->bin.version : "unknown");
-    else
+    if (in->bin_ok && in->bin.is_go) {
+        safe = out_text_safe(in->bin.version[0] ? in->bin.version : "unknown");
+        printf("go version:\t%s\n", safe);
+        free(safe);
+    } else {
         printf("go version:\t-\n");
+    }
     if (in->agent) {
         safe = out_text_safe(in->pf.path);
         printf("agent:\tport %d (%s)\n", in->pf.port, safe);

@@ -15,6 +15,16 @@ static void short_version(const scan_proc_t *p, char *buf, size_t size)
     gobin_version_short(version_or_unknown(p), buf, size);
 }
 
+/* A version for text output: it comes from the executable, which anyone
+ * may have written, so it is made safe like a name (never longer). */
+static void text_version(const char *version, char *buf, size_t size)
+{
+    char *safe = out_text_safe(version);
+
+    cg_strlcpy(buf, safe, size);
+    free(safe);
+}
+
 char *out_text_safe(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
@@ -59,6 +69,7 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
         if ((w = (int)strlen(names[i])) > wname)
             wname = w;
         short_version(&procs[i], ver, sizeof ver);
+        text_version(ver, ver, sizeof ver);
         if ((w = (int)strlen(ver)) > wver)
             wver = w;
     }
@@ -67,6 +78,7 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
         char *path = out_text_safe(p->path);
 
         short_version(p, ver, sizeof ver);
+        text_version(ver, ver, sizeof ver);
         /* The marker sits right after the padded name, as in gops. */
         fprintf(f, "%-*d %-*d %-*s%c %-*s %s\n", wpid, (int)p->pid, wppid, (int)p->ppid,
                 wname, names[i], p->agent ? '*' : ' ', wver, ver, path);
@@ -167,9 +179,10 @@ static void tree_print(FILE *f, const node_t *nd, char *indent, size_t ilen, siz
         fprintf(f, "%.*s%s ", (int)ilen, indent, last ? "\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80"
                                                        : "\xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80");
         if (k->proc) {
-            char *name = out_text_safe(k->proc->name);
-            fprintf(f, "%s%d (%s) {%s}\n", k->proc->agent ? "[*]  " : "", (int)k->pid, name,
-                    version_or_unknown(k->proc));
+            char *name = out_text_safe(k->proc->name), ver[128];
+
+            text_version(version_or_unknown(k->proc), ver, sizeof ver);
+            fprintf(f, "%s%d (%s) {%s}\n", k->proc->agent ? "[*]  " : "", (int)k->pid, name, ver);
             free(name);
         } else
             fprintf(f, "%d\n", (int)k->pid);

@@ -82,3 +82,22 @@ TEST(out_tree_child_with_lower_pid)
                      "\n");
     free(s);
 }
+
+TEST(out_list_text_escapes_what_processes_and_binaries_control)
+{
+    /* Name, path and version all come from something another user can
+     * write: none of them may reach the terminal raw. */
+    static gobin_info_t evil = {.is_go = 1, .version = "go1\x1b]0;x\x07\xff"};
+    scan_proc_t p[2] = {
+        {.pid = 7, .ppid = 1, .name = "n\x1b[2J", .path = "/p\x9b" "1m", .bin = &evil},
+        {.pid = 8, .ppid = 7, .name = "m", .path = "/m", .bin = &evil},
+    };
+    char *s = render(out_list_text, p, 2), *t = render(out_tree_text, p, 2);
+
+    ASSERT_STR_EQ(s, "7 1 n?[2J  go1?]0;x?? /p?1m\n"
+                     "8 7 m      go1?]0;x?? /m\n");
+    ASSERT(strchr(t, '\x1b') == NULL && strchr(t, '\a') == NULL);
+    ASSERT_CONTAINS(t, "{go1?]0;x??}");
+    free(s);
+    free(t);
+}
