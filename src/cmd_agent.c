@@ -22,6 +22,7 @@
 #include "cgops/scan.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ typedef struct {
     int last;            /* the reply's last byte so far */
     char head[PROTO_STACK_HEAD_MAX]; /* a stack dump's first bytes */
     size_t headlen;
+    proto_text_state_t text; /* stack text: every byte printed is text */
     char err[CG_ERR_LEN];
 } target_job_t;
 
@@ -177,6 +179,13 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
         }
         return rc;
     }
+    /* Printed as it arrives, so checked as it arrives: a peer's escape
+     * sequence or binary never reaches the terminal. */
+    rc = proto_text_stream_check(&j->text, buf, len, err);
+    if (rc < 0) {
+        cg_seterr(err, "malformed goroutine dump: not text (a control character or bytes that are not UTF-8)");
+        return rc;
+    }
     if (!j->head_checked) {
         /* Nothing goes out before the reply is seen to be a dump. */
         rc = hold(j, buf, len, PROTO_REPLY_MAX, err);
@@ -222,6 +231,9 @@ static int complete_reply(target_job_t *j, int *cut, char *err)
             }
             return 0;
         }
+        /* The runtime's cut may fall inside a UTF-8 sequence. */
+        if (!*cut && proto_text_stream_end(&j->text, err) < 0)
+            return -EPROTO;
         /* A dump shorter than its checked start is still held. */
         return j->head_checked ? 0 : emit_bytes(j, j->buf, j->len, 0, err);
     }
@@ -365,16 +377,31 @@ static void on_found(const scan_proc_t *p, void *arg)
     uv_run(run->loop, UV_RUN_NOWAIT);
 }
 
+/* Descriptors that resolving one target may hold for a moment (its /proc
+ * directory, root, port file, namespace and netlink sockets). */
+#define RESOLVE_FDS 8
+
 /* How many descriptors the requests and spools of a run may hold at once
- * (main raised the soft limit to the hard one): all but a reserve for
- * /proc, the loop and the port-file checks, and at most 1024. */
+ * (main raised the soft limit to the hard one): what the limit leaves once
+ * the descriptors already open (the loop's, /proc) and a reserve for
+ * resolving the next target are counted, at least 1, at most 1024.  At the
+ * lowest limit cgops accepts (16) that is one request at a time. */
 static size_t descriptor_budget(void)
 {
-    size_t n = cg_raise_nofile();
+    size_t limit = cg_raise_nofile(), open_now = 0;
+    DIR *d = cg_opendir_at(AT_FDCWD, "/proc/self/fd");
+    struct dirent *e;
 
-    if (n > 1024 + 32)
+    if (d == NULL)
+        open_now = 16; /* unknown: assume a few */
+    else {
+        while ((e = readdir(d)) != NULL)
+            open_now += e->d_name[0] != '.';
+        closedir(d); /* its own descriptor was counted: one spare */
+    }
+    if (limit == SIZE_MAX || limit > 1024 + open_now + RESOLVE_FDS)
         return 1024;
-    return n > 48 ? n - 32 : 8;
+    return limit > open_now + RESOLVE_FDS ? limit - open_now - RESOLVE_FDS : 1;
 }
 
 static const char *tmp_dir(void)
@@ -435,6 +462,8 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         cmd_error("%s", err);
         return CG_EXIT_FAIL;
     }
+    run.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    procerr = run.procfd < 0 ? errno : 0;
     memset(&fc, 0, sizeof fc);
     fc.out = stdout;
     fc.err = stderr;
@@ -444,8 +473,6 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     fc.tmpdir = tmp_dir();
     fc.start = job_start;
     run.fan = fanout_new(&fc);
-    run.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    procerr = run.procfd < 0 ? errno : 0;
 
     if (run.o.all) {
         scan_result_t res;

@@ -84,8 +84,16 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
     }
     if (f->headlen < sizeof f->head) {
         size_t n = len < sizeof f->head - f->headlen ? len : sizeof f->head - f->headlen;
+        const char *what;
+
         memcpy(f->head + f->headlen, buf, n);
         f->headlen += n;
+        /* Judged as soon as the start is in, not after a peer streamed
+         * gigabytes of something else into the file. */
+        if (f->headlen == sizeof f->head && !proto_binary_head_ok(r->command, f->head, f->headlen, &what)) {
+            cg_seterr(err, "the %s reply is not %s", r->what, what);
+            return -EPROTO;
+        }
     }
     return outfile_write_all(&f->out, buf, len, err);
 }
@@ -140,6 +148,37 @@ static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what
     return 0;
 }
 
+/* path with its directory resolved ("./x" and "x" alike), in out. */
+static void dir_resolved(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], real[PATH_MAX];
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+    if (realpath(dir, real) == NULL)
+        cg_strlcpy(real, dir, sizeof real);
+    snprintf(out, size, "%s/%s", real, slash ? slash + 1 : path);
+}
+
+/* Whether two output names are one file: names of one existing file (a
+ * link, another spelling), or the same name in the same directory. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char ra[2 * PATH_MAX], rb[2 * PATH_MAX];
+
+    if (strcmp(a, b) == 0)
+        return 1;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    dir_resolved(a, ra, sizeof ra);
+    dir_resolved(b, rb, sizeof rb);
+    return strcmp(ra, rb) == 0;
+}
+
 static int go_on_path(void)
 {
     const char *path = getenv("PATH");
@@ -185,6 +224,10 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         free(args.v);
         return cmd_usage_error(cmd, args.n ? "%s takes exactly one target" : "%s needs a target: a pid or host:port",
                                cmd->name);
+    }
+    if (o.outfile && o.binfile && same_file(o.outfile, o.binfile)) {
+        free(args.v);
+        return cmd_usage_error(cmd, "-o and --binary name the same file: the binary would replace the profile");
     }
     memset(&prof, 0, sizeof prof);
     memset(&bin, 0, sizeof bin);

@@ -9,6 +9,7 @@
 #include "cgops/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,22 @@ static int finish_stdout(int status)
 
 #define MIN_NOFILE 16
 
+/* A closed standard descriptor would be taken by the first file or socket
+ * cgops opens: libuv aborts on a socket numbered 0..2, and messages meant
+ * for stderr would land in a port file or an agent's socket.  Fill the gap
+ * with /dev/null, as git's sanitize_stdfds does.  Returns 0 or -1. */
+static int sanitize_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* open returns the lowest free number: this one. */
+        if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+            return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int status;
@@ -37,6 +54,8 @@ int main(int argc, char **argv)
     /* A closed pipe is an error to report (or to end on quietly), not a
      * signal that kills cgops halfway through writing a file. */
     signal(SIGPIPE, SIG_IGN);
+    if (sanitize_std_fds() < 0)
+        return CG_EXIT_FAIL;
     /* Below this, libuv aborts in uv_loop_init and a listing would skip
      * processes for want of descriptors: refuse plainly instead. */
     nofile = cg_raise_nofile();

@@ -89,18 +89,80 @@ int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const ch
     return 1;
 }
 
+int proto_text_stream_check(proto_text_state_t *st, const char *buf, size_t len, char *err)
+{
+    const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+    unsigned char seq[4];
+
+    /* A sequence split by the previous chunk: complete it first. */
+    while (st->n && p < end) {
+        size_t n;
+
+        memcpy(seq, st->carry, st->n);
+        n = st->n;
+        while (n < sizeof seq && p < end && n < (size_t)(st->want))
+            seq[n++] = *p++;
+        if (n < (size_t)st->want) {
+            memcpy(st->carry, seq, n);
+            st->n = n;
+            return 0;
+        }
+        st->n = 0;
+        if (cg_utf8_seq_len(seq, n) != n || (n == 2 && seq[0] == 0xc2 && seq[1] < 0xa0))
+            goto bad;
+    }
+    while (p < end) {
+        unsigned c = *p;
+        size_t n;
+
+        if (c < 0x80) {
+            /* Tab and newline are all the control characters a Go agent
+             * prints; CR or an escape would act on the terminal. */
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                goto bad;
+            p++;
+            continue;
+        }
+        n = cg_utf8_seq_len(p, (size_t)(end - p));
+        if (n == 0) {
+            /* Perhaps only cut by the chunk's end: keep it for the next. */
+            size_t want = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                        : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+            if (want && (size_t)(end - p) < want) {
+                /* Checked whole once the next chunk completes it. */
+                st->n = (size_t)(end - p);
+                memcpy(st->carry, p, st->n);
+                st->want = (int)want;
+                return 0;
+            }
+            goto bad;
+        }
+        /* C1 controls (U+0080..U+009F, such as the 8-bit CSI) act on
+         * terminals too. */
+        if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+            goto bad;
+        p += n;
+    }
+    return 0;
+bad:
+    cg_seterr(err, "not text: a control character or bytes that are not UTF-8");
+    return -EPROTO;
+}
+
+int proto_text_stream_end(const proto_text_state_t *st, char *err)
+{
+    if (st->n) {
+        cg_seterr(err, "not text: it ends inside a UTF-8 sequence");
+        return -EPROTO;
+    }
+    return 0;
+}
+
 int proto_is_text(const char *buf, size_t len)
 {
-    /* Printable ASCII, tab, CR, LF and well-formed UTF-8 (Go prints "µs"
-     * in durations and paths may hold any UTF-8); the UTF-8 rule is the
-     * one the JSON writer uses. */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+    proto_text_state_t st = {{0}, 0, 0};
 
-        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
-            return 0;
-    }
-    return cg_utf8_valid(buf, len);
+    return proto_text_stream_check(&st, buf, len, NULL) == 0 && proto_text_stream_end(&st, NULL) == 0;
 }
 
 /* Copy text[0..len) into a NUL-terminated heap string. */

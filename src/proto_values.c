@@ -271,7 +271,7 @@ static cJSON *unknown_value(const kv_spec_t *spec, const char *key, const char *
  * is not of its type or out of its range: a wrong number is never passed
  * on as a string or a null. */
 static cJSON *kv_value(const kv_spec_t *spec, const char *key, const char *val,
-                       char *name, size_t nsize, char *err)
+                       char *name, size_t nsize, int *known, char *err)
 {
     const struct key_type *k;
     uint64_t u;
@@ -285,6 +285,7 @@ static cJSON *kv_value(const kv_spec_t *spec, const char *key, const char *val,
             break;
     if (k->key == NULL)
         return unknown_value(spec, key, val, err);
+    *known = 1;
     if (k->name)
         cg_strlcpy(name, k->name, nsize);
     switch (k->kind) {
@@ -352,7 +353,7 @@ static cJSON *parse_kv(const char *text, size_t len, const kv_spec_t *spec, char
 {
     char *s = proto__dupn(text, len), *line, *save = NULL;
     cJSON *o = cJSON_CreateObject();
-    int count = 0;
+    int count = 0, known = 0;
 
     if (!proto_is_text(text, len)) {
         cg_seterr(err, "malformed %s reply: not text", spec->what);
@@ -367,15 +368,29 @@ static cJSON *parse_kv(const char *text, size_t len, const kv_spec_t *spec, char
             goto bad;
         }
         *sep = '\0';
-        v = kv_value(spec, line, sep + 2, name, sizeof name, err);
+        v = kv_value(spec, line, sep + 2, name, sizeof name, &known, err);
         if (v == NULL)
             goto bad;
-        cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+        /* Two keys for one member ("alloc" and "Alloc", "heap-alloc" and
+         * "heap_alloc"): one would replace the other, perhaps a typed
+         * value by a string.  No agent prints a key twice. */
+        if (cJSON_GetObjectItemCaseSensitive(o, name)) {
+            cJSON_Delete(v);
+            cg_seterr(err, "malformed %s reply: '%.60s' repeats the member %s", spec->what, line, name);
+            goto bad;
+        }
         cJSON_AddItemToObject(o, name, v);
         count++;
     }
     if (count == 0) {
         cg_seterr(err, "empty %s reply", spec->what);
+        goto bad;
+    }
+    /* Unknown keys are kept (other agent generations), but a reply with
+     * none of the command's own keys is another command's (a stats reply
+     * from a wrong port is not memstats). */
+    if (!known) {
+        cg_seterr(err, "not a %s reply: none of its keys", spec->what);
         goto bad;
     }
     free(s);

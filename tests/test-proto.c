@@ -764,7 +764,7 @@ TEST(proto_reply_check_text_replies)
         ASSERT(err[0] != '\0');
     }
     ASSERT_EQ(check(PROTO_STATS, ssh, NULL, err), -EPROTO);
-    ASSERT_STR_EQ(err, "malformed stats reply: unexpected line 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r'");
+    ASSERT_STR_EQ(err, "malformed stats reply: not text"); /* its CR */
     ASSERT_EQ(check(PROTO_MEMSTATS, "num-gc: -3\n", NULL, err), -EPROTO);
     ASSERT_CONTAINS(err, "malformed memstats reply: num-gc");
     /* Right content without the final newline: cut short. */
@@ -891,4 +891,67 @@ TEST(proto_reply_json_by_byte)
     ASSERT(proto_reply_json(PROTO_STACK, "goroutine 1 [x]:\n", 17, err) == NULL);
     ASSERT_STR_EQ(proto_command_name(PROTO_BINARY_DUMP), "binary dump");
     ASSERT_STR_EQ(proto_command_name(PROTO_SETGC), "setgc");
+}
+
+/* A reply that would act on a terminal is not text: the stack dump is
+ * printed as it arrives, so the check runs chunk by chunk and a UTF-8
+ * sequence split between chunks is still judged whole. */
+TEST(proto_text_stream_refuses_what_acts_on_a_terminal)
+{
+    static const char *bad[] = {
+        "a\x1b[2J\n", "a\rb\n", "csi\xc2\x9b" "2J\n", "raw\x9b\n", "nul\0x", "del\x7f",
+        "\xed\xa0\x80", "\xff",
+    };
+    static const size_t badlen[] = {6, 5, 8, 5, 5, 4, 3, 1};
+    const char good[] = "goroutine 1 [running]:\n\t/src/\xc2\xb5s/\xe2\x94\x80.go:1 +0x1\n";
+    char err[CG_ERR_LEN];
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        proto_text_state_t st = {{0}, 0, 0};
+        ASSERT_EQ(proto_is_text(bad[i], badlen[i]), 0);
+        /* Byte by byte too: the split never hides a bad byte. */
+        int rc = 0;
+        for (size_t j = 0; j < badlen[i] && rc == 0; j++)
+            rc = proto_text_stream_check(&st, bad[i] + j, 1, err);
+        if (rc == 0)
+            rc = proto_text_stream_end(&st, err);
+        ASSERT_EQ(rc, -EPROTO);
+    }
+    /* Every split of a good dump passes. */
+    for (size_t cut = 0; cut <= sizeof good - 1; cut++) {
+        proto_text_state_t st = {{0}, 0, 0};
+        ASSERT_EQ(proto_text_stream_check(&st, good, cut, err), 0);
+        ASSERT_EQ(proto_text_stream_check(&st, good + cut, sizeof good - 1 - cut, err), 0);
+        ASSERT_EQ(proto_text_stream_end(&st, err), 0);
+    }
+    /* A dump that ends inside a sequence. */
+    {
+        proto_text_state_t st = {{0}, 0, 0};
+        ASSERT_EQ(proto_text_stream_check(&st, "ab\xe2\x94", 4, err), 0);
+        ASSERT_EQ(proto_text_stream_end(&st, err), -EPROTO);
+    }
+}
+
+TEST(proto_kv_replies_refuse_collisions_and_other_commands)
+{
+    static const char *bad[] = {
+        "alloc: 5\nAlloc: bogus\n",            /* two keys, one member */
+        "heap-alloc: 5\nheap_alloc: bogus\n",
+        "alloc: 5\nalloc: 6\n",
+        "goroutines: 1\nOS threads: 2\nGOMAXPROCS: 1\nnum CPU: 1\n", /* a stats reply */
+        "gc_pause_total_ns: bogus\n",           /* no memstats key at all */
+    };
+    char err[CG_ERR_LEN];
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *v = proto_memstats_json(bad[i], strlen(bad[i]), err);
+        if (v != NULL)
+            TEST_FAIL("memstats accepted: %s", bad[i]);
+    }
+    ASSERT(proto_stats_json("alloc: 5\n", 9, err) == NULL); /* memstats is not stats */
+    {
+        cJSON *v = proto_memstats_json("alloc: 5\nnew-key: 7\n", 20, err);
+        ASSERT(v != NULL); /* unknown keys beside known ones are kept */
+        cJSON_Delete(v);
+    }
 }

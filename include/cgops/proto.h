@@ -148,9 +148,23 @@ cJSON *proto_reply_json(int byte, const char *buf, size_t len, char *err);
 #define PROTO_HEAD_MAX 16
 int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const char **what);
 
-/* 1 when buf is text a Go agent could print: printable ASCII, tab, CR, LF
- * and well-formed UTF-8 (cg_utf8_valid, the rule the JSON writer uses);
- * 0 for binary data. */
+/* Text a Go agent prints: printable ASCII, tab, LF and well-formed UTF-8
+ * (cg_utf8_seq_len, the rule the JSON writer uses) without C1 controls.
+ * Not CR, an escape or any other control character: a reply holding one
+ * would act on the terminal it is printed to, and no agent prints one.
+ * The streaming form checks a reply chunk by chunk (a stack dump printed
+ * as it arrives), carrying a UTF-8 sequence split between two chunks;
+ * start from a zeroed state.  Returns 0, or -EPROTO with err set. */
+typedef struct {
+    unsigned char carry[4];
+    size_t n;
+    int want;
+} proto_text_state_t;
+int proto_text_stream_check(proto_text_state_t *st, const char *buf, size_t len, char *err);
+/* The reply ended: -EPROTO when it ended inside a UTF-8 sequence. */
+int proto_text_stream_end(const proto_text_state_t *st, char *err);
+
+/* 1 when the whole of buf is such text, 0 otherwise. */
 int proto_is_text(const char *buf, size_t len);
 
 /* Parse a Go duration string ("1.234ms", "2h3m0.5s", "0s", "-1.5h") into
