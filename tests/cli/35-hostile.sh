@@ -146,6 +146,19 @@ expect_rc 1 "pprof-heap of an endless text stream"
 expect_err_contains "not a gzip-compressed profile" "pprof-heap: refused for its start, not its size"
 [ ! -e "$T/endless.prof" ] && pass "no partial profile" || fail "partial profile left"
 
+# --- 9. C1 controls and CR in the text replies -----------------------------
+# fails at 7162e13: proto.c:proto_is_text accepts '\r' and every well-formed
+# UTF-8 character, C1 controls (U+0080..U+009F) included, and the text
+# commands print the reply as sent: a version "go1.22<CSI>2J" or a memstats
+# value with '\r' (which rewrites the line shown) passes with exit 0.
+# out_list.c:out_text_safe already escapes both kinds for names and paths.
+canned 'go1.22\302\2332J\n' c1version
+run "$CGOPS" version "$A"
+case "$OUT" in *"$C1"*) fail "version: a C1 control from the peer reached stdout" ;; *) pass "version: no C1 control on stdout" ;; esac
+canned 'alloc: 5\nlast-gc: x\rnum-gc: 0\n' crvalue
+run "$CGOPS" memstats "$A"
+case "$OUT" in *$'\r'*) fail "memstats: a CR from the peer reached stdout" ;; *) pass "memstats: no CR on stdout" ;; esac
+
 # --- what held up, kept as guards -------------------------------------------
 for r in 'goroutine 1 [running]:\r\nmain.f()\r\n\t/x.go:1 +0x1\r\n\r\n' \
          'goroutine 1 [x]:\ncreated by \n\t/a:1\n' \
