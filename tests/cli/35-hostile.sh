@@ -29,7 +29,8 @@ expect_rc 1 "stack text: a dump with terminal escapes is refused"
 case "$OUT" in *"$ESC"*) fail "stack text: an escape sequence from the peer reached stdout" ;;
 *) pass "stack text: no escape sequence from the peer on stdout" ;; esac
 canned 'goroutine 1 [running]:\nmain.f()\n\t/x.go:1\n\377\376\000binary\n' bin
-run "$CGOPS" stack "$A"
+"$CGOPS" stack "$A" >"$T/out" 2>"$T/err" # stdout has a NUL: not through run's $(cat)
+RC=$? ERR=$(cat "$T/err")
 expect_rc 1 "stack text: a dump with NUL and non-UTF-8 bytes is refused"
 run "$CGOPS" stack "$A" --json
 expect_rc 1 "stack --json: the same dump is refused (holds)"
