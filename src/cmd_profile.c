@@ -112,8 +112,8 @@ static void on_done(request_t *r, int status)
                  f->target.display, r->what);
         f->status = -EPROTO;
     } else if (!proto_binary_head_ok(r->command, f->head, f->headlen, &what)) {
-        snprintf(f->err, sizeof f->err, "%.100s: the %s reply is not %s (%llu bytes)", f->target.display,
-                 r->what, what, (unsigned long long)r->received);
+        snprintf(f->err, sizeof f->err, "%.100s: the %s reply is not %s", f->target.display, r->what,
+                 what);
         f->status = -EPROTO;
     }
 }

@@ -65,11 +65,11 @@ printf '%s\n' "$OUT" >"$T/trunc.json"; validate agent-error.schema.json "$T/trun
 # text) is an error, and no file is left to be mistaken for a profile.
 run "$CGOPS" pprof-heap "$A" -o "$T/cm.prof"
 expect_rc 1 "pprof-heap reply that is text"
-expect_err_eq "cgops: $A: the pprof-heap reply is not a gzip-compressed profile (117 bytes)" "not-gzip message"
+expect_err_eq "cgops: $A: the pprof-heap reply is not a gzip-compressed profile" "not-gzip message"
 run "$CGOPS" trace "$A" -o "$T/cm.trace"
 expect_rc 1 "trace reply that is text"
 expect_err_eq "Tracing now, will take 5 secs...
-cgops: $A: the trace reply is not a Go execution trace (117 bytes)" "not-trace message"
+cgops: $A: the trace reply is not a Go execution trace" "not-trace message"
 [ ! -e "$T/cm.prof" ] && [ ! -e "$T/cm.trace" ] && pass "no file from a reply of the wrong kind" || fail "wrong-kind file left"
 
 start_fault reset; A=127.0.0.1:$FPORT
@@ -87,7 +87,7 @@ expect_err_eq "cgops: $A: malformed goroutine dump: the reply does not start wit
 run "$CGOPS" pprof-cpu "$A" --no-launch
 expect_rc 1 "garbage pprof-cpu"
 expect_err_eq "Profiling CPU now, will take 30 secs...
-cgops: $A: the pprof-cpu reply is not a gzip-compressed profile (4096 bytes)" "garbage pprof-cpu message"
+cgops: $A: the pprof-cpu reply is not a gzip-compressed profile" "garbage pprof-cpu message"
 run "$CGOPS" stats "$A"
 expect_rc 1 "garbage stats text"
 expect_err_eq "cgops: $A: malformed stats reply: not text" "garbage text message"
