@@ -899,7 +899,7 @@ TEST(proto_reply_json_by_byte)
 TEST(proto_text_stream_refuses_what_acts_on_a_terminal)
 {
     static const char *bad[] = {
-        "a\x1b[2J\n", "a\rb\n", "csi\xc2\x9b" "2J\n", "raw\x9b\n", "nul\0x", "del\x7f",
+        "a\x1b[2J\n", "a\rb\n", ("csi\xc2\x9b" "2J\n"), "raw\x9b\n", "nul\0x", "del\x7f",
         "\xed\xa0\x80", "\xff",
     };
     static const size_t badlen[] = {6, 5, 8, 5, 5, 4, 3, 1};
