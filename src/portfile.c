@@ -274,9 +274,19 @@ static int port_from_fd(int fd, int *port, char *why)
 /* Read and parse the port file at dirfd/path.  -ENOENT when absent. */
 static int read_port_at(int dirfd, const char *path, int *port, char *why)
 {
-    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
-    int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), rc;
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+     * O_NOFOLLOW: a port file is never a symbolic link, in the caller's
+     * dir as in the target's: in a shared dir (GOPS_CONFIG_DIR=/tmp/x)
+     * another user could plant PID -> a device whose open does something,
+     * and root would open it (fs.protected_symlinks may be off). */
+    int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC), rc;
+    struct stat st;
 
+    if (fd < 0 && errno == ELOOP && fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
+        cg_seterr(why, "a symbolic link, not a regular file");
+        return -EINVAL;
+    }
     if (fd < 0)
         return -errno;
     rc = port_from_fd(fd, port, why);

@@ -160,6 +160,24 @@ canned 'alloc: 5\nlast-gc: x\rnum-gc: 0\n' crvalue
 run "$CGOPS" memstats "$A"
 case "$OUT" in *$'\r'*) fail "memstats: a CR from the peer reached stdout" ;; *) pass "memstats: no CR on stdout" ;; esac
 
+# --- 10. a port file in the caller's dir that is a symbolic link ----------
+# failed before: portfile.c:read_port_at opened PID in the caller's config
+# dir without O_NOFOLLOW, so in a shared dir another user's link PID ->
+# (a FIFO here, a device elsewhere) was opened by root.  A writer waiting
+# on the FIFO shows whether anybody opened it for reading.
+mkdir -m 1777 "$T/shared"
+mkfifo "$T/trap.fifo"
+start_agent agentfix; SP=$APID
+ln -s "$T/trap.fifo" "$T/shared/$SP"
+sh -c 'exec 3>"$1"; : >"$2"' sh "$T/trap.fifo" "$T/trap.opened" &
+W=$!
+run env GOPS_CONFIG_DIR="$T/shared" "$CGOPS" version "$SP"
+expect_rc 0 "a symlinked port file in the caller's dir: the target's own file serves"
+run env GOPS_CONFIG_DIR="$T/shared" "$CGOPS"
+[ ! -e "$T/trap.opened" ] && pass "the link in the caller's dir was not followed" ||
+    fail "cgops opened what a planted link in the caller's dir names"
+kill "$W" 2>/dev/null
+
 # --- what held up, kept as guards -------------------------------------------
 for r in 'goroutine 1 [running]:\r\nmain.f()\r\n\t/x.go:1 +0x1\r\n\r\n' \
          'goroutine 1 [x]:\ncreated by \n\t/a:1\n' \
