@@ -377,6 +377,11 @@ static void on_found(const scan_proc_t *p, void *arg)
     uv_run(run->loop, UV_RUN_NOWAIT);
 }
 
+/* stack --json targets parsed at once: each may hold one goroutine of up
+ * to PROTO_STACK_GOROUTINE_MAX while it is built, so the run's memory is
+ * bounded by this many of them, not by the number of agents (--all). */
+#define STACK_JSON_PARALLEL 16
+
 /* Descriptors that resolving one target may hold for a moment (its /proc
  * directory, root, port file, namespace and netlink sockets). */
 #define RESOLVE_FDS 8
@@ -468,6 +473,8 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     fc.out = stdout;
     fc.err = stderr;
     fc.max_files = descriptor_budget();
+    if (run.o.json && is_stack(&run) && fc.max_files > STACK_JSON_PARALLEL)
+        fc.max_files = STACK_JSON_PARALLEL;
     fc.spool_max = SPOOL_TARGET_MAX;
     fc.spool_total_max = SPOOL_TOTAL_MAX;
     fc.tmpdir = tmp_dir();
