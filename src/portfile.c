@@ -632,10 +632,15 @@ int portfile_target_resolve(int procfd, const char *arg, target_t *out, char *er
          * as P.  Go's net.Dial refuses it the same way ("invalid port");
          * a name ("http") is a service looked up in /etc/services, as Go
          * does too. */
-        if (strspn(out->port, "0123456789") == strlen(out->port)) {
+        /* A word that starts as a number ("-1", "80x") is a bad number,
+         * not a service name (those start with a letter). */
+        if (strspn(out->port, "0123456789") == strlen(out->port) ||
+            (out->port[0] >= '0' && out->port[0] <= '9') || out->port[0] == '-' ||
+            out->port[0] == '+') {
             long long v;
 
-            if (cg_parse_ll(out->port, 1, 65535, &v) != 0) {
+            if (strspn(out->port, "0123456789") != strlen(out->port) ||
+                cg_parse_ll(out->port, 1, 65535, &v) != 0) {
                 cg_seterr(err, "couldn't resolve addr or pid %s to TCPAddress: address %s: invalid port",
                           arg, out->port);
                 return -EINVAL;

@@ -218,7 +218,7 @@ done
 
 # 9. host:port with a port outside 1-65535 is refused, as Go's net.Dial
 #    does, instead of wrapping around to another port (P + 65536 is P).
-for p in $((OPID * 0 + 65536 + RPORT)) 0 99999999; do
+for p in $((OPID * 0 + 65536 + RPORT)) 0 99999999 -1 +5 80x; do
     run "$CGOPS" version "127.0.0.1:$p"
     expect_rc 1 "port $p refused"
     expect_err_eq "cgops: couldn't resolve addr or pid 127.0.0.1:$p to TCPAddress: address $p: invalid port" "port $p message"
