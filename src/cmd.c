@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const cmd_t commands[] = {
@@ -42,9 +43,22 @@ const cmd_t *cmd_lookup(const char *name)
 static void vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vreport(const char *fmt, va_list ap)
 {
-    fputs("cgops: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char *msg = NULL;
+
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    cmd_say(stderr, msg ? msg : "out of memory formatting a message");
+    free(msg);
+}
+
+void cmd_say(FILE *f, const char *msg)
+{
+    /* Messages quote what others wrote (a target's config dir, a peer's
+     * reply, a file name): never raw on the terminal, and one line. */
+    char *safe = cg_text_safe(msg);
+
+    fprintf(f, "cgops: %s\n", safe);
+    free(safe);
 }
 
 int cmd_error(const char *fmt, ...)
@@ -76,9 +90,9 @@ void cmd_target_notes(const target_t *t, int verbose)
     if (!verbose || t->pid == 0)
         return;
     if (t->pf.fallback[0])
-        fprintf(stderr, "cgops: %s\n", t->pf.fallback);
+        cmd_say(stderr, t->pf.fallback);
     if (!t->pf.verified && t->pf.note[0])
-        fprintf(stderr, "cgops: %s\n", t->pf.note);
+        cmd_say(stderr, t->pf.note);
 }
 
 /* A word made of digits only is meant as a pid, whatever its value: the

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +158,8 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
 {
     target_job_t *j = r->data;
     run_t *run = j->run;
+    proto_text_state_t before;
+    size_t out;
     int rc;
 
     j->last = (unsigned char)buf[len - 1];
@@ -180,7 +183,10 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
         return rc;
     }
     /* Printed as it arrives, so checked as it arrives: a peer's escape
-     * sequence or binary never reaches the terminal. */
+     * sequence or binary never reaches the terminal.  A UTF-8 sequence cut
+     * by the read's end is carried by the check and printed only once the
+     * next read showed it whole. */
+    before = j->text;
     rc = proto_text_stream_check(&j->text, buf, len, err);
     if (rc < 0) {
         cg_seterr(err, "malformed goroutine dump: not text (a control character or bytes that are not UTF-8)");
@@ -194,13 +200,19 @@ static int on_data(request_t *r, const char *buf, size_t len, char *err)
         if (rc <= 0)
             return rc; /* refused, or too short to tell yet */
         j->head_checked = 1;
-        rc = emit_bytes(j, j->buf, j->len, 0, err);
+        rc = emit_bytes(j, j->buf, j->len - j->text.n, 0, err);
         free(j->buf);
         j->buf = NULL;
         j->len = 0;
         return rc;
     }
-    return emit_bytes(j, buf, len, 0, err);
+    /* What this read makes whole: the bytes carried from the last one,
+     * then this one's, less what is carried on. */
+    out = before.n + len - j->text.n;
+    rc = emit_bytes(j, (const char *)before.carry, out < before.n ? out : before.n, 0, err);
+    if (rc == 0 && out > before.n)
+        rc = emit_bytes(j, buf, out - before.n, 0, err);
+    return rc;
 }
 
 /* The reply is complete: check it (proto.h says what a reply of each
@@ -360,7 +372,7 @@ static void job_add(run_t *run, const char *arg, pid_t pid, int port, int verifi
 static void log_stderr(const char *msg, void *ctx)
 {
     if (*(int *)ctx)
-        fprintf(stderr, "cgops: %s\n", msg);
+        cmd_say(stderr, msg);
 }
 
 /* --all: each process that discovery finds with a verified (or
@@ -479,6 +491,7 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     fc.spool_total_max = SPOOL_TOTAL_MAX;
     fc.tmpdir = tmp_dir();
     fc.start = job_start;
+    fc.say = cmd_say;
     run.fan = fanout_new(&fc);
 
     if (run.o.all) {
@@ -513,10 +526,15 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     if (fanout_failed(run.fan))
         status = CG_EXIT_FAIL;
     rc = fanout_out_error(run.fan);
-    if (rc < 0 && rc != -EPIPE)
-        cmd_error("write error on standard output: %s", strerror(-rc));
-    if (rc < 0)
+    if (rc < 0) {
+        if (rc != -EPIPE)
+            cmd_error("write error on standard output: %s", strerror(-rc));
+        /* Said once: what stdio still holds would fail again in main's
+         * check and be said twice. */
+        __fpurge(stdout);
+        clearerr(stdout);
         status = CG_EXIT_FAIL;
+    }
     if (loop_free(run.loop) < 0 && !agent_lookups_abandoned())
         cmd_error("the event loop could not be closed");
     fanout_free(run.fan);

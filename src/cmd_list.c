@@ -15,7 +15,7 @@
 static void log_stderr(const char *msg, void *ctx)
 {
     (void)ctx;
-    fprintf(stderr, "cgops: %s\n", msg);
+    cmd_say(stderr, msg);
 }
 
 typedef struct {

@@ -177,10 +177,10 @@ static void print_text(const info_t *in)
         procinfo_format_go_duration(in->period_ns, buf, sizeof buf);
         printf("cpu usage (%s):\t%.3f%%\n", buf, in->period_percent);
     }
-    safe = out_text_safe(in->user);
+    safe = cg_text_safe(in->user);
     printf("username:\t%s\n", safe);
     free(safe);
-    safe = out_text_safe(in->cmdline ? in->cmdline : "");
+    safe = cg_text_safe(in->cmdline ? in->cmdline : "");
     printf("cmd+args:\t%s\n", safe);
     free(safe);
     procinfo_format_etime(in->elapsed, buf, sizeof buf);
@@ -193,14 +193,14 @@ static void print_text(const info_t *in)
                proc_net_state_name(in->socks[i].proto, in->socks[i].state));
     }
     if (in->bin_ok && in->bin.is_go) {
-        safe = out_text_safe(in->bin.version[0] ? in->bin.version : "unknown");
+        safe = cg_text_safe(in->bin.version[0] ? in->bin.version : "unknown");
         printf("go version:\t%s\n", safe);
         free(safe);
     } else {
         printf("go version:\t-\n");
     }
     if (in->agent) {
-        safe = out_text_safe(in->pf.path);
+        safe = cg_text_safe(in->pf.path);
         printf("agent:\tport %d (%s)\n", in->pf.port, safe);
         free(safe);
     } else {

@@ -148,23 +148,36 @@ static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what
     return 0;
 }
 
-/* path with its directory resolved ("./x" and "x" alike), in out. */
-static void dir_resolved(const char *path, char *out, size_t size)
+/* Where writing to path ends up: its directory resolved ("./x" and "x"
+ * alike) and a final symbolic link followed, even one that names nothing
+ * yet (outfile follows it to create that file).  In out. */
+static void write_target(const char *path, char *out, size_t size)
 {
-    const char *slash = strrchr(path, '/');
-    char dir[PATH_MAX], real[PATH_MAX];
+    char cur[PATH_MAX], link[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+    const char *slash;
+    ssize_t n;
 
+    cg_strlcpy(cur, path, sizeof cur);
+    for (int hops = 0; hops < 40 && (n = readlink(cur, link, sizeof link - 1)) > 0; hops++) {
+        link[n] = '\0';
+        slash = strrchr(cur, '/');
+        if (link[0] == '/' || slash == NULL)
+            cg_strlcpy(cur, link, sizeof cur);
+        else if ((size_t)snprintf(dir, sizeof dir, "%.*s/%s", (int)(slash - cur), cur, link) < sizeof dir)
+            cg_strlcpy(cur, dir, sizeof cur);
+    }
+    slash = strrchr(cur, '/');
     if (slash == NULL)
         snprintf(dir, sizeof dir, ".");
     else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - cur) + (slash == cur), cur);
     if (realpath(dir, real) == NULL)
         cg_strlcpy(real, dir, sizeof real);
-    snprintf(out, size, "%s/%s", real, slash ? slash + 1 : path);
+    snprintf(out, size, "%s/%s", real, slash ? slash + 1 : cur);
 }
 
 /* Whether two output names are one file: names of one existing file (a
- * link, another spelling), or the same name in the same directory. */
+ * link, another spelling), or the same place once links are followed. */
 static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -174,8 +187,8 @@ static int same_file(const char *a, const char *b)
         return 1;
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    dir_resolved(a, ra, sizeof ra);
-    dir_resolved(b, rb, sizeof rb);
+    write_target(a, ra, sizeof ra);
+    write_target(b, rb, sizeof rb);
     return strcmp(ra, rb) == 0;
 }
 

@@ -295,3 +295,25 @@ size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v)
     }
     return 0;
 }
+
+char *cg_text_safe(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    char *out = cg_xmalloc(strlen(s) + 1), *o = out;
+
+    while (p < end) {
+        size_t n = cg_utf8_seq_len(p, (size_t)(end - p));
+
+        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            *o++ = '?';
+            p += n ? n : 1;
+            continue;
+        }
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+    }
+    *o = '\0';
+    return out;
+}

@@ -10,6 +10,8 @@
 typedef struct {
     void *data;
     spool_t spool;
+    char *tail;    /* frames the spool could not take, written after it */
+    size_t taillen;
     char *error;   /* printed in order */
     char *warning;
     int started;
@@ -26,17 +28,25 @@ struct fanout {
     size_t next_start;  /* first item not yet started */
     size_t running;     /* items holding a descriptor */
     size_t spilled;     /* spools holding a temp file */
+    size_t spilled_done; /* of those, spools of finished items */
     uint64_t spooled;   /* bytes in all spools */
     size_t failed;
     int out_err;
     int pumping;        /* fanout_pump is on the stack */
 };
 
+static void say_plain(FILE *f, const char *msg)
+{
+    fprintf(f, "cgops: %s\n", msg);
+}
+
 fanout_t *fanout_new(const fanout_config_t *cfg)
 {
     fanout_t *f = cg_xcalloc(1, sizeof *f);
 
     f->cfg = *cfg;
+    if (f->cfg.say == NULL)
+        f->cfg.say = say_plain;
     if (f->cfg.max_files == 0)
         f->cfg.max_files = 1;
     return f;
@@ -48,6 +58,7 @@ void fanout_free(fanout_t *f)
         return;
     for (size_t i = 0; i < f->n; i++) {
         spool_free(&f->items[i].spool);
+        free(f->items[i].tail);
         free(f->items[i].error);
         free(f->items[i].warning);
     }
@@ -99,19 +110,26 @@ static void advance(fanout_t *f)
             if (it->spilled) {
                 it->spilled = 0;
                 f->spilled--;
+                if (it->finished)
+                    f->spilled_done--;
             }
             if (rc < 0 && f->out_err == 0)
                 f->out_err = rc;
         }
+        if (it->taillen && f->out_err == 0 && fwrite(it->tail, 1, it->taillen, f->cfg.out) != it->taillen)
+            f->out_err = -(errno ? errno : EIO);
+        free(it->tail);
+        it->tail = NULL;
+        it->taillen = 0;
         if (!it->finished)
             return;
         if (f->out_err == 0 && (it->error || it->warning)) {
             /* stderr may be the same terminal: what came before goes first. */
             fflush(f->cfg.out);
             if (it->error)
-                fprintf(f->cfg.err, "cgops: %s\n", it->error);
+                f->cfg.say(f->cfg.err, it->error);
             if (it->warning)
-                fprintf(f->cfg.err, "cgops: %s\n", it->warning);
+                f->cfg.say(f->cfg.err, it->warning);
         }
         free(it->error);
         free(it->warning);
@@ -128,7 +146,11 @@ void fanout_pump(fanout_t *f)
     if (f->pumping)
         return;
     f->pumping = 1;
-    while (f->next_start < f->n && f->running + f->spilled < f->cfg.max_files) {
+    /* A running item may spill, and then holds two descriptors (its
+     * socket and its spool): count it twice.  One item always runs, or
+     * nothing would ever be written. */
+    while (f->next_start < f->n &&
+           (f->running == 0 || 2 * (f->running + 1) + f->spilled_done <= f->cfg.max_files)) {
         size_t idx = f->next_start++;
         item_t *it = &f->items[idx];
 
@@ -165,10 +187,21 @@ int fanout_write(fanout_t *f, size_t idx, const void *buf, size_t n, int frame)
     if (!frame && (n > f->cfg.spool_max || it->spool.size > f->cfg.spool_max - n ||
                    n > f->cfg.spool_total_max || f->spooled > f->cfg.spool_total_max - n))
         return -EFBIG;
-    rc = spool_write(&it->spool, buf, n);
+    /* Once a frame went to the tail, everything after it goes there too
+     * (only frames: the item has failed), to keep their order. */
+    rc = it->taillen ? -EIO : spool_write(&it->spool, buf, n);
     if (rc == 0)
         f->spooled += n;
     note_spill(f, it);
+    if (rc < 0 && frame) {
+        /* The few bytes that close an item's block must come out even
+         * when its spool cannot take them (no $TMPDIR, a full disk), or
+         * the document would be cut: they wait in memory. */
+        it->tail = cg_xrealloc(it->tail, it->taillen + n);
+        memcpy(it->tail + it->taillen, buf, n);
+        it->taillen += n;
+        return 0;
+    }
     return rc;
 }
 
@@ -191,6 +224,8 @@ void fanout_finish(fanout_t *f, size_t idx, const char *error, const char *warni
         it->running = 0;
         f->running--;
     }
+    if (it->spilled)
+        f->spilled_done++;
     if (idx == f->next_out)
         advance(f);
     fanout_pump(f);

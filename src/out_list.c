@@ -19,33 +19,12 @@ static void short_version(const scan_proc_t *p, char *buf, size_t size)
  * may have written, so it is made safe like a name (never longer). */
 static void text_version(const char *version, char *buf, size_t size)
 {
-    char *safe = out_text_safe(version);
+    char *safe = cg_text_safe(version);
 
     cg_strlcpy(buf, safe, size);
     free(safe);
 }
 
-char *out_text_safe(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    char *out = cg_xmalloc(strlen(s) + 1), *o = out;
-
-    while (p < end) {
-        size_t n = cg_utf8_seq_len(p, (size_t)(end - p));
-
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
-            *o++ = '?';
-            p += n ? n : 1;
-            continue;
-        }
-        memcpy(o, p, n);
-        o += n;
-        p += n;
-    }
-    *o = '\0';
-    return out;
-}
 
 static int num_width(long v)
 {
@@ -61,7 +40,7 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         int w;
-        names[i] = out_text_safe(procs[i].name);
+        names[i] = cg_text_safe(procs[i].name);
         if ((w = num_width(procs[i].pid)) > wpid)
             wpid = w;
         if ((w = num_width(procs[i].ppid)) > wppid)
@@ -75,7 +54,7 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         const scan_proc_t *p = &procs[i];
-        char *path = out_text_safe(p->path);
+        char *path = cg_text_safe(p->path);
 
         short_version(p, ver, sizeof ver);
         text_version(ver, ver, sizeof ver);
@@ -179,7 +158,7 @@ static void tree_print(FILE *f, const node_t *nd, char *indent, size_t ilen, siz
         fprintf(f, "%.*s%s ", (int)ilen, indent, last ? "\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80"
                                                        : "\xe2\x94\x9c\xe2\x94\x80\xe2\x94\x80");
         if (k->proc) {
-            char *name = out_text_safe(k->proc->name), ver[128];
+            char *name = cg_text_safe(k->proc->name), ver[128];
 
             text_version(version_or_unknown(k->proc), ver, sizeof ver);
             fprintf(f, "%s%d (%s) {%s}\n", k->proc->agent ? "[*]  " : "", (int)k->pid, name, ver);

@@ -76,11 +76,15 @@ int spool_write(spool_t *s, const void *buf, size_t n)
     if (s->fd >= 0) {
         rc = write_all(s->fd, buf, n);
         if (rc < 0) {
-            /* What was written stays counted by the file's offset; the
-             * size is put back to it so a drain writes exactly that. */
-            off_t end = lseek(s->fd, 0, SEEK_CUR);
-            if (end >= 0)
-                s->size = (uint64_t)end;
+            /* All or nothing: a write cut by a full disk would leave half
+             * a JSON object to be drained.  Back to where it stood. */
+            if (ftruncate(s->fd, (off_t)s->size) != 0 || lseek(s->fd, (off_t)s->size, SEEK_SET) < 0) {
+                /* Cannot take it back: drain nothing rather than half. */
+                close(s->fd);
+                s->fd = -1;
+                s->size = 0;
+                return -EIO;
+            }
             return rc;
         }
     } else {

@@ -163,7 +163,7 @@ TEST(cmd_text_is_made_safe_for_a_terminal)
         {"\xed\xa0\x80", "???"},              /* a surrogate is not UTF-8 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *s = out_text_safe(cases[i].in);
+        char *s = cg_text_safe(cases[i].in);
         ASSERT_STR_EQ(s, cases[i].out);
         free(s);
     }

@@ -37,7 +37,7 @@ static int start_ok(void *item, size_t idx)
 
 static fanout_t *make(FILE *out, FILE *err, size_t max_files, uint64_t spool_max, uint64_t total_max)
 {
-    fanout_config_t c = {out, err, max_files, spool_max, total_max, test_tmpdir(), start_ok};
+    fanout_config_t c = {out, err, max_files, spool_max, total_max, test_tmpdir(), start_ok, NULL};
     nstarted = 0;
     return fanout_new(&c);
 }
@@ -133,8 +133,9 @@ TEST(fanout_caps_what_a_waiting_item_holds)
 
 TEST(fanout_starts_in_waves_within_the_budget)
 {
+    /* 4 descriptors: 2 items at once, each may spill (socket + spool). */
     FILE *out = tmpfile(), *err = tmpfile();
-    fanout_t *f = make(out, err, 2, 1 << 20, 1 << 20);
+    fanout_t *f = make(out, err, 4, 1 << 20, 1 << 20);
 
     for (int i = 0; i < 5; i++)
         fanout_add(f, NULL);
@@ -167,7 +168,7 @@ TEST(fanout_many_failing_items_keep_the_stack_flat)
     /* 200,000 items that fail as they start: a recursive pump would
      * overflow the stack long before. */
     FILE *out = tmpfile(), *err = fopen("/dev/null", "w");
-    fanout_config_t c = {out, err, 4, 1 << 20, 1 << 20, "/tmp", start_fail};
+    fanout_config_t c = {out, err, 4, 1 << 20, 1 << 20, "/tmp", start_fail, NULL};
     size_t n = 200000;
 
     cur = fanout_new(&c);
@@ -245,4 +246,33 @@ TEST(spool_drain_reports_a_write_error)
     ASSERT_EQ(spool_drain(&s, full), -ENOSPC);
     ASSERT_EQ(s.size, 0);
     fclose(full);
+}
+
+TEST(fanout_a_frame_comes_out_when_the_spool_cannot_take_it)
+{
+    /* No place to spill: the item's reply is cut at what memory holds,
+     * but its closing frame still follows it, so the document ends. */
+    FILE *out = tmpfile(), *err = tmpfile();
+    fanout_config_t c = {out, err, 16, 1 << 24, 1 << 24, "/nonexistent", start_ok, NULL};
+    fanout_t *f = fanout_new(&c);
+    char *big = malloc(SPOOL_MEM_MAX), *o;
+
+    memset(big, 'x', SPOOL_MEM_MAX);
+    fanout_add(f, NULL);
+    fanout_add(f, NULL);
+    fanout_pump(f);
+    ASSERT_EQ(fanout_write(f, 1, "[", 1, 1), 0);
+    ASSERT_EQ(fanout_write(f, 1, big, SPOOL_MEM_MAX - 1, 0), 0); /* memory is full */
+    ASSERT_EQ(fanout_write(f, 1, big, 10, 0), -ENOENT);           /* would spill */
+    ASSERT_EQ(fanout_write(f, 1, "]", 1, 1), 0);                  /* so must this */
+    fanout_finish(f, 1, "cannot spool", NULL);
+    fanout_finish(f, 0, NULL, NULL);
+    o = read_all(out);
+    ASSERT_EQ(strlen(o), SPOOL_MEM_MAX + 1);
+    ASSERT(o[0] == '[' && o[SPOOL_MEM_MAX] == ']');
+    free(o);
+    free(big);
+    fanout_free(f);
+    fclose(out);
+    fclose(err);
 }

@@ -20,6 +20,8 @@
 #include "cgops/opt.h"
 #include "cgops/portfile.h"
 
+#include <stdio.h>
+
 #define CG_EXIT_OK 0
 #define CG_EXIT_FAIL 1
 #define CG_EXIT_USAGE 2
@@ -65,6 +67,10 @@ void cmd_target_notes(const target_t *t, int verbose);
 
 /* Print `cgops help NAME` for cmd on stdout; returns CG_EXIT_OK. */
 int cmd_help_command(const cmd_t *cmd);
+
+/* Print "cgops: msg" and a newline on f, msg made safe for a terminal
+ * (cg_text_safe): what every message and -v note goes through. */
+void cmd_say(FILE *f, const char *msg);
 
 /* Print "cgops: msg" on stderr.  Returns -1 so `return cmd_error(...)` reads
  * naturally in helpers that return a status. */

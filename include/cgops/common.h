@@ -91,4 +91,11 @@ int cg_utf8_valid(const char *s, size_t len);
  * byte above 1, or more than 10 bytes); *v is then untouched. */
 size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v);
 
+/* s made safe to print on a terminal, as ps(1) does: each control
+ * character (C0, DEL, C1 such as the 8-bit CSI) and each byte that is not
+ * part of well-formed UTF-8 becomes '?', so a process name or argument
+ * cannot move the cursor, recolour or retitle the user's terminal.
+ * Returns a heap copy (free it). */
+char *cg_text_safe(const char *s);
+
 #endif

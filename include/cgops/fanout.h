@@ -35,6 +35,9 @@ typedef struct {
     uint64_t spool_total_max; /* bytes all waiting items may hold together */
     const char *tmpdir;       /* where spools spill */
     fanout_start_fn start;
+    /* How a message is printed on err (the command's cmd_say, which makes
+     * it safe for a terminal); NULL: "cgops: MSG" as it is. */
+    void (*say)(FILE *f, const char *msg);
 } fanout_config_t;
 
 /* The config is copied. */

@@ -10,13 +10,6 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-/* s made safe to print on a terminal, as ps(1) does: each control
- * character (C0, DEL, C1 such as the 8-bit CSI) and each byte that is not
- * part of well-formed UTF-8 becomes '?', so a process name or argument
- * cannot move the cursor, recolour or retitle the user's terminal.
- * Returns a heap copy (free it). */
-char *out_text_safe(const char *s);
-
 /* gops's columns: pid, ppid, name, '*' or ' ', version, path. */
 void out_list_text(FILE *f, const scan_proc_t *procs, size_t n);
 

@@ -31,10 +31,10 @@ typedef struct {
  * it must outlive the spool). */
 void spool_init(spool_t *s, uint64_t max, const char *dir);
 
-/* Append n bytes.  Returns 0; -EFBIG when the spool would exceed its max
- * (nothing is appended); -errno when the temp file cannot be made or
- * written (ENOSPC, EMFILE...).  Once it has failed, the spool is unchanged
- * and still drains what it held. */
+/* Append n bytes, all or nothing.  Returns 0; -EFBIG when the spool would
+ * exceed its max; -errno when the temp file cannot be made or written
+ * (ENOSPC, EMFILE...).  On failure the spool holds what it held before
+ * (a partial write is cut off again) and still drains it. */
 int spool_write(spool_t *s, const void *buf, size_t n);
 
 /* 1 once the spool holds a temp file (a descriptor). */

@@ -88,7 +88,7 @@ expect_err_eq "" "ten targets under ulimit -n 16: no error"
 # --- 6. the Go version from an executable reaches the terminal raw ---------
 # fails at 7162e13: gobin.c:copy_str stops only at bytes < 0x20 and 0x7f;
 # out_list.c:out_list_text (and the tree, and cgops PID's "go version:")
-# print the version without out_text_safe, so a C1 control (U+009B, CSI)
+# print the version without cg_text_safe, so a C1 control (U+009B, CSI)
 # or bytes that are not UTF-8 from any local user's executable reach
 # root's terminal; names and paths are escaped.
 "$CGOPS_BUILD/mkelf" inline "$T/elf-inline" || fail "mkelf inline"
@@ -152,7 +152,7 @@ expect_err_contains "not a gzip-compressed profile" "pprof-heap: refused for its
 # UTF-8 character, C1 controls (U+0080..U+009F) included, and the text
 # commands print the reply as sent: a version "go1.22<CSI>2J" or a memstats
 # value with '\r' (which rewrites the line shown) passes with exit 0.
-# out_list.c:out_text_safe already escapes both kinds for names and paths.
+# out_list.c:cg_text_safe already escapes both kinds for names and paths.
 canned 'go1.22\302\2332J\n' c1version
 run "$CGOPS" version "$A"
 case "$OUT" in *"$C1"*) fail "version: a C1 control from the peer reached stdout" ;; *) pass "version: no C1 control on stdout" ;; esac
