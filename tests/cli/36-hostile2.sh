@@ -3,7 +3,7 @@
 # closed (after the fixes of 35-hostile.sh): the descriptor budget against
 # spooled replies, a full $TMPDIR under --json, -o and --binary through a
 # dangling link, a byte of a refused UTF-8 sequence on stdout, and a write
-# error said twice.  Each check says what is expected; all of them failed
+# error said twice, a target's config dir on stderr raw.  Each check says what is expected; all of them failed
 # at b4914be when written.
 . "$(dirname "$0")/lib.sh"
 
@@ -20,6 +20,8 @@ open(sys.argv[1], "wb").write(b"".join(s))
 EOF
 start_fault file -file "$T/big.reply"; BIG=127.0.0.1:$FPORT
 start_fault silent; SIL=127.0.0.1:$FPORT
+ESC=$(printf '\033')
+C1=$(printf '\302\233') # U+009B, CSI
 
 # --- 1. the descriptor budget counts a running target once -----------------
 # fails at b4914be: fanout.c:fanout_pump starts targets while running +
@@ -154,6 +156,30 @@ if [ -w /dev/full ]; then
         fail "stack >/dev/full: the write error said $n times"
 else
     skip "a write error: no /dev/full"
+fi
+
+# --- 6. a target's config dir reaches the terminal raw -----------------------
+# fails at b4914be: portfile.c builds "bad port file %s: ..." from the path
+# in the target's own config dir, which comes from its environment
+# (GOPS_CONFIG_DIR), and cmd.c:vreport and the listing's -v notes print it
+# as it is: any local user's process with an escape sequence or a C1
+# control in that variable, and a port file there that is not a number,
+# writes to root's terminal through `cgops version PID`, `cgops -v`,
+# `cgops tree -v` and `cgops stats --all -v`.  Names, paths and versions
+# are made safe (out_text_safe); --json escapes them.
+EVIL="$T/e$ESC]0;PWNED$(printf '\007')${C1}x"
+mkdir "$EVIL"
+start_fixture env GOPS_CONFIG_DIR="$EVIL" "$FIXTURES/agentfix"
+EPID=$RPID
+if [ -n "$EPID" ] && [ -f "$EVIL/$EPID" ]; then
+    printf 'abc' >"$EVIL/$EPID"
+    for args in "version $EPID" "-v" "tree -v" "stats --all -v"; do
+        run "$CGOPS" $args
+        case "$ERR$OUT" in *"$ESC"* | *"$C1"*) fail "cgops $args: the target's config dir reached the terminal raw: $(printf '%s' "$ERR" | grep -a -m1 "pid $EPID\|addr or pid $EPID" | cat -v | cut -c1-160)" ;;
+        *) pass "cgops $args: no escape or C1 control from the target's config dir" ;; esac
+    done
+else
+    fail "agentfix with an escape in GOPS_CONFIG_DIR wrote no port file there"
 fi
 
 finish
