@@ -296,6 +296,21 @@ size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v)
     return 0;
 }
 
+int cg_utf8_is_control(const unsigned char *p, size_t n)
+{
+    if (n == 1)
+        return *p < 0x20 || *p == 0x7f;
+    /* C1 controls, U+0080..U+009F (the 8-bit CSI among them). */
+    if (n == 2)
+        return p[0] == 0xc2 && p[1] < 0xa0;
+    /* Bidirectional overrides and isolates, U+202A..U+202E and
+     * U+2066..U+2069: they reorder what the terminal shows after them. */
+    if (n == 3 && p[0] == 0xe2)
+        return (p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+               (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+    return 0;
+}
+
 char *cg_text_safe(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
@@ -304,8 +319,7 @@ char *cg_text_safe(const char *s)
     while (p < end) {
         size_t n = cg_utf8_seq_len(p, (size_t)(end - p));
 
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+        if (n == 0 || cg_utf8_is_control(p, n)) {
             *o++ = '?';
             p += n ? n : 1;
             continue;

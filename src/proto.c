@@ -108,7 +108,7 @@ int proto_text_stream_check(proto_text_state_t *st, const char *buf, size_t len,
             return 0;
         }
         st->n = 0;
-        if (cg_utf8_seq_len(seq, n) != n || (n == 2 && seq[0] == 0xc2 && seq[1] < 0xa0))
+        if (cg_utf8_seq_len(seq, n) != n || cg_utf8_is_control(seq, n))
             goto bad;
     }
     while (p < end) {
@@ -137,9 +137,9 @@ int proto_text_stream_check(proto_text_state_t *st, const char *buf, size_t len,
             }
             goto bad;
         }
-        /* C1 controls (U+0080..U+009F, such as the 8-bit CSI) act on
-         * terminals too. */
-        if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+        /* C1 controls (such as the 8-bit CSI) and bidirectional
+         * overrides act on terminals too. */
+        if (cg_utf8_is_control(p, n))
             goto bad;
         p += n;
     }

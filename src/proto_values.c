@@ -242,9 +242,21 @@ typedef struct {
  * finite number) where the schema allows them, else the string as sent. */
 static cJSON *unknown_value(const kv_spec_t *spec, const char *key, const char *val, char *err)
 {
+    static const char *const envelope[] = {"target", "pid", "error", "result"};
     const char *digits = val + (*val == '-');
+    char name[128];
     uint64_t u;
     int64_t i;
+
+    /* The members cgops frames a target's result with: a reply that
+     * brought them would forge an error object for a script that tests
+     * .error. */
+    json_name(key, name, sizeof name);
+    for (size_t k = 0; k < sizeof envelope / sizeof envelope[0]; k++)
+        if (strcmp(name, envelope[k]) == 0) {
+            cg_seterr(err, "malformed %s reply: key '%s' is not one an agent sends", spec->what, key);
+            return NULL;
+        }
 
     if (*digits && strspn(digits, "0123456789") == strlen(digits)) {
         if (*val != '-' && proto__parse_u64(val, &u) == 0)

@@ -161,6 +161,8 @@ TEST(cmd_text_is_made_safe_for_a_terminal)
         {"del\x7f", "del?"},
         {"caf\xc3\xa9 \xe2\x94\x80", "caf\xc3\xa9 \xe2\x94\x80"}, /* UTF-8 kept */
         {"\xed\xa0\x80", "???"},              /* a surrogate is not UTF-8 */
+        {"txt.\xe2\x80\xaegnp", "txt.?gnp"},  /* U+202E reverses what follows */
+        {"a\xe2\x81\xa6" "b", "a?b"},            /* U+2066, an isolate */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *s = cg_text_safe(cases[i].in);

@@ -900,9 +900,9 @@ TEST(proto_text_stream_refuses_what_acts_on_a_terminal)
 {
     static const char *bad[] = {
         "a\x1b[2J\n", "a\rb\n", ("csi\xc2\x9b" "2J\n"), "raw\x9b\n", "nul\0x", "del\x7f",
-        "\xed\xa0\x80", "\xff",
+        "\xed\xa0\x80", "\xff", "bidi\xe2\x80\xae\n",
     };
-    static const size_t badlen[] = {6, 5, 8, 5, 5, 4, 3, 1};
+    static const size_t badlen[] = {6, 5, 8, 5, 5, 4, 3, 1, 8};
     const char good[] = "goroutine 1 [running]:\n\t/src/\xc2\xb5s/\xe2\x94\x80.go:1 +0x1\n";
     char err[CG_ERR_LEN];
 
@@ -940,6 +940,7 @@ TEST(proto_kv_replies_refuse_collisions_and_other_commands)
         "alloc: 5\nalloc: 6\n",
         "goroutines: 1\nOS threads: 2\nGOMAXPROCS: 1\nnum CPU: 1\n", /* a stats reply */
         "gc_pause_total_ns: bogus\n",           /* no memstats key at all */
+        "alloc: 5\ntarget: x\nerror: y\n",      /* would forge an error object */
     };
     char err[CG_ERR_LEN];
 

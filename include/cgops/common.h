@@ -77,6 +77,11 @@ uint64_t cg_now_ns(void);
  * or 0 when the bytes there are not one: overlong forms, surrogates and
  * values past U+10FFFF are not, as Go's utf8 package decides. */
 size_t cg_utf8_seq_len(const unsigned char *p, size_t avail);
+
+/* 1 when the well-formed sequence p[0..n) (n from cg_utf8_seq_len) acts on
+ * a terminal instead of showing: C0 controls and DEL, C1 controls, and the
+ * bidirectional overrides and isolates. */
+int cg_utf8_is_control(const unsigned char *p, size_t n);
 /* 1 when s[0..len) is well-formed UTF-8 as Go's utf8.Valid decides: no
  * overlong forms, no surrogates (U+D800..U+DFFF), nothing past U+10FFFF,
  * no sequence cut at the end; 0 otherwise.  NUL bytes count as valid (they
@@ -92,7 +97,8 @@ int cg_utf8_valid(const char *s, size_t len);
 size_t cg_uvarint_decode(const unsigned char *p, size_t avail, uint64_t *v);
 
 /* s made safe to print on a terminal, as ps(1) does: each control
- * character (C0, DEL, C1 such as the 8-bit CSI) and each byte that is not
+ * character (cg_utf8_is_control: C0, DEL, C1 such as the 8-bit CSI, the
+ * bidirectional overrides) and each byte that is not
  * part of well-formed UTF-8 becomes '?', so a process name or argument
  * cannot move the cursor, recolour or retitle the user's terminal.
  * Returns a heap copy (free it). */
