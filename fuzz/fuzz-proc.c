@@ -20,27 +20,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* environ text "K=V\0K=V\0..." for portfile_config_dir's getenv. */
-typedef struct {
-    const char *text;
-    size_t len;
-} env_t;
-
-static const char *env_get(const char *name, void *ctx)
-{
-    const env_t *e = ctx;
-    size_t nl = strlen(name);
-
-    for (size_t i = 0; i < e->len;) {
-        size_t l = strnlen(e->text + i, e->len - i);
-
-        if (l > nl && memcmp(e->text + i, name, nl) == 0 && e->text[i + nl] == '=' && i + l < e->len)
-            return e->text + i + nl + 1;
-        i += l + 1;
-    }
-    return NULL;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s, buf[4096], err[CG_ERR_LEN];
@@ -61,9 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 1: {
-        env_t e = {s, n};
+        portfile_environ_t e = {s, n};
         /* Relative dirs are legal (gops takes GOPS_CONFIG_DIR as it is). */
-        if (portfile_config_dir(env_get, &e, (uid_t)-1, buf, sizeof buf) == 0 &&
+        if (portfile_config_dir(portfile_environ_getenv, &e, (uid_t)-1, buf, sizeof buf) == 0 &&
             strnlen(buf, sizeof buf) == sizeof buf)
             abort();
         break;

@@ -294,15 +294,9 @@ static int read_port_at(int dirfd, const char *path, int *port, char *why)
     return rc;
 }
 
-/* environ of a target, looked up by name. */
-typedef struct {
-    const char *env;
-    size_t len;
-} environ_t;
-
-static const char *environ_getenv(const char *name, void *ctx)
+const char *portfile_environ_getenv(const char *name, void *ctx)
 {
-    const environ_t *e = ctx;
+    const portfile_environ_t *e = ctx;
     size_t nlen = strlen(name);
     const char *p = e->env, *end = e->env + e->len;
 
@@ -369,7 +363,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
 {
     char *env = NULL, dir[PATH_MAX], path[PATH_MAX + 32], why[CG_ERR_LEN];
     size_t len = 0;
-    environ_t e;
+    portfile_environ_t e;
     int rc, rootfd, fd;
 
     /* The kernel allows an environment of several MiB (a quarter of the
@@ -379,7 +373,7 @@ static int find_in_target(int piddirfd, pid_t pid, portfile_t *out, char *err)
         return rc;
     e.env = env;
     e.len = len;
-    rc = portfile_config_dir(environ_getenv, &e, (uid_t)-1, dir, sizeof dir);
+    rc = portfile_config_dir(portfile_environ_getenv, &e, (uid_t)-1, dir, sizeof dir);
     free(env);
     if (rc == -ENOENT)
         rc = target_passwd_config_dir(piddirfd, dir, sizeof dir);

@@ -23,6 +23,14 @@ typedef const char *(*portfile_getenv_fn)(const char *name, void *ctx);
 int portfile_config_dir(portfile_getenv_fn getenv_fn, void *ctx, uid_t uid,
                         char *dir, size_t size);
 
+/* A getenv_fn over environ text ("K=V\0K=V\0...", /proc/PID/environ):
+ * ctx is a portfile_environ_t.  The value of the first name=, or NULL. */
+typedef struct {
+    const char *env;
+    size_t len;
+} portfile_environ_t;
+const char *portfile_environ_getenv(const char *name, void *ctx);
+
 /* The home directory of uid in passwd(5) text (a target's own /etc/passwd,
  * which is where Go's user.Current looks).  Returns 0 or -ENOENT. */
 int portfile_passwd_home(const char *text, size_t len, uid_t uid, char *home, size_t size);

@@ -121,16 +121,7 @@ case "$OUT" in *"$C1"* | *$'\377'*) fail "tree: raw control or non-UTF-8 version
 # fails at 7162e13: cmd_profile.c:cmd_profile saves the profile, then the
 # binary renamed over it; --json still reports "path" with the binary's
 # size, exit 0, and the profile is gone.
-start_fixture -n percmd /usr/bin/python3 -c '
-import socket, threading
-R = {5: b"\x1f\x8bHEAP", 9: b"\x7fELFBIN"}
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
-print("ready", s.getsockname()[1], flush=True)
-def serve(c):
-    b = c.recv(64); c.sendall(R.get(b[0], b"?")); c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()'
-P=127.0.0.1:${READY#ready }
+start_tiny_agent; P=$TINY
 run "$CGOPS" pprof-heap "$P" -o "$T/same" --binary "$T/same" --no-launch
 if [ "$RC" -eq 2 ]; then pass "-o and --binary the same file: usage error"
 elif [ "$(head -c 2 "$T/same" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 1f8b ]; then pass "-o and --binary the same file: the profile kept"

@@ -97,16 +97,7 @@ validate agent-multi.schema.json "$T/notmp.json"
 # spelled, so -o LINK --binary FILE where LINK -> FILE (not yet there) pass;
 # the profile is written through the link, the binary renamed over it, exit
 # 0, and the profile is gone.
-start_fixture -n percmd /usr/bin/python3 -c '
-import socket, threading
-R = {5: b"\x1f\x8bHEAP", 9: b"\x7fELFBIN"}
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
-print("ready", s.getsockname()[1], flush=True)
-def serve(c):
-    b = c.recv(64); c.sendall(R.get(b[0], b"?")); c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()'
-P=127.0.0.1:${READY#ready }
+start_tiny_agent; P=$TINY
 mkdir "$T/dl"
 ln -s "$T/dl/prof" "$T/dl/link"
 run "$CGOPS" pprof-heap "$P" -o "$T/dl/link" --binary "$T/dl/prof" --no-launch

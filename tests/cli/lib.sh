@@ -226,3 +226,19 @@ print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$T/peak.out"
     RC=$1
     PEAK=$2
 }
+
+# start_tiny_agent: a fake agent that answers pprof-heap with a gzip magic
+# and the binary dump with an ELF magic (a few bytes each), for tests of
+# where profiles are written; sets TINY (its host:port)
+start_tiny_agent() {
+    start_fixture -n "tiny agent" /usr/bin/python3 -c '
+import socket, threading
+R = {5: b"\x1f\x8bHEAP", 9: b"\x7fELFBIN"}
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print("ready", s.getsockname()[1], flush=True)
+def serve(c):
+    b = c.recv(64); c.sendall(R.get(b[0], b"?")); c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()'
+    TINY=127.0.0.1:${READY#ready }
+}
