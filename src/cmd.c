@@ -85,6 +85,12 @@ int cmd_usage_error(const cmd_t *cmd, const char *fmt, ...)
     return CG_EXIT_USAGE;
 }
 
+void cmd_log(const char *msg, void *ctx)
+{
+    (void)ctx;
+    cmd_say(stderr, msg);
+}
+
 void cmd_target_notes(const target_t *t, int verbose)
 {
     if (!verbose || t->pid == 0)

@@ -369,12 +369,6 @@ static void job_add(run_t *run, const char *arg, pid_t pid, int port, int verifi
     fanout_add(run->fan, run);
 }
 
-static void log_stderr(const char *msg, void *ctx)
-{
-    if (*(int *)ctx)
-        cmd_say(stderr, msg);
-}
-
 /* --all: each process that discovery finds with a verified (or
  * unverifiable) agent is queried at once, so the agents answer while the
  * scan goes on; the loop is given a turn after each. */
@@ -419,13 +413,6 @@ static size_t descriptor_budget(void)
     if (limit == SIZE_MAX || limit > 1024 + open_now + RESOLVE_FDS)
         return 1024;
     return limit > open_now + RESOLVE_FDS ? limit - open_now - RESOLVE_FDS : 1;
-}
-
-static const char *tmp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-
-    return dir && *dir ? dir : "/tmp";
 }
 
 /* Parse the command line into run and the targets.  Returns OPT_GO_ON or
@@ -489,7 +476,7 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
         fc.max_files = STACK_JSON_PARALLEL;
     fc.spool_max = SPOOL_TARGET_MAX;
     fc.spool_total_max = SPOOL_TOTAL_MAX;
-    fc.tmpdir = tmp_dir();
+    fc.tmpdir = cg_tmp_dir();
     fc.start = job_start;
     fc.say = cmd_say;
     run.fan = fanout_new(&fc);
@@ -499,7 +486,7 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 
         run.adding = 1;
         rc = run.procfd < 0 ? -procerr
-                            : scan_run_each(run.procfd, &res, log_stderr, &run.o.verbose, on_found, &run);
+                            : scan_run_each(run.procfd, &res, run.o.verbose ? cmd_log : NULL, NULL, on_found, &run);
         if (rc == 0)
             scan_free(&res);
         run.adding = 0;

@@ -12,12 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void log_stderr(const char *msg, void *ctx)
-{
-    (void)ctx;
-    cmd_say(stderr, msg);
-}
-
 typedef struct {
     int json;
     int verbose;
@@ -54,7 +48,7 @@ static int run(int argc, char **argv, const cmd_t *cmd, int tree)
         cmd_error("cannot open /proc: %s", strerror(errno));
         return CG_EXIT_FAIL;
     }
-    rc = scan_run(procfd, &res, verbose ? log_stderr : NULL, NULL);
+    rc = scan_run(procfd, &res, verbose ? cmd_log : NULL, NULL);
     close(procfd);
     if (rc < 0) {
         cmd_error("cannot list /proc: %s", strerror(-rc));

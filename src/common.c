@@ -331,3 +331,10 @@ char *cg_text_safe(const char *s)
     *o = '\0';
     return out;
 }
+
+const char *cg_tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+
+    return dir && *dir ? dir : "/tmp";
+}

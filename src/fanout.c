@@ -231,16 +231,6 @@ void fanout_finish(fanout_t *f, size_t idx, const char *error, const char *warni
     fanout_pump(f);
 }
 
-void *fanout_item(const fanout_t *f, size_t idx)
-{
-    return f->items[idx].data;
-}
-
-int fanout_is_current(const fanout_t *f, size_t idx)
-{
-    return idx == f->next_out;
-}
-
 int fanout_all_written(const fanout_t *f)
 {
     return f->next_out == f->n;

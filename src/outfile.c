@@ -398,13 +398,11 @@ static void reset(outfile_t *of)
 
 static int open_tmpdir(outfile_t *of, const char *tmpl, char *err)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir = cg_tmp_dir();
     size_t dlen;
     struct stat st;
     int rc;
 
-    if (dir == NULL || *dir == '\0')
-        dir = "/tmp";
     dlen = strlen(dir);
     if (strchr(tmpl, '/') != NULL) {
         cg_seterr(err, "invalid file name template '%.400s'", tmpl);

@@ -72,6 +72,10 @@ int cmd_help_command(const cmd_t *cmd);
  * (cg_text_safe): what every message and -v note goes through. */
 void cmd_say(FILE *f, const char *msg);
 
+/* cmd_say on stderr in the shape of scan_log_fn, for the -v notes of a
+ * listing (ctx unused). */
+void cmd_log(const char *msg, void *ctx);
+
 /* Print "cgops: msg" on stderr.  Returns -1 so `return cmd_error(...)` reads
  * naturally in helpers that return a status. */
 int cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -70,6 +70,9 @@ DIR *cg_opendir_at(int dirfd, const char *path);
  * for none. */
 size_t cg_raise_nofile(void);
 
+/* Where temporary files go: $TMPDIR when set and not empty, else /tmp. */
+const char *cg_tmp_dir(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t cg_now_ns(void);
 

@@ -59,16 +59,10 @@ void fanout_pump(fanout_t *f);
  * reader went away), every write returns that error. */
 int fanout_write(fanout_t *f, size_t idx, const void *buf, size_t n, int frame);
 
-/* The data fanout_add was given for item idx. */
-void *fanout_item(const fanout_t *f, size_t idx);
-
 /* Item idx is over.  error (NULL: it succeeded) and warning (NULL: none)
  * are printed as "cgops: MSG" on err when its turn comes.  Started items
  * free their slot in the budget, and queued items start. */
 void fanout_finish(fanout_t *f, size_t idx, const char *error, const char *warning);
-
-/* 1 when item idx's output goes straight to out now. */
-int fanout_is_current(const fanout_t *f, size_t idx);
 
 /* 1 once every item added so far is finished and written out. */
 int fanout_all_written(const fanout_t *f);
