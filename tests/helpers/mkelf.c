@@ -40,6 +40,28 @@ static const char modinfo[] =
 static const char shstr[] = "\0.go.buildinfo\0.gopclntab\0.note.go.buildid\0.shstrtab\0";
 enum { N_BUILDINFO = 1, N_PCLNTAB = 15, N_NOTE = 26, N_SHSTRTAB = 43 };
 
+/* An x86-64 executable's ELF header: program headers right after it, the
+ * last of shnum sections the section-name table. */
+static void ehdr64(Elf64_Ehdr *eh, uint64_t entry, uint64_t shoff, int phnum, int shnum)
+{
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_entry = entry;
+    eh->e_phoff = sizeof *eh;
+    eh->e_shoff = shoff;
+    eh->e_ehsize = sizeof *eh;
+    eh->e_phentsize = sizeof(Elf64_Phdr);
+    eh->e_phnum = (uint16_t)phnum;
+    eh->e_shentsize = sizeof(Elf64_Shdr);
+    eh->e_shnum = (uint16_t)shnum;
+    eh->e_shstrndx = (uint16_t)(shnum - 1);
+}
+
 static void elf64(int shnum, int name, uint32_t type, size_t off, size_t size)
 {
     Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
@@ -51,22 +73,7 @@ static void elf64(int shnum, int name, uint32_t type, size_t off, size_t size)
         0xeb, 0xf7,          /* jmp back to mov */
     };
 
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = BASE + CODE;
-    eh->e_phoff = sizeof *eh;
-    eh->e_shoff = SHOFF;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = 1;
-    eh->e_shentsize = sizeof(Elf64_Shdr);
-    eh->e_shnum = (uint16_t)shnum;
-    eh->e_shstrndx = (uint16_t)(shnum - 1);
+    ehdr64(eh, BASE + CODE, SHOFF, 1, shnum);
     ph->p_type = PT_LOAD;
     ph->p_flags = PF_R | PF_W | PF_X;
     ph->p_offset = 0;
@@ -185,22 +192,7 @@ static void elf64_big(const sec_t *secs, int nsec, int ro)
     Elf64_Shdr *sh = (Elf64_Shdr *)(img + BIG_SHOFF);
     static const unsigned char code[] = {0xb8, 0x22, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7};
 
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = BASE + BIG_CODE;
-    eh->e_phoff = sizeof *eh;
-    eh->e_shoff = BIG_SHOFF;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = ro ? 2 : 1;
-    eh->e_shentsize = sizeof *sh;
-    eh->e_shnum = (uint16_t)(nsec + 2);
-    eh->e_shstrndx = (uint16_t)(nsec + 1);
+    ehdr64(eh, BASE + BIG_CODE, BIG_SHOFF, ro ? 2 : 1, nsec + 2);
     ph[0].p_type = PT_LOAD;
     ph[0].p_flags = PF_R | PF_W | PF_X;
     ph[0].p_vaddr = ph[0].p_paddr = BASE;
