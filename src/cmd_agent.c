@@ -11,6 +11,7 @@
  * parsed, a stack dump must begin as one and may not pass the runtime's
  * own 64 MiB limit.
  */
+#include "cgops/agentless.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
 #include "cgops/fanout.h"
@@ -41,14 +42,38 @@ typedef struct {
     int all;
     int verbose;
     uint64_t timeout_ns;
+    int agent_only;
+    int agentless;
 } agent_opts_t;
 
+/* The options every agent command has. */
+#define AGENT_OPTS                                                                                    \
+    OPT_BOOL_(0, "json", agent_opts_t, json, "print one JSON document (protocol/schemas/agent-*.schema.json)"), \
+    OPT_BOOL_(0, "all", agent_opts_t, all, "every local process with a verified agent"),                \
+    OPT_DURATION_(0, "timeout", agent_opts_t, timeout_ns,                                              \
+                  "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"),                   \
+    OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified")
+
 const opt_t cmd_agent_opts[] = {
-    OPT_BOOL_(0, "json", agent_opts_t, json, "print one JSON document (protocol/schemas/agent-*.schema.json)"),
-    OPT_BOOL_(0, "all", agent_opts_t, all, "every local process with a verified agent"),
-    OPT_DURATION_(0, "timeout", agent_opts_t, timeout_ns,
-                  "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"),
-    OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified"),
+    AGENT_OPTS,
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
+const opt_t cmd_stack_opts[] = {
+    AGENT_OPTS,
+    OPT_BOOL_(0, "agent-only", agent_opts_t, agent_only,
+              "fail when the process has no agent, instead of reading its goroutines from memory"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
+const opt_t cmd_memstats_opts[] = {
+    AGENT_OPTS,
+    OPT_BOOL_(0, "agentless", agent_opts_t, agentless,
+              "read the statistics from the process's memory even when it has an agent"),
+    OPT_BOOL_(0, "agent-only", agent_opts_t, agent_only,
+              "fail when the process has no agent, instead of reading its memory"),
     OPT_SEPARATOR_(),
     OPT_END_(),
 };
@@ -445,6 +470,40 @@ static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
     return rc;
 }
 
+/* stack and memstats of one pid with no agent read the process's memory
+ * instead (agentless.h), saying so on stderr.  Returns the exit status, or
+ * OPT_GO_ON when the agent is to be asked. */
+static int agentless_fallback(run_t *run, const opt_args_t *args)
+{
+    const int stack = run->cmd->agent_byte == PROTO_STACK;
+    long long pid;
+    target_t target;
+    char err[CG_ERR_LEN] = "", probe[64];
+    int procfd, rc;
+
+    if ((!stack && run->cmd->agent_byte != PROTO_MEMSTATS) || run->o.all || args->n != 1 ||
+        run->o.agent_only || cg_parse_ll(args->v[0], 1, 0x7fffffff, &pid) != 0)
+        return OPT_GO_ON;
+    if (!run->o.agentless) {
+        snprintf(probe, sizeof probe, "/proc/%lld", pid);
+        if (access(probe, F_OK) != 0)
+            return OPT_GO_ON; /* the agent path says "no such process" */
+        procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (procfd < 0)
+            return OPT_GO_ON;
+        memset(&target, 0, sizeof target);
+        rc = portfile_target_resolve(procfd, args->v[0], &target, err);
+        close(procfd);
+        if (rc >= 0)
+            return OPT_GO_ON;
+        cmd_error("%s; reading %s from its memory instead (--agent-only to fail)", err,
+                  stack ? "its goroutines" : "the runtime's statistics");
+    }
+    if (stack)
+        return agentless_dump((pid_t)pid, run->o.json, 0, 0, GORT_DEPTH_MAX);
+    return agentless_memstats((pid_t)pid, run->o.json);
+}
+
 int cmd_agent(int argc, char **argv, const cmd_t *cmd)
 {
     run_t run;
@@ -458,6 +517,14 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     rc = parse_args(&run, argc, argv, &args);
     if (rc != OPT_GO_ON)
         return rc;
+    if (run.o.agentless && run.o.agent_only) {
+        free(args.v);
+        return cmd_usage_error(cmd, "--agentless and --agent-only exclude each other");
+    }
+    if ((rc = agentless_fallback(&run, &args)) != OPT_GO_ON) {
+        free(args.v);
+        return rc;
+    }
     run.mode.json = run.o.json;
     run.mode.multi = args.n > 1 || run.o.all;
     run.loop = loop_new(err);

@@ -53,6 +53,9 @@ int cmd_process(int argc, char **argv, const cmd_t *cmd);
 int cmd_agent(int argc, char **argv, const cmd_t *cmd);
 int cmd_profile(int argc, char **argv, const cmd_t *cmd);
 int cmd_help(int argc, char **argv, const cmd_t *cmd);
+int cmd_goroutines(int argc, char **argv, const cmd_t *cmd);
+int cmd_summary(int argc, char **argv, const cmd_t *cmd);
+int cmd_top(int argc, char **argv, const cmd_t *cmd);
 
 /* The option tables, defined next to their commands. */
 extern const opt_t cmd_list_opts[];
@@ -60,6 +63,11 @@ extern const opt_t cmd_process_opts[];
 extern const opt_t cmd_agent_opts[];
 extern const opt_t cmd_profile_opts[];
 extern const opt_t cmd_help_opts[];
+extern const opt_t cmd_stack_opts[];
+extern const opt_t cmd_memstats_opts[];
+extern const opt_t cmd_goroutines_opts[];
+extern const opt_t cmd_summary_opts[];
+extern const opt_t cmd_top_opts[];
 
 /* Under -v, say on stderr what resolving a pid target passed over: why the
  * caller's config dir was not used, why the port could not be verified. */

@@ -1,0 +1,63 @@
+/* agentless.h -- what the agentless commands (goroutines, summary, top,
+ * memstats --agentless, stack without an agent) share: argument checks,
+ * opening a target with a message, the dump, grouping and thread CPU
+ */
+#ifndef CGOPS_AGENTLESS_H
+#define CGOPS_AGENTLESS_H
+
+#include "cgops/cmd.h"
+#include "cgops/gort.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int agentless_pid_arg(const cmd_t *cmd, const opt_args_t *args, pid_t *pid);
+int agentless_depth_arg(const cmd_t *cmd, const char *s, int *depth);
+/* gort_open with the error said on stderr; CG_EXIT_OK or CG_EXIT_FAIL. */
+int agentless_open(pid_t pid, unsigned flags, gort_t **r);
+/* The goroutine dump (text like the runtime's traceback, or JSON). */
+int agentless_dump(pid_t pid, int json, int stop, int user, int depth);
+/* The agent's memstats keys, read from the runtime's globals (needs DWARF). */
+int agentless_memstats(pid_t pid, int json);
+void agentless_state_text(gort_t *r, const gort_g_t *g, char *buf, size_t size);
+cJSON *agentless_g_json(gort_t *r, const gort_g_t *g, int user);
+
+/* How goroutines are grouped (summary, top --by). */
+typedef enum { GROUP_LOCATION, GROUP_START, GROUP_CREATOR, GROUP_WAIT } group_by_t;
+int agentless_group_parse(const char *s, group_by_t *by);
+const char *agentless_group_name(group_by_t by);
+/* The key of g under `by`: the first frame outside the runtime
+ * (location), its start function, its creator, or its state. */
+const char *agentless_group_key(gort_t *r, const gort_g_t *g, group_by_t by);
+
+/* Counts per key; keys are strings that live as long as the gort_t (names
+ * from the executable, wait reasons), compared by content. */
+typedef struct {
+    const char *key;
+    uint64_t count;
+    uint64_t prev;     /* count at the previous refresh (top) */
+    double cpu;        /* percent of one CPU charged to it (top) */
+    int seen;          /* present in the current refresh */
+} group_t;
+
+typedef struct {
+    group_t *v;
+    size_t n, cap;
+    size_t *slots; /* open addressing: index+1 into v, 0 empty */
+    size_t nslots;
+} groups_t;
+
+group_t *groups_get(groups_t *gs, const char *key);
+void groups_free(groups_t *gs);
+
+/* Threads of pid from /proc/PID/task: state letter and CPU ticks each. */
+typedef struct {
+    pid_t tid;
+    char state;
+    unsigned long long ticks; /* utime + stime */
+} thread_t;
+int agentless_threads(pid_t pid, thread_t **out, size_t *n);
+
+#endif

@@ -1,0 +1,152 @@
+/* agentless.c -- what the agentless commands share: grouping keys, a small
+ * counting map, and the target's threads from /proc/PID/task
+ */
+#include "cgops/agentless.h"
+
+#include "cgops/common.h"
+#include "cgops/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const group_names[] = {"location", "start", "creator", "wait"};
+
+int agentless_group_parse(const char *s, group_by_t *by)
+{
+    for (size_t i = 0; i < CG_ARRAY_SIZE(group_names); i++) {
+        if (strcmp(s, group_names[i]) == 0) {
+            *by = (group_by_t)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+const char *agentless_group_name(group_by_t by)
+{
+    return group_names[by];
+}
+
+const char *agentless_group_key(gort_t *r, const gort_g_t *g, group_by_t by)
+{
+    switch (by) {
+    case GROUP_LOCATION:
+        /* A parked goroutine's pc is always in gopark: the first frame
+         * outside the runtime says where it waits. */
+        for (int i = 0; i < g->nframes; i++)
+            if (!gort_is_runtime_frame(g->frames[i].function))
+                return g->frames[i].function;
+        if (g->nframes > 0)
+            return g->frames[0].function;
+        return g->running_unavailable ? "(running)" : "(no stack)";
+    case GROUP_START:
+        return g->start_function ? g->start_function : "?";
+    case GROUP_CREATOR:
+        return g->created_by.function ? g->created_by.function : "(runtime)";
+    case GROUP_WAIT:
+        return gort_state(r, g);
+    }
+    return "?";
+}
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+group_t *groups_get(groups_t *gs, const char *key)
+{
+    size_t h, i;
+
+    if (gs->n * 2 >= gs->nslots) {
+        size_t ns = gs->nslots ? gs->nslots * 2 : 64;
+
+        free(gs->slots);
+        gs->slots = cg_xcalloc(ns, sizeof *gs->slots);
+        gs->nslots = ns;
+        for (size_t k = 0; k < gs->n; k++) {
+            i = hash_str(gs->v[k].key) & (ns - 1);
+            while (gs->slots[i])
+                i = (i + 1) & (ns - 1);
+            gs->slots[i] = k + 1;
+        }
+    }
+    h = hash_str(key);
+    for (i = h & (gs->nslots - 1); gs->slots[i]; i = (i + 1) & (gs->nslots - 1)) {
+        group_t *g = &gs->v[gs->slots[i] - 1];
+
+        if (g->key == key || strcmp(g->key, key) == 0)
+            return g;
+    }
+    if (gs->n == gs->cap) {
+        gs->cap = gs->cap ? gs->cap * 2 : 32;
+        gs->v = cg_xrealloc(gs->v, gs->cap * sizeof *gs->v);
+    }
+    gs->slots[i] = gs->n + 1;
+    memset(&gs->v[gs->n], 0, sizeof gs->v[0]);
+    gs->v[gs->n].key = key;
+    return &gs->v[gs->n++];
+}
+
+void groups_free(groups_t *gs)
+{
+    free(gs->v);
+    free(gs->slots);
+    memset(gs, 0, sizeof *gs);
+}
+
+int agentless_threads(pid_t pid, thread_t **out, size_t *n)
+{
+    char path[64];
+    int dfd;
+    DIR *dir;
+    struct dirent *de;
+    size_t cap = 0;
+
+    *out = NULL;
+    *n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    dir = fdopendir(dfd);
+    if (dir == NULL) {
+        int rc = -errno;
+
+        close(dfd);
+        return rc;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        long long tid;
+        int tfd;
+        proc_stat_t st;
+
+        if (cg_parse_ll(de->d_name, 1, 0x7fffffff, &tid) != 0)
+            continue;
+        tfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0)
+            continue;
+        if (proc_read_stat(tfd, &st, NULL) == 0) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 32;
+                *out = cg_xrealloc(*out, cap * sizeof **out);
+            }
+            (*out)[*n].tid = (pid_t)tid;
+            (*out)[*n].state = st.state;
+            (*out)[*n].ticks = st.utime + st.stime;
+            (*n)++;
+        }
+        close(tfd);
+    }
+    closedir(dir);
+    return 0;
+}

@@ -1,0 +1,290 @@
+/* cmd_goroutines.c -- `cgops goroutines PID` and `cgops summary PID`
+ *
+ * Agentless: both read the runtime's structures from the target's memory
+ * (gort.h).  `goroutines` prints a dump shaped like the runtime's own
+ * traceback, so the tools people run on Go dumps work on it; `summary`
+ * counts and groups.  Output is streamed one goroutine at a time: a
+ * million goroutines are never held in memory.
+ */
+#include "cgops/cmd.h"
+#include "cgops/common.h"
+#include "cgops/agentless.h"
+#include "cgops/gort.h"
+#include "cgops/out_json.h"
+#include "cgops/proc.h"
+#include "cgops/procinfo.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    int json;
+    int stop;
+    int user;
+    const char *depth;
+} goroutines_opts_t;
+
+const opt_t cmd_goroutines_opts[] = {
+    OPT_BOOL_('j', "json", goroutines_opts_t, json, "print JSON (schema: protocol/schemas/goroutines.schema.json)"),
+    OPT_BOOL_(0, "stop", goroutines_opts_t, stop,
+              "stop the process (ptrace) while reading, for a consistent snapshot; it runs on afterwards"),
+    OPT_BOOL_(0, "user", goroutines_opts_t, user,
+              "hide runtime goroutines and runtime frames, as the runtime's own dump does by default"),
+    OPT_STRING_(0, "depth", "N", goroutines_opts_t, depth, "at most N frames per goroutine (1-100, default 100)"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
+/* The pid argument of an agentless command: digits, a live process. */
+int agentless_pid_arg(const cmd_t *cmd, const opt_args_t *args, pid_t *pid)
+{
+    long long v;
+
+    if (args->n != 1)
+        return cmd_usage_error(cmd, "%s needs exactly one PID", cmd->name);
+    if (cg_parse_ll(args->v[0], 1, 0x7fffffff, &v) != 0)
+        return cmd_usage_error(cmd, "'%s' is not a process id", args->v[0]);
+    *pid = (pid_t)v;
+    return OPT_GO_ON;
+}
+
+int agentless_depth_arg(const cmd_t *cmd, const char *s, int *depth)
+{
+    long long v;
+
+    *depth = GORT_DEPTH_MAX;
+    if (s == NULL)
+        return OPT_GO_ON;
+    if (cg_parse_ll(s, 1, GORT_DEPTH_MAX, &v) != 0)
+        return cmd_usage_error(cmd, "--depth: '%s' is not a number from 1 to %d", s, GORT_DEPTH_MAX);
+    *depth = (int)v;
+    return OPT_GO_ON;
+}
+
+/* ---- the dump ------------------------------------------------------------- */
+
+typedef struct {
+    gort_t *r;
+    FILE *out;
+    int json;
+    int user;
+    int depth;
+    size_t count;
+    int io_error;
+} dump_t;
+
+/* The header's bracket, as the runtime prints it. */
+void agentless_state_text(gort_t *r, const gort_g_t *g, char *buf, size_t size)
+{
+    int64_t minutes = gort_wait_minutes(g);
+    size_t n = (size_t)snprintf(buf, size, "%s", gort_state(r, g));
+
+    if (minutes > 0 && n < size)
+        n += (size_t)snprintf(buf + n, size - n, ", %lld minutes", (long long)minutes);
+    if (g->locked && n < size)
+        n += (size_t)snprintf(buf + n, size - n, ", locked to thread");
+    if (g->changed && n < size)
+        snprintf(buf + n, size - n, ", changed while read");
+}
+
+static void print_frame(FILE *f, const gort_frame_t *fr)
+{
+    fprintf(f, "%s(...)\n\t%s:%d", fr->function, fr->file, (int)fr->line);
+    if (!fr->inlined && fr->pc > fr->entry)
+        fprintf(f, " +0x%llx", (unsigned long long)(fr->pc - fr->entry));
+    fputc('\n', f);
+}
+
+static int dump_text(dump_t *d, const gort_g_t *g)
+{
+    char state[160];
+    int shown = 0;
+
+    agentless_state_text(d->r, g, state, sizeof state);
+    fprintf(d->out, "%sgoroutine %llu [%s]:\n", d->count ? "\n" : "", (unsigned long long)g->goid, state);
+    if (g->running_unavailable)
+        fputs("\tgoroutine running on other thread; stack unavailable\n", d->out);
+    for (int i = 0; i < g->nframes; i++) {
+        if (d->user && gort_is_runtime_frame(g->frames[i].function))
+            continue;
+        print_frame(d->out, &g->frames[i]);
+        shown++;
+    }
+    if (g->truncated)
+        fputs("...additional frames elided...\n", d->out);
+    if (g->created_by.function) {
+        fprintf(d->out, "created by %s", g->created_by.function);
+        if (g->parent_goid)
+            fprintf(d->out, " in goroutine %llu", (unsigned long long)g->parent_goid);
+        fprintf(d->out, "\n\t%s:%d", g->created_by.file, (int)g->created_by.line);
+        if (g->created_by.pc > g->created_by.entry)
+            fprintf(d->out, " +0x%llx", (unsigned long long)(g->created_by.pc - g->created_by.entry));
+        fputc('\n', d->out);
+    }
+    (void)shown;
+    return 0;
+}
+
+cJSON *agentless_g_json(gort_t *r, const gort_g_t *g, int user)
+{
+    cJSON *o = cJSON_CreateObject(), *frames;
+
+    cJSON_AddNumberToObject(o, "id", (double)g->goid);
+    cJSON_AddStringToObject(o, "status", gort_status_name(g->status));
+    if (g->status == GORT_WAITING && gort_wait_reason(r, g->waitreason)[0])
+        cJSON_AddStringToObject(o, "wait_reason", gort_wait_reason(r, g->waitreason));
+    cJSON_AddNumberToObject(o, "wait_minutes", (double)gort_wait_minutes(g));
+    cJSON_AddBoolToObject(o, "system", g->system);
+    if (g->tid)
+        cJSON_AddNumberToObject(o, "thread", g->tid);
+    else
+        cJSON_AddNullToObject(o, "thread");
+    cJSON_AddBoolToObject(o, "locked_to_thread", g->locked);
+    cJSON_AddBoolToObject(o, "changed_while_read", g->changed);
+    cJSON_AddBoolToObject(o, "stack_unavailable", g->running_unavailable);
+    if (g->start_function)
+        cJSON_AddStringToObject(o, "start_function", g->start_function);
+    else
+        cJSON_AddNullToObject(o, "start_function");
+    if (g->created_by.function) {
+        cJSON *c = cJSON_AddObjectToObject(o, "created_by");
+
+        cJSON_AddStringToObject(c, "function", g->created_by.function);
+        cJSON_AddStringToObject(c, "file", g->created_by.file);
+        cJSON_AddNumberToObject(c, "line", g->created_by.line);
+        if (g->parent_goid)
+            cJSON_AddNumberToObject(c, "goroutine", (double)g->parent_goid);
+        else
+            cJSON_AddNullToObject(c, "goroutine");
+    } else {
+        cJSON_AddNullToObject(o, "created_by");
+    }
+    frames = cJSON_AddArrayToObject(o, "frames");
+    for (int i = 0; i < g->nframes; i++) {
+        cJSON *f;
+
+        if (user && gort_is_runtime_frame(g->frames[i].function))
+            continue;
+        f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "function", g->frames[i].function);
+        cJSON_AddStringToObject(f, "file", g->frames[i].file);
+        cJSON_AddNumberToObject(f, "line", g->frames[i].line);
+        cJSON_AddBoolToObject(f, "inlined", g->frames[i].inlined);
+        cJSON_AddItemToArray(frames, f);
+    }
+    cJSON_AddBoolToObject(o, "frames_truncated", g->truncated);
+    return o;
+}
+
+static int dump_json(dump_t *d, const gort_g_t *g)
+{
+    cJSON *o = agentless_g_json(d->r, g, d->user);
+    char *s = out_json_print(o, 0);
+
+    if (s) {
+        fprintf(d->out, "%s%s", d->count ? ",\n    " : "\n    ", s);
+        free(s);
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+static int dump_cb(void *ctx, const gort_g_t *g)
+{
+    dump_t *d = ctx;
+
+    if (d->user && g->system)
+        return 0;
+    if (d->json)
+        dump_json(d, g);
+    else
+        dump_text(d, g);
+    d->count++;
+    if (ferror(d->out)) {
+        d->io_error = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Open pid for an agentless command, saying why not on failure. */
+int agentless_open(pid_t pid, unsigned flags, gort_t **r)
+{
+    char err[CG_ERR_LEN] = "";
+    int rc = gort_open(pid, flags, r, err);
+
+    if (rc != 0) {
+        cmd_error("%s", err[0] ? err : strerror(-rc));
+        return CG_EXIT_FAIL;
+    }
+    return CG_EXIT_OK;
+}
+
+/* The dump itself, shared by `goroutines` and the agentless `stack`. */
+int agentless_dump(pid_t pid, int json, int stop, int user, int depth)
+{
+    gort_t *r;
+    dump_t d = {0};
+    char err[CG_ERR_LEN] = "";
+    int rc;
+
+    if (agentless_open(pid, stop ? GORT_STOP : 0, &r) != CG_EXIT_OK)
+        return CG_EXIT_FAIL;
+    d.r = r;
+    d.out = stdout;
+    d.json = json;
+    d.user = user;
+    d.depth = depth;
+    if (json) {
+        char *ver = cg_text_safe(gort_go_version(r));
+
+        cJSON *s = cJSON_CreateString(ver);
+        char *q = cJSON_PrintUnformatted(s);
+
+        printf("{\n  \"pid\": %d,\n  \"go_version\": %s,\n  \"stopped\": %s,\n  \"goroutines\": [",
+               (int)pid, q ? q : "\"\"", stop ? "true" : "false");
+        free(q);
+        cJSON_Delete(s);
+        free(ver);
+    }
+    rc = gort_walk(r, depth, dump_cb, &d, err);
+    if (json) {
+        printf("\n  ],\n  \"count\": %zu", d.count);
+        if (rc != 0) {
+            cJSON *s = cJSON_CreateString(err);
+            char *q = cJSON_PrintUnformatted(s);
+
+            printf(",\n  \"error\": %s", q ? q : "\"\"");
+            free(q);
+            cJSON_Delete(s);
+        }
+        printf("\n}\n");
+    }
+    gort_close(r);
+    if (rc != 0) {
+        cmd_error("%s", err);
+        return CG_EXIT_FAIL;
+    }
+    return d.io_error ? CG_EXIT_FAIL : CG_EXIT_OK;
+}
+
+int cmd_goroutines(int argc, char **argv, const cmd_t *cmd)
+{
+    goroutines_opts_t o = {0};
+    opt_args_t args = {0};
+    pid_t pid = 0;
+    int depth, rc;
+
+    if ((rc = opt_parse(cmd, argc, argv, &o, &args)) != OPT_GO_ON)
+        return rc;
+    rc = agentless_pid_arg(cmd, &args, &pid);
+    free(args.v);
+    if (rc != OPT_GO_ON || (rc = agentless_depth_arg(cmd, o.depth, &depth)) != OPT_GO_ON)
+        return rc;
+    return agentless_dump(pid, o.json, o.stop, o.user, depth);
+}
