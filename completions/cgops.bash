@@ -33,6 +33,9 @@ _cgops() {
     case $prev in
         -o|--output|--binary) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --timeout) COMPREPLY=($(compgen -W "1s 5s 10s 30s 1m" -- "$cur")); return ;;
+        --by) COMPREPLY=($(compgen -W "location start creator wait" -- "$cur")); return ;;
+        -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
+        -n|--iterations|--depth|--filter) return ;;
     esac
 
     if [ -z "$cmd" ]; then
@@ -45,7 +48,7 @@ _cgops() {
     fi
     case $cmd in
         list|tree) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
-        process)
+        process|goroutines|summary|top)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;
         pprof-heap|pprof-cpu|trace)
@@ -54,7 +57,11 @@ _cgops() {
         setgc)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents) off" -- "$cur")); fi ;;
-        gc|memstats|stack|stats|version)
+        memstats|stack)
+            # Without an agent these read the process's memory: any Go pid.
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;
+        gc|stats|version)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
         help) COMPREPLY=($(compgen -W "$commands $(_cgops_opts help)" -- "$cur")) ;;

@@ -103,7 +103,7 @@ static int walk_cb(void *ctx, const gort_g_t *g)
 }
 
 /* One refresh: thread CPU since the last one, then the goroutines. */
-static int refresh(top_t *t, char *err)
+static int top_refresh(top_t *t, char *err)
 {
     thread_t *th = NULL;
     size_t nth = 0;
@@ -407,7 +407,7 @@ static int interactive(top_t *t, uint64_t delay, long long iterations, char *err
         }
         if (top_quit)
             break;
-        if ((rc = refresh(t, err)) != 0)
+        if ((rc = top_refresh(t, err)) != 0)
             break;
         t->first = 0;
         done++;
@@ -454,10 +454,10 @@ int cmd_top(int argc, char **argv, const cmd_t *cmd)
     sigaction(SIGHUP, &sa, NULL);
     t.first = 1;
     /* The first refresh's CPU needs a start: a short sample before it. */
-    rc = refresh(&t, err);
+    rc = top_refresh(&t, err);
     if (rc == 0) {
         sleep_ns(o.delay < FIRST_SAMPLE_NS ? o.delay : FIRST_SAMPLE_NS);
-        rc = refresh(&t, err);
+        rc = top_refresh(&t, err);
     }
     t.first = 0;
     if (rc == 0 && (o.batch || o.json)) {
@@ -470,7 +470,7 @@ int cmd_top(int argc, char **argv, const cmd_t *cmd)
                 break;
             sleep_ns(o.delay);
             if (!top_quit)
-                rc = refresh(&t, err);
+                rc = top_refresh(&t, err);
         }
     } else if (rc == 0) {
         rc = interactive(&t, o.delay, iterations, err);

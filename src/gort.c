@@ -75,7 +75,7 @@ struct gort {
     pcln_t *pcln;
     gomod_t mod;
     gotypes_t *types;
-    void *stop; /* gostop_t when GORT_STOP */
+    gostop_t *stop; /* when GORT_STOP */
     char version[64];
     int minor;
     int64_t bias;
@@ -547,7 +547,7 @@ int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
     entry = gomem_auxv_entry(r->mem);
     r->bias = entry ? (int64_t)(entry - goexe_entry(r->exe)) : 0;
     if (flags & GORT_STOP) {
-        if ((rc = gostop_seize(pid, (gostop_t **)&r->stop, err)) != 0)
+        if ((rc = gostop_seize(pid, &r->stop, err)) != 0)
             goto fail;
     }
     if ((rc = find_globals(r, err)) != 0)
