@@ -32,6 +32,15 @@ const char *agentless_group_name(group_by_t by)
     return group_names[by];
 }
 
+/* The runtime's entry points in other packages (sync.runtime_Semacquire,
+ * internal/poll.runtime_pollWait): part of the wait, not the place. */
+static int is_runtime_shim(const char *f)
+{
+    const char *dot = strrchr(f, '.');
+
+    return dot && strncmp(dot + 1, "runtime_", 8) == 0;
+}
+
 const char *agentless_group_key(gort_t *r, const gort_g_t *g, group_by_t by)
 {
     switch (by) {
@@ -39,10 +48,12 @@ const char *agentless_group_key(gort_t *r, const gort_g_t *g, group_by_t by)
         /* A parked goroutine's pc is always in gopark: the first frame
          * outside the runtime says where it waits. */
         for (int i = 0; i < g->nframes; i++)
-            if (!gort_is_runtime_frame(g->frames[i].function))
+            if (!gort_is_runtime_frame(g->frames[i].function) && !is_runtime_shim(g->frames[i].function))
                 return g->frames[i].function;
-        if (g->nframes > 0)
-            return g->frames[0].function;
+        /* A runtime goroutine waits in the runtime: name it by what it
+         * runs (runtime.bgsweep, runtime.forcegchelper). */
+        if (g->start_function)
+            return g->start_function;
         return g->running_unavailable ? "(running)" : "(no stack)";
     case GROUP_START:
         return g->start_function ? g->start_function : "?";

@@ -146,7 +146,7 @@ static void print_text(pid_t pid, tally_t *t, const char *exe, long long up, int
            (unsigned long long)t->user, (unsigned long long)(t->total - t->user));
     printf("\nPs:\n  %-4s %-8s %10s %12s %6s %6s\n", "P", "STATUS", "SCHEDTICK", "SYSCALLTICK", "M", "RUNQ");
     for (size_t i = 0; i < nps; i++) {
-        char m[16] = "-";
+        char m[24] = "-";
 
         if (ps[i].m_id >= 0)
             snprintf(m, sizeof m, "%lld", (long long)ps[i].m_id);

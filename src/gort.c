@@ -808,7 +808,8 @@ static void creator(gort_t *r, gort_g_t *g)
 
     g->start_function = start;
     g->system = start != NULL && strncmp(start, "runtime.", 8) == 0 && strcmp(start, "runtime.main") != 0;
-    if (g->gopc) {
+    /* The runtime prints no creator for the main goroutine. */
+    if (g->gopc && g->goid != 1) {
         const pccache_t *c = pc_info(r, g->gopc - (uint64_t)r->bias, 0);
 
         if (c->found && c->nlog > 0) {
