@@ -107,6 +107,8 @@ static size_t maps_normalize(gomem_map_t *v, size_t n)
 {
     size_t out = 0;
 
+    if (n == 0) /* v may be NULL: not for qsort */
+        return 0;
     qsort(v, n, sizeof *v, map_cmp);
     for (size_t i = 0; i < n; i++) {
         gomem_map_t cur = v[i];
