@@ -107,6 +107,8 @@ static size_t maps_normalize(gomem_map_t *v, size_t n)
 {
     size_t out = 0;
 
+    if (n == 0) /* v may be NULL: not for qsort */
+        return 0;
     qsort(v, n, sizeof *v, map_cmp);
     for (size_t i = 0; i < n; i++) {
         gomem_map_t cur = v[i];
@@ -365,11 +367,11 @@ static void explain_eperm(pid_t pid, char *why, size_t size)
         for (int i = 0; i < 3; i++)
             if (uid[i] >= 0 && uid[i] != (long long)me && other < 0)
                 other = uid[i];
-        snprintf(path, sizeof path, "/proc/%d", (int)pid);
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
         if (other >= 0)
             append(why, size, "pid %d belongs to uid %lld; needs CAP_SYS_PTRACE or the same user",
                    (int)pid, other);
-        /* /proc/PID belongs to root while the process is not dumpable
+        /* /proc/PID/stat belongs to root while the process is not dumpable
          * (set-user-ID, file capabilities, prctl PR_SET_DUMPABLE). */
         else if (uid[0] > 0 && stat(path, &sb) == 0 && sb.st_uid == 0)
             append(why, size,
