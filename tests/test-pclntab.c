@@ -381,6 +381,43 @@ TEST(pclntab_roundtrip_fixtures)
     }
 }
 
+/* The symbols the reader prefers over its scans are really found (the
+ * symbol table's string table is its sh_link section). */
+TEST(pclntab_symbols)
+{
+    static const char *const names[] = {"runtime.text", "runtime.pclntab", "go.func.*"};
+    char path[600], cmd[700], line[512];
+    uint64_t addrs[3], want[3] = {0, 0, 0};
+    FILE *f;
+    bin_t b;
+
+    need_go();
+    fixture("agentfix", path, sizeof path);
+    snprintf(cmd, sizeof cmd, "go tool nm '%s'", path);
+    if ((f = popen(cmd, "r")) == NULL)
+        TEST_FAIL("popen %s", cmd);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long a;
+        char t, name[256];
+
+        if (sscanf(line, "%llx %c %255s", &a, &t, name) != 3)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(name, names[i]) == 0)
+                want[i] = a;
+    }
+    pclose(f);
+    ASSERT(want[0] && want[1] && want[2]);
+    bin_open(path, &b);
+    ASSERT_EQ(goexe_symbols(b.x, names, 3, addrs, NULL), 3);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(addrs[i], want[i]);
+    ASSERT_EQ(pcln_addr(b.p), want[1]);
+    ASSERT_EQ(pcln_text(b.p), want[0]);
+    ASSERT_EQ(pcln_gofunc(b.p), want[2]);
+    bin_close(&b);
+}
+
 /* ---- frame sizes ------------------------------------------------------------ */
 
 /* The prologue of fn as go tool objdump prints it: SP moves by 8 at a
@@ -445,6 +482,80 @@ TEST(pclntab_spdelta_prologue)
         ASSERT_EQ(framed, (int)CG_ARRAY_SIZE(fns));
         bin_close(&x);
     }
+}
+
+/* ---- inlined frames ---------------------------------------------------------- */
+
+/* inlfix prints a return PC inside two inlined calls and the frames the
+ * runtime's CallersFrames makes of its stack, up to the physical caller.
+ * It is a stripped, externally linked PIE: no symbols and no section of
+ * its own for the table, which is found by the scan, the text start by its
+ * header and the funcdata base through the moduledata. */
+TEST(pclntab_frames_inlined)
+{
+    char path[600], cmd[700], line[1024];
+    pcln_frame_t want[8], got[8];
+    char names[8][256], files[8][512];
+    unsigned long long pc = 0, entry = 0;
+    goexe_range_t r;
+    int nwant = 0, n;
+    FILE *f;
+    bin_t b;
+
+    fixture("inlfix", path, sizeof path);
+    snprintf(cmd, sizeof cmd, "'%s'", path);
+    if ((f = popen(cmd, "r")) == NULL)
+        TEST_FAIL("popen %s", cmd);
+    while (fgets(line, sizeof line, f)) {
+        int ln;
+
+        if (sscanf(line, "pc %llx", &pc) == 1 || sscanf(line, "entry %llx", &entry) == 1)
+            continue;
+        if (nwant < 8 && sscanf(line, "frame %255s %511s %d", names[nwant], files[nwant], &ln) == 3) {
+            want[nwant] = (pcln_frame_t){names[nwant], files[nwant], ln, 0};
+            nwant++;
+        }
+    }
+    ASSERT_EQ(pclose(f), 0);
+    /* The fixture's own claim: two calls inlined into main.outer. */
+    ASSERT_EQ(nwant, 3);
+    ASSERT_STR_EQ(want[0].function, "main.inner");
+    ASSERT_STR_EQ(want[2].function, "main.outer");
+
+    bin_open(path, &b);
+    ASSERT(!goexe_has_symtab(b.x));
+    ASSERT(goexe_section(b.x, ".gopclntab", &r) != 0);
+    ASSERT(goexe_section(b.x, ".data.rel.ro.gopclntab", &r) != 0);
+    ASSERT(pcln_gofunc(b.p) != 0);
+    /* Back to link-time addresses: subtract the load bias. */
+    ASSERT(entry != 0 && pc > entry);
+    pc -= entry - goexe_entry(b.x);
+    n = pcln_frames(b.p, pc - 1, got, 8);
+    ASSERT_EQ(n, nwant);
+    for (int i = 0; i < n; i++) {
+        ASSERT_STR_EQ(got[i].function, want[i].function);
+        ASSERT_STR_EQ(got[i].file, want[i].file);
+        ASSERT_EQ(got[i].line, want[i].line);
+        ASSERT_EQ(got[i].inlined, i < n - 1);
+    }
+    /* Too little room: the innermost call, then always the physical
+     * frame at its own call site. */
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 2), 2);
+    ASSERT_STR_EQ(got[0].function, "main.inner");
+    ASSERT_STR_EQ(got[1].function, "main.outer");
+    ASSERT_EQ(got[1].line, want[2].line);
+    ASSERT_EQ(got[1].inlined, 0);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 1), 1);
+    ASSERT_STR_EQ(got[0].function, "main.outer");
+    ASSERT_EQ(got[0].line, want[2].line);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 0), -EINVAL);
+    /* Without the funcdata base there is no inline tree: the physical
+     * frame alone, at the innermost position. */
+    pcln_set_gofunc(b.p, 0);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 8), 1);
+    ASSERT_STR_EQ(got[0].function, "main.outer");
+    ASSERT_EQ(got[0].line, want[0].line);
+    bin_close(&b);
 }
 
 /* ---- other Go releases ------------------------------------------------------ */
