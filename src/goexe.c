@@ -106,6 +106,9 @@ static int parse(goexe_t *x, char *err)
         if (elf_getshdrnum(e, &nsec) != 0 || nsec > GOBIN_SECTIONS_MAX)
             nsec = 0;
         x->sec = cg_xcalloc(nsec ? nsec : 1, sizeof *x->sec);
+        /* elf_nextscn starts at section 1: keep slot 0 for the null
+         * section so that x->sec[i] is section i, as sh_link counts. */
+        x->nsec = nsec ? 1 : 0;
         while (nsec && (scn = elf_nextscn(e, scn)) != NULL && x->nsec < nsec) {
             GElf_Shdr sh;
             const char *name;

@@ -20,6 +20,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,9 @@ struct pcln {
     unsigned func_hdr;   /* bytes of a _func before its pcdata offsets */
     unsigned entry_sz;   /* bytes of _func's first field: 8 (1.16) or 4 */
 };
+
+static uint64_t ftab_entry(const pcln_t *p, uint32_t i);
+static uint64_t ftab_funcoff(const pcln_t *p, uint32_t i);
 
 /* ---- checked reads -------------------------------------------------------- */
 
@@ -200,31 +204,32 @@ static int parse_header(pcln_t *p, const uint8_t *base, uint64_t size, char *err
 }
 
 /* Does a header at base look real?  For the scan: the magic alone also
- * turns up in code and data. */
+ * turns up in code and data.  The linker writes the five tables in order
+ * after the header (each aligned, so not always right after it), and the
+ * first function-table entry points at a record of the same function. */
 static int header_plausible(const uint8_t *base, uint64_t size)
 {
     pcln_t t;
-    uint64_t first = 0, second = 0;
+    const uint8_t *tabs[5];
+    uint64_t entry, funcoff, fentry;
 
     memset(&t, 0, sizeof t);
     if (parse_header(&t, base, size, NULL) != 0)
         return 0;
-    /* The linker puts the name table right after the header. */
-    if ((uint64_t)(t.names.p - base) != header_size(t.version))
+    tabs[0] = t.names.p, tabs[1] = t.cutab.p, tabs[2] = t.files.p, tabs[3] = t.pctab.p;
+    tabs[4] = t.pcln.p;
+    if (tabs[0] - base > (ptrdiff_t)header_size(t.version) + 64)
         return 0;
-    /* The first two function-table entries are in order. */
-    if (t.version == 116) {
-        rd64(t.pcln, 0, &first);
-        rd64(t.pcln, 16, &second);
-    } else {
-        uint32_t a = 0, b = 0;
-
-        rd32(t.pcln, 0, &a);
-        rd32(t.pcln, 8, &b);
-        first = a;
-        second = b;
-    }
-    return first <= second;
+    for (int i = 0; i < 4; i++)
+        if (tabs[i] >= tabs[i + 1])
+            return 0;
+    t.text = 0; /* compare offsets, not addresses */
+    entry = ftab_entry(&t, 0);
+    funcoff = ftab_funcoff(&t, 0);
+    if (funcoff > t.pcln.n || t.pcln.n - funcoff < t.func_hdr)
+        return 0;
+    fentry = goexe_le(t.pcln.p + funcoff, t.entry_sz);
+    return fentry == entry && entry <= ftab_entry(&t, 1);
 }
 
 /* Link-time address of the moduledata, 0 when none is found.  Go 1.26 gives

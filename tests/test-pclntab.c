@@ -13,6 +13,7 @@
 #include "cgops/goexe.h"
 #include "cgops/pclntab.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -381,6 +382,43 @@ TEST(pclntab_roundtrip_fixtures)
     }
 }
 
+/* The symbols the reader prefers over its scans are really found (the
+ * symbol table's string table is its sh_link section). */
+TEST(pclntab_symbols)
+{
+    static const char *const names[] = {"runtime.text", "runtime.pclntab", "go.func.*"};
+    char path[600], cmd[700], line[512];
+    uint64_t addrs[3], want[3] = {0, 0, 0};
+    FILE *f;
+    bin_t b;
+
+    need_go();
+    fixture("agentfix", path, sizeof path);
+    snprintf(cmd, sizeof cmd, "go tool nm '%s'", path);
+    if ((f = popen(cmd, "r")) == NULL)
+        TEST_FAIL("popen %s", cmd);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long a;
+        char t, name[256];
+
+        if (sscanf(line, "%llx %c %255s", &a, &t, name) != 3)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(name, names[i]) == 0)
+                want[i] = a;
+    }
+    pclose(f);
+    ASSERT(want[0] && want[1] && want[2]);
+    bin_open(path, &b);
+    ASSERT_EQ(goexe_symbols(b.x, names, 3, addrs, NULL), 3);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(addrs[i], want[i]);
+    ASSERT_EQ(pcln_addr(b.p), want[1]);
+    ASSERT_EQ(pcln_text(b.p), want[0]);
+    ASSERT_EQ(pcln_gofunc(b.p), want[2]);
+    bin_close(&b);
+}
+
 /* ---- frame sizes ------------------------------------------------------------ */
 
 /* The prologue of fn as go tool objdump prints it: SP moves by 8 at a
@@ -444,6 +482,527 @@ TEST(pclntab_spdelta_prologue)
         /* Every one of these has a frame. */
         ASSERT_EQ(framed, (int)CG_ARRAY_SIZE(fns));
         bin_close(&x);
+    }
+}
+
+/* ---- inlined frames ---------------------------------------------------------- */
+
+/* inlfix prints a return PC inside two inlined calls and the frames the
+ * runtime's CallersFrames makes of its stack, up to the physical caller.
+ * It is a stripped, externally linked PIE: no symbols and no section of
+ * its own for the table, which is found by the scan, the text start by its
+ * header and the funcdata base through the moduledata. */
+TEST(pclntab_frames_inlined)
+{
+    char path[600], cmd[700], line[1024];
+    pcln_frame_t want[8], got[8];
+    char names[8][256], files[8][512];
+    unsigned long long pc = 0, entry = 0;
+    goexe_range_t r;
+    int nwant = 0, n;
+    FILE *f;
+    bin_t b;
+
+    fixture("inlfix", path, sizeof path);
+    snprintf(cmd, sizeof cmd, "'%s'", path);
+    if ((f = popen(cmd, "r")) == NULL)
+        TEST_FAIL("popen %s", cmd);
+    while (fgets(line, sizeof line, f)) {
+        int ln;
+
+        if (sscanf(line, "pc %llx", &pc) == 1 || sscanf(line, "entry %llx", &entry) == 1)
+            continue;
+        if (nwant < 8 && sscanf(line, "frame %255s %511s %d", names[nwant], files[nwant], &ln) == 3) {
+            want[nwant] = (pcln_frame_t){names[nwant], files[nwant], ln, 0};
+            nwant++;
+        }
+    }
+    ASSERT_EQ(pclose(f), 0);
+    /* The fixture's own claim: two calls inlined into main.outer. */
+    ASSERT_EQ(nwant, 3);
+    ASSERT_STR_EQ(want[0].function, "main.inner");
+    ASSERT_STR_EQ(want[2].function, "main.outer");
+
+    bin_open(path, &b);
+    ASSERT(!goexe_has_symtab(b.x));
+    ASSERT(goexe_section(b.x, ".gopclntab", &r) != 0);
+    ASSERT(goexe_section(b.x, ".data.rel.ro.gopclntab", &r) != 0);
+    ASSERT(pcln_gofunc(b.p) != 0);
+    /* Back to link-time addresses: subtract the load bias. */
+    ASSERT(entry != 0 && pc > entry);
+    pc -= entry - goexe_entry(b.x);
+    n = pcln_frames(b.p, pc - 1, got, 8);
+    ASSERT_EQ(n, nwant);
+    for (int i = 0; i < n; i++) {
+        ASSERT_STR_EQ(got[i].function, want[i].function);
+        ASSERT_STR_EQ(got[i].file, want[i].file);
+        ASSERT_EQ(got[i].line, want[i].line);
+        ASSERT_EQ(got[i].inlined, i < n - 1);
+    }
+    /* Too little room: the innermost call, then always the physical
+     * frame at its own call site. */
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 2), 2);
+    ASSERT_STR_EQ(got[0].function, "main.inner");
+    ASSERT_STR_EQ(got[1].function, "main.outer");
+    ASSERT_EQ(got[1].line, want[2].line);
+    ASSERT_EQ(got[1].inlined, 0);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 1), 1);
+    ASSERT_STR_EQ(got[0].function, "main.outer");
+    ASSERT_EQ(got[0].line, want[2].line);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 0), -EINVAL);
+    /* Without the funcdata base there is no inline tree: the physical
+     * frame alone, at the innermost position. */
+    pcln_set_gofunc(b.p, 0);
+    ASSERT_EQ(pcln_frames(b.p, pc - 1, got, 8), 1);
+    ASSERT_STR_EQ(got[0].function, "main.outer");
+    ASSERT_EQ(got[0].line, want[0].line);
+    bin_close(&b);
+}
+
+/* ---- synthetic tables: every answer known by construction ------------------- */
+
+#define IMG_BASE 0x400000u
+#define IMG_TABLE 0x100u /* file offset (and address - IMG_BASE) of the table */
+#define SYN_TEXT 0x401000u
+
+typedef struct {
+    uint8_t b[4096];
+    size_t n;
+} buf_t;
+
+static size_t put(buf_t *w, const void *p, size_t n)
+{
+    size_t at = w->n;
+
+    ASSERT(w->n + n <= sizeof w->b);
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+    return at;
+}
+
+static size_t put_le(buf_t *w, uint64_t v, int n)
+{
+    uint8_t b[8];
+
+    for (int i = 0; i < n; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    return put(w, b, (size_t)n);
+}
+
+static void align(buf_t *w, size_t a)
+{
+    while (w->n % a)
+        put_le(w, 0, 1);
+}
+
+static void put_uvarint(buf_t *w, uint32_t v)
+{
+    while (v >= 0x80) {
+        put_le(w, (v & 0x7f) | 0x80, 1);
+        v >>= 7;
+    }
+    put_le(w, v, 1);
+}
+
+/* A pc-value table: n pairs (value, up-to pc offset), as the linker
+ * encodes it (value deltas from -1, zig-zag; pc deltas). */
+static uint32_t put_pcvalue(buf_t *w, size_t pctab, const int32_t *val, const uint32_t *upto, int n)
+{
+    size_t at = w->n;
+    int32_t prev = -1;
+    uint32_t pc = 0;
+
+    for (int i = 0; i < n; i++) {
+        int32_t d = val[i] - prev;
+
+        put_uvarint(w, d < 0 ? ((uint32_t)~d << 1) | 1 : (uint32_t)d << 1);
+        put_uvarint(w, upto[i] - pc);
+        prev = val[i];
+        pc = upto[i];
+    }
+    put_le(w, 0, 1);
+    return (uint32_t)(at - pctab);
+}
+
+/* Write into w a table in the format of `version` (116, 118, 120; 115 for
+ * Go 1.2-1.15's magic) with two functions:
+ *   main.f [SYN_TEXT, +0x40): sp 0 / 8 from +4 / 0 from +0x3c; file a.go;
+ *     line 10, 11 from +0x10, 12 from +0x20; main.g inlined at
+ *     [+0x10, +0x20) with its call site at +0x08 (line 10); funcID 7.
+ *   main.h [+0x40, +0x60): no tables at all.
+ * text: the header's textStart (1.18+).  The funcdata base for 1.18+ is
+ * the table's own address (IMG_BASE + IMG_TABLE). */
+static void make_table(buf_t *w, int version, uint64_t text)
+{
+    size_t hdr, names, cutab, files, pctab, pcln, f0, f1, tree, off[5];
+    size_t nw = version == 116 ? 7 : 8, hsize = 8 + 8 * nw;
+    uint32_t sp, fl, ln, inl, n_f, n_g, n_h;
+    uint64_t gofunc_off;
+    static const int32_t spv[] = {0, 8, 0}, flv[] = {0}, lnv[] = {10, 11, 12}, inv[] = {-1, 0, -1};
+    static const uint32_t spu[] = {4, 0x3c, 0x40}, flu[] = {0x40}, lnu[] = {0x10, 0x20, 0x40},
+                          inu[] = {0x10, 0x20, 0x40};
+    uint32_t magic = version == 116 ? 0xfffffffa : version == 118 ? 0xfffffff0
+                   : version == 120 ? 0xfffffff1 : 0xfffffffb;
+
+    memset(w, 0, sizeof *w);
+    hdr = put_le(w, magic, 4);
+    put_le(w, 0, 2);
+    put_le(w, 1, 1); /* quantum */
+    put_le(w, 8, 1); /* pointer size */
+    for (size_t i = 0; i < nw; i++)
+        put_le(w, 0, 8); /* filled below */
+    names = w->n;
+    n_f = (uint32_t)(put(w, "main.f", 7) - names);
+    n_g = (uint32_t)(put(w, "main.g", 7) - names);
+    n_h = (uint32_t)(put(w, "main.h", 7) - names);
+    align(w, 4);
+    cutab = put_le(w, 2, 4); /* CU 0, file 0: "a.go" at filetab + 2 */
+    files = put(w, "x\0a.go", 7);
+    pctab = put_le(w, 0, 1); /* offset 0: no table */
+    sp = put_pcvalue(w, pctab, spv, spu, 3);
+    fl = put_pcvalue(w, pctab, flv, flu, 1);
+    ln = put_pcvalue(w, pctab, lnv, lnu, 3);
+    inl = put_pcvalue(w, pctab, inv, inu, 3);
+    align(w, 8);
+    pcln = w->n;
+    /* Function table: 2 functions + the end; funcoffs patched below. */
+    for (int i = 0; i < 3; i++) {
+        uint64_t entry = version == 116 ? SYN_TEXT + 0x20u * (i ? i + 1 : 0) : 0x20u * (i ? i + 1 : 0);
+
+        put_le(w, entry, version == 116 ? 8 : 4);
+        put_le(w, 0, version == 116 ? 8 : 4);
+    }
+    /* _func of main.f */
+    align(w, 8);
+    f0 = w->n;
+    put_le(w, version == 116 ? SYN_TEXT : 0, version == 116 ? 8 : 4);
+    put_le(w, n_f, 4);
+    put_le(w, 0, 4);        /* args */
+    put_le(w, 0, 4);        /* deferreturn */
+    put_le(w, sp, 4);
+    put_le(w, fl, 4);
+    put_le(w, ln, 4);
+    put_le(w, 3, 4);        /* npcdata */
+    put_le(w, 0, 4);        /* cuOffset */
+    if (version == 120)
+        put_le(w, 9, 4);    /* startLine */
+    put_le(w, 7, 1);        /* funcID */
+    put_le(w, 0, 2);
+    put_le(w, 4, 1);        /* nfuncdata */
+    put_le(w, 0, 4);        /* pcdata 0, 1: none */
+    put_le(w, 0, 4);
+    put_le(w, inl, 4);      /* pcdata 2: inline tree index */
+    if (version == 116) {
+        align(w, 8);        /* the record starts 8-aligned, like its address */
+        for (int i = 0; i < 3; i++)
+            put_le(w, 0, 8);
+        tree = put_le(w, 0, 8); /* patched: absolute address */
+    } else {
+        for (int i = 0; i < 3; i++)
+            put_le(w, 0xffffffffu, 4);
+        tree = put_le(w, 0, 4); /* patched: offset from the funcdata base */
+    }
+    /* _func of main.h: no tables, no pcdata, no funcdata */
+    align(w, 8);
+    f1 = w->n;
+    put_le(w, version == 116 ? SYN_TEXT + 0x40 : 0x40, version == 116 ? 8 : 4);
+    put_le(w, n_h, 4);
+    for (int i = 0; i < 7; i++)
+        put_le(w, 0, 4);
+    if (version == 120)
+        put_le(w, 0, 4);
+    put_le(w, 0, 4);
+    /* The inline tree: one call, main.g, call site at +0x08. */
+    align(w, 8);
+    gofunc_off = w->n;
+    if (version == 120) {
+        size_t e = put_le(w, 0, 4); /* funcID, pad */
+        put_le(w, n_g, 4);
+        put_le(w, 0x08, 4);
+        put_le(w, 20, 4);           /* startLine */
+        (void)e;
+    } else {
+        put_le(w, 0xffff, 2);       /* parent: none */
+        put_le(w, 0, 2);
+        put_le(w, 0, 4);            /* file */
+        put_le(w, 11, 4);           /* line */
+        put_le(w, n_g, 4);
+        put_le(w, 0x08, 4);
+    }
+    /* Patch the function table and the tree pointer. */
+    if (version == 116) {
+        memcpy(w->b + pcln + 8, &(uint64_t){f0 - pcln}, 8);
+        memcpy(w->b + pcln + 24, &(uint64_t){f1 - pcln}, 8);
+        memcpy(w->b + tree, &(uint64_t){IMG_BASE + IMG_TABLE + gofunc_off}, 8);
+    } else {
+        memcpy(w->b + pcln + 4, &(uint32_t){(uint32_t)(f0 - pcln)}, 4);
+        memcpy(w->b + pcln + 12, &(uint32_t){(uint32_t)(f1 - pcln)}, 4);
+        /* The funcdata base is the table's start (as in fuzz-pclntab.c). */
+        memcpy(w->b + tree, &(uint32_t){(uint32_t)gofunc_off}, 4);
+    }
+    off[0] = names, off[1] = cutab, off[2] = files, off[3] = pctab, off[4] = pcln;
+    {
+        uint64_t words[8] = {2, 1};
+        size_t k = 2;
+
+        if (version != 116)
+            words[k++] = text;
+        for (int i = 0; i < 5; i++)
+            words[k++] = off[i] - hdr;
+        memcpy(w->b + hdr + 8, words, 8 * nw);
+    }
+    ASSERT(hsize == names);
+}
+
+/* The ELF image around a table: one read-only PT_LOAD at IMG_BASE with
+ * the table at IMG_TABLE, and when with_section a .gopclntab section over
+ * it.  Returns the image size. */
+static size_t make_elf(uint8_t *img, size_t cap, const uint8_t *table, size_t n, int with_section)
+{
+    static const char shstr[] = "\0.gopclntab\0.shstrtab";
+    size_t shstr_off = IMG_TABLE + n, shoff = (shstr_off + sizeof shstr + 7) & ~(size_t)7;
+    size_t size = with_section ? shoff + 3 * sizeof(Elf64_Shdr) : shstr_off;
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof *eh);
+
+    ASSERT(size <= cap);
+    memset(img, 0, size);
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_entry = SYN_TEXT;
+    eh->e_phoff = sizeof *eh;
+    eh->e_ehsize = sizeof *eh;
+    eh->e_phentsize = sizeof *ph;
+    eh->e_phnum = 1;
+    ph->p_type = PT_LOAD;
+    ph->p_flags = PF_R;
+    ph->p_vaddr = ph->p_paddr = IMG_BASE;
+    ph->p_filesz = ph->p_memsz = shstr_off;
+    ph->p_align = 0x1000;
+    memcpy(img + IMG_TABLE, table, n);
+    if (with_section) {
+        Elf64_Shdr *sh = (Elf64_Shdr *)(img + shoff);
+
+        memcpy(img + shstr_off, shstr, sizeof shstr);
+        eh->e_shoff = shoff;
+        eh->e_shentsize = sizeof *sh;
+        eh->e_shnum = 3;
+        eh->e_shstrndx = 2;
+        sh[1].sh_name = 1;
+        sh[1].sh_type = SHT_PROGBITS;
+        sh[1].sh_flags = SHF_ALLOC;
+        sh[1].sh_addr = IMG_BASE + IMG_TABLE;
+        sh[1].sh_offset = IMG_TABLE;
+        sh[1].sh_size = n;
+        sh[2].sh_name = 12;
+        sh[2].sh_type = SHT_STRTAB;
+        sh[2].sh_offset = shstr_off;
+        sh[2].sh_size = sizeof shstr;
+    }
+    return size;
+}
+
+/* Open the synthetic table of `version`; the caller closes both. */
+static int syn_open(int version, int with_section, uint8_t *img, size_t cap, goexe_t **x,
+                    pcln_t **p, char *err)
+{
+    buf_t w;
+    size_t size;
+    int rc;
+
+    make_table(&w, version, SYN_TEXT);
+    size = make_elf(img, cap, w.b, w.n, with_section);
+    ASSERT_EQ(goexe_open_mem(img, size, x, err), 0);
+    if ((rc = pcln_open(*x, p, err)) == 0 && version != 116)
+        pcln_set_gofunc(*p, IMG_BASE + IMG_TABLE);
+    if (rc != 0)
+        goexe_close(*x);
+    return rc;
+}
+
+static void check_synthetic(int version, int with_section)
+{
+    static uint8_t img[8192];
+    char err[CG_ERR_LEN] = "";
+    goexe_t *x;
+    pcln_t *p;
+    pcln_func_t f, h;
+    pcln_frame_t fr[4];
+    const char *file;
+    int32_t v, line;
+
+    ASSERT_EQ(syn_open(version, with_section, img, sizeof img, &x, &p, err), 0);
+    ASSERT_EQ(pcln_magic_version(p), version);
+    ASSERT_EQ(pcln_addr(p), IMG_BASE + IMG_TABLE);
+    ASSERT_EQ(pcln_nfunc(p), 2);
+    /* Lookup. */
+    ASSERT_EQ(pcln_find(p, SYN_TEXT - 1, &f), -ENOENT);
+    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x60, &f), -ENOENT);
+    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x3f, &f), 0);
+    ASSERT_EQ(f.entry, SYN_TEXT);
+    ASSERT_EQ(f.end, SYN_TEXT + 0x40);
+    ASSERT_STR_EQ(pcln_name(p, &f), "main.f");
+    ASSERT_EQ(pcln_funcid(p, &f), 7);
+    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x40, &h), 0);
+    ASSERT_STR_EQ(pcln_name(p, &h), "main.h");
+    ASSERT_EQ(h.end, SYN_TEXT + 0x60);
+    /* pcsp: 0, 8 from +4, 0 from +0x3c. */
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT, &v), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 3, &v), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 4, &v), 0);
+    ASSERT_EQ(v, 8);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x3b, &v), 0);
+    ASSERT_EQ(v, 8);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x3c, &v), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x40, &v), -ENOENT); /* not in f */
+    /* Lines. */
+    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x0f, &file, &line), 0);
+    ASSERT_STR_EQ(file, "a.go");
+    ASSERT_EQ(line, 10);
+    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x10, &file, &line), 0);
+    ASSERT_EQ(line, 11);
+    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x3f, &file, &line), 0);
+    ASSERT_EQ(line, 12);
+    /* main.h has no tables. */
+    ASSERT_EQ(pcln_spdelta(p, &h, SYN_TEXT + 0x40, &v), -ENOENT);
+    ASSERT_EQ(pcln_fileline(p, &h, SYN_TEXT + 0x40, &file, &line), -ENOENT);
+    ASSERT_EQ(pcln_pcdata(p, &h, PCLN_PCDATA_INLTREEINDEX, SYN_TEXT + 0x40, &v), 0);
+    ASSERT_EQ(v, -1);
+    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x41, fr, 4), 1);
+    ASSERT_STR_EQ(fr[0].function, "main.h");
+    ASSERT_STR_EQ(fr[0].file, "?");
+    /* Inlining: main.g inside main.f at [+0x10, +0x20). */
+    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x0f, fr, 4), 1);
+    ASSERT_EQ(fr[0].line, 10);
+    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x18, fr, 4), 2);
+    ASSERT_STR_EQ(fr[0].function, "main.g");
+    ASSERT_STR_EQ(fr[0].file, "a.go");
+    ASSERT_EQ(fr[0].line, 11);
+    ASSERT_EQ(fr[0].inlined, 1);
+    ASSERT_STR_EQ(fr[1].function, "main.f");
+    ASSERT_EQ(fr[1].line, 10); /* the call site, at +0x08 */
+    ASSERT_EQ(fr[1].inlined, 0);
+    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x20, fr, 4), 1);
+    ASSERT_EQ(fr[0].line, 12);
+    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x60, fr, 4), -ENOENT);
+    pcln_close(p);
+    goexe_close(x);
+}
+
+TEST(pclntab_synthetic_go116) { check_synthetic(116, 1); }
+TEST(pclntab_synthetic_go118) { check_synthetic(118, 1); }
+TEST(pclntab_synthetic_go120) { check_synthetic(120, 1); }
+
+/* Without a section the table is found by the scan of the segments. */
+TEST(pclntab_synthetic_scan)
+{
+    check_synthetic(116, 0);
+    check_synthetic(118, 0);
+    check_synthetic(120, 0);
+}
+
+/* Go 1.26 writes textStart 0: nothing is found until the caller says. */
+TEST(pclntab_text_unknown)
+{
+    static uint8_t img[8192];
+    char err[CG_ERR_LEN] = "";
+    buf_t w;
+    goexe_t *x;
+    pcln_t *p;
+    pcln_func_t f;
+    size_t size;
+
+    make_table(&w, 120, 0);
+    size = make_elf(img, sizeof img, w.b, w.n, 1);
+    ASSERT_EQ(goexe_open_mem(img, size, &x, err), 0);
+    ASSERT_EQ(pcln_open(x, &p, err), 0);
+    ASSERT_EQ(pcln_text(p), 0);
+    ASSERT_EQ(pcln_find(p, SYN_TEXT, &f), -ENOENT);
+    ASSERT_EQ(pcln_func_at(p, 0, &f), -ENOENT);
+    pcln_set_text(p, SYN_TEXT);
+    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x41, &f), 0);
+    ASSERT_STR_EQ(pcln_name(p, &f), "main.h");
+    pcln_close(p);
+    goexe_close(x);
+}
+
+/* Go 1.2-1.15 tables are refused by name, in a section or found by scan. */
+TEST(pclntab_go115_refused)
+{
+    static uint8_t img[8192];
+    char err[CG_ERR_LEN] = "";
+    goexe_t *x;
+    pcln_t *p;
+
+    for (int sec = 0; sec < 2; sec++) {
+        err[0] = 0;
+        ASSERT_EQ(syn_open(115, sec, img, sizeof img, &x, &p, err), -ENOTSUP);
+        ASSERT_CONTAINS(err, "Go 1.15 and older not supported");
+    }
+}
+
+/* Every prefix of the table, and every byte of it inverted in turn: no
+ * read outside the image (ASan), every string NUL-terminated, frames
+ * always end with the physical one. */
+TEST(pclntab_synthetic_hostile)
+{
+    static uint8_t img[8192];
+    static const int versions[] = {116, 118, 120};
+
+    for (size_t vi = 0; vi < CG_ARRAY_SIZE(versions); vi++) {
+        buf_t w;
+
+        make_table(&w, versions[vi], SYN_TEXT);
+        for (size_t cut = 0; cut <= 2 * w.n; cut++) {
+            buf_t m = w;
+            size_t n = cut <= w.n ? cut : w.n;
+            char err[CG_ERR_LEN];
+            goexe_t *x;
+            pcln_t *p;
+            size_t size;
+
+            if (cut > w.n)
+                m.b[cut - w.n - 1] ^= 0xff;
+            size = make_elf(img, sizeof img, m.b, n, 1);
+            ASSERT_EQ(goexe_open_mem(img, size, &x, err), 0);
+            if (pcln_open(x, &p, err) == 0) {
+                if (versions[vi] != 116)
+                    pcln_set_gofunc(p, IMG_BASE + IMG_TABLE);
+                for (uint64_t pc = SYN_TEXT - 1; pc <= SYN_TEXT + 0x61; pc++) {
+                    pcln_frame_t fr[3];
+                    pcln_func_t f;
+                    const char *file;
+                    int32_t v, line;
+                    int k;
+
+                    if (pcln_find(p, pc, &f) == 0) {
+                        ASSERT(strlen(pcln_name(p, &f)) < sizeof m.b);
+                        pcln_funcid(p, &f);
+                        pcln_spdelta(p, &f, pc, &v);
+                        if (pcln_fileline(p, &f, pc, &file, &line) == 0)
+                            ASSERT(strlen(file) < sizeof m.b);
+                        pcln_pcdata(p, &f, 2, pc, &v);
+                    }
+                    k = pcln_frames(p, pc, fr, 3);
+                    if (k > 0) {
+                        ASSERT(k <= 3);
+                        ASSERT_EQ(fr[k - 1].inlined, 0);
+                        for (int i = 0; i < k; i++)
+                            ASSERT(strlen(fr[i].function) + strlen(fr[i].file) < 2 * sizeof m.b);
+                    }
+                }
+                pcln_close(p);
+            }
+            goexe_close(x);
+        }
     }
 }
 
