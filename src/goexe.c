@@ -251,9 +251,12 @@ size_t goexe_symbols(const goexe_t *x, const char *const *names, size_t n, uint6
             break;
         }
     }
-    if (sym == NULL || sym->link >= x->nsec || x->sec[sym->link].r.data == NULL)
+    /* sh_link is an ELF section index; x->sec[i] is section i + 1, since
+     * elf_nextscn skips the null section 0. */
+    if (sym == NULL || sym->link == 0 || sym->link - 1 >= x->nsec ||
+        x->sec[sym->link - 1].r.data == NULL)
         return 0;
-    str = &x->sec[sym->link];
+    str = &x->sec[sym->link - 1];
     if (sym->r.file_size > GOBIN_SYMTAB_MAX || str->r.file_size > GOBIN_STRTAB_MAX)
         return 0;
     for (uint64_t off = sizeof(Elf64_Sym); off + sizeof(Elf64_Sym) <= sym->r.file_size;
