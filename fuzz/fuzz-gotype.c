@@ -1,0 +1,98 @@
+/* fuzz-gotype.c -- libFuzzer target for the moduledata and type-descriptor
+ * readers (gotype.c)
+ *
+ * The input is mapped twice into a synthetic x86-64 ELF image: read-only
+ * and executable at TEXT, writable at DATA, as a Go binary's text, type
+ * region and module data would be.  The first 8 bytes are taken as the
+ * pclntab address gomod_find looks for, so inputs that start with a
+ * moduledata whose first word points back into the input reach the layout
+ * checks; the whole input is also indexed as a type region directly and
+ * queried for the fields the agentless readers ask for.
+ */
+#include "cgops/goexe.h"
+#include "cgops/gotype.h"
+
+#include <elf.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 0x1000u
+#define TEXT 0x401000u
+#define DATA 0x601000u
+
+static void query(const gotypes_t *t)
+{
+    static const char *const q[][2] = {
+        {"runtime.g", "goid"},      {"runtime.g", "sched.pc"},      {"runtime.g", "stack.lo"},
+        {"runtime.g", "atomicstatus"}, {"runtime.m", "procid"},     {"runtime.gobuf", "pc"},
+        {"runtime.g", "sched.pc.x"}, {"runtime.moduledata", "types"},
+    };
+    gofield_t f;
+
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        gotypes_field(t, q[i][0], q[i][1], &f);
+    gotypes_size(t, "runtime.g");
+    gotypes_count(t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *img;
+    Elf64_Ehdr *eh;
+    Elf64_Phdr *ph;
+    goexe_t *x;
+    gomod_t m;
+    gotypes_t *t;
+    uint64_t pcln = 0;
+
+    if (size > (1u << 20))
+        return 0;
+    img = calloc(1, PAGE + size);
+    if (img == NULL)
+        return 0;
+    memcpy(img + PAGE, data, size);
+    eh = (Elf64_Ehdr *)img;
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = EM_X86_64;
+    eh->e_version = EV_CURRENT;
+    eh->e_entry = TEXT;
+    eh->e_phoff = sizeof *eh;
+    eh->e_ehsize = sizeof *eh;
+    eh->e_phentsize = sizeof *ph;
+    eh->e_phnum = 2;
+    ph = (Elf64_Phdr *)(img + sizeof *eh);
+    for (int i = 0; i < 2; i++) {
+        ph[i].p_type = PT_LOAD;
+        ph[i].p_flags = i == 0 ? PF_R | PF_X : PF_R | PF_W;
+        ph[i].p_offset = PAGE;
+        ph[i].p_vaddr = ph[i].p_paddr = i == 0 ? TEXT : DATA;
+        ph[i].p_filesz = ph[i].p_memsz = size;
+        ph[i].p_align = PAGE;
+    }
+    if (goexe_open_mem(img, PAGE + size, &x, NULL) != 0) {
+        free(img);
+        return 0;
+    }
+    if (size >= 8)
+        memcpy(&pcln, data, 8);
+    if (gomod_find(x, pcln, size > 8 ? data[8] % 32 : 0, &m, NULL) == 0 &&
+        gotypes_open(x, &m, &t, NULL) == 0) {
+        query(t);
+        gotypes_close(t);
+    }
+    memset(&m, 0, sizeof m);
+    m.types = TEXT;
+    m.etypes = TEXT + size;
+    if (gotypes_open(x, &m, &t, NULL) == 0) {
+        query(t);
+        gotypes_close(t);
+    }
+    goexe_close(x);
+    free(img);
+    return 0;
+}
