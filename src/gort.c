@@ -31,7 +31,7 @@
  * ranges per call are full, small enough that a batch's stack windows
  * (BATCH x STACK_WINDOW) stay a few MiB. */
 #define BATCH 1024
-#define STACK_WINDOW 2048
+#define STACK_WINDOW 1024 /* parked goroutines use ~300 bytes (1M measured) */
 #define ALLGS_MAX (1u << 24) /* far above any real program (a million is big) */
 #define ALLM_MAX 100000u
 #define ALLP_MAX 65536u
@@ -747,6 +747,7 @@ static int start_regs(gort_t *r, slot_t *s)
  * else one more read. */
 static int stack_word(gort_t *r, slot_t *s, uint64_t addr, uint64_t *v)
 {
+
     if (s->win && addr >= s->win_lo && addr - s->win_lo + 8 <= s->win_len) {
         *v = le(s->win + (addr - s->win_lo), 8);
         return 0;
