@@ -161,3 +161,23 @@ int agentless_threads(pid_t pid, thread_t **out, size_t *n)
     closedir(dir);
     return 0;
 }
+
+static int count_cb(void *ctx, const gort_g_t *g)
+{
+    (void)g;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+int agentless_count(pid_t pid, uint64_t *n, char *err)
+{
+    gort_t *r;
+    int rc = gort_open(pid, 0, &r, err);
+
+    *n = 0;
+    if (rc != 0)
+        return rc;
+    rc = gort_walk(r, 0, count_cb, n, err);
+    gort_close(r);
+    return rc;
+}

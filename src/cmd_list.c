@@ -1,4 +1,5 @@
 /* cmd_list.c -- `cgops` (list) and `cgops tree`: the Go processes of the host */
+#include "cgops/agentless.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
 #include "cgops/out_json.h"
@@ -15,12 +16,15 @@
 typedef struct {
     int json;
     int verbose;
+    int goroutines;
 } list_opts_t;
 
 const opt_t cmd_list_opts[] = {
     OPT_BOOL_(0, "json", list_opts_t, json,
               "print a JSON document (protocol/schemas/list.schema.json, tree.schema.json)"),
     OPT_BOOL_('v', "verbose", list_opts_t, verbose, "say on stderr why a process was skipped or not marked"),
+    OPT_BOOL_('g', "goroutines", list_opts_t, goroutines,
+              "also count each process's goroutines, read from its memory (no agent needed)"),
     OPT_END_(),
 };
 
@@ -53,6 +57,17 @@ static int run(int argc, char **argv, const cmd_t *cmd, int tree)
     if (rc < 0) {
         cmd_error("cannot list /proc: %s", strerror(-rc));
         return CG_EXIT_FAIL;
+    }
+    for (size_t i = 0; o.goroutines && i < res.n; i++) {
+        char err[CG_ERR_LEN] = "";
+        uint64_t count;
+
+        res.procs[i].counted = 1;
+        res.procs[i].goroutines = -1;
+        if (agentless_count(res.procs[i].pid, &count, err) == 0)
+            res.procs[i].goroutines = (long long)count;
+        else if (verbose)
+            cmd_error("pid %d: goroutines not counted: %s", (int)res.procs[i].pid, err);
     }
     if (json) {
         cJSON *doc = tree ? out_tree_json(res.procs, res.n) : out_list_json(res.procs, res.n);

@@ -4,6 +4,7 @@
  * so scripts written for gops keep working; what gops lacks (Go version,
  * agent) follows them.  Everything is read from /proc directly.
  */
+#include "cgops/agentless.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
 #include "cgops/gobin.h"
@@ -43,6 +44,8 @@ typedef struct {
     int bin_ok;
     portfile_t pf;
     int agent;
+    long long goroutines;          /* read from memory; -1 when not */
+    char goroutines_err[CG_ERR_LEN];
 } info_t;
 
 static double cpu_seconds(const proc_stat_t *st, long ticks)
@@ -162,6 +165,14 @@ static int gather(int procfd, pid_t pid, info_t *in, char *err)
     }
     close(dirfd);
     in->agent = portfile_find(procfd, pid, &in->pf, NULL) == 0;
+    in->goroutines = -1;
+    if (in->bin_ok && in->bin.is_go) {
+        uint64_t n;
+
+        /* What is known without an agent: a few ms of reading. */
+        if (agentless_count(pid, &n, in->goroutines_err) == 0)
+            in->goroutines = (long long)n;
+    }
     return 0;
 }
 
@@ -198,6 +209,13 @@ static void print_text(const info_t *in)
         free(safe);
     } else {
         printf("go version:\t-\n");
+    }
+    if (in->goroutines >= 0) {
+        printf("goroutines:\t%lld\n", in->goroutines);
+    } else if (in->bin_ok && in->bin.is_go) {
+        safe = cg_text_safe(in->goroutines_err);
+        printf("goroutines:\t- (%s)\n", safe);
+        free(safe);
     }
     if (in->agent) {
         safe = cg_text_safe(in->pf.path);
@@ -251,6 +269,14 @@ static cJSON *to_json(pid_t pid, const info_t *in)
     else
         cJSON_AddNullToObject(o, "go_version");
     cJSON_AddBoolToObject(o, "go", in->bin_ok && in->bin.is_go);
+    if (in->goroutines >= 0)
+        cJSON_AddNumberToObject(o, "goroutines", (double)in->goroutines);
+    else
+        cJSON_AddNullToObject(o, "goroutines");
+    if (in->goroutines < 0 && in->goroutines_err[0])
+        cJSON_AddStringToObject(o, "goroutines_error", in->goroutines_err);
+    else
+        cJSON_AddNullToObject(o, "goroutines_error");
     if (in->agent) {
         cJSON *ag = cJSON_AddObjectToObject(o, "agent");
         cJSON_AddNumberToObject(ag, "port", in->pf.port);

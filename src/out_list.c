@@ -34,8 +34,8 @@ static int num_width(long v)
 
 void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
 {
-    int wpid = 0, wppid = 0, wname = 0, wver = 0;
-    char ver[128];
+    int wpid = 0, wppid = 0, wname = 0, wver = 0, wgor = 0;
+    char ver[128], gor[32];
     char **names = cg_xcalloc(n ? n : 1, sizeof *names);
 
     for (size_t i = 0; i < n; i++) {
@@ -51,6 +51,8 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
         text_version(ver, ver, sizeof ver);
         if ((w = (int)strlen(ver)) > wver)
             wver = w;
+        if (procs[i].counted && (w = num_width((long)procs[i].goroutines)) > wgor)
+            wgor = w;
     }
     for (size_t i = 0; i < n; i++) {
         const scan_proc_t *p = &procs[i];
@@ -58,9 +60,18 @@ void out_list_text(FILE *f, const scan_proc_t *procs, size_t n)
 
         short_version(p, ver, sizeof ver);
         text_version(ver, ver, sizeof ver);
-        /* The marker sits right after the padded name, as in gops. */
-        fprintf(f, "%-*d %-*d %-*s%c %-*s %s\n", wpid, (int)p->pid, wppid, (int)p->ppid,
-                wname, names[i], p->agent ? '*' : ' ', wver, ver, path);
+        /* The marker sits right after the padded name, as in gops.  The
+         * goroutine count (--goroutines) goes before the path, which stays
+         * last since it may hold spaces. */
+        gor[0] = '\0';
+        if (wgor) {
+            if (p->counted && p->goroutines >= 0)
+                snprintf(gor, sizeof gor, "%*lld ", wgor, p->goroutines);
+            else
+                snprintf(gor, sizeof gor, "%*s ", wgor, "-");
+        }
+        fprintf(f, "%-*d %-*d %-*s%c %-*s %s%s\n", wpid, (int)p->pid, wppid, (int)p->ppid,
+                wname, names[i], p->agent ? '*' : ' ', wver, ver, gor, path);
         free(path);
         free(names[i]);
     }
@@ -209,6 +220,12 @@ cJSON *out_proc_json(const scan_proc_t *p)
     } else {
         cJSON_AddNullToObject(o, "agent_port");
         cJSON_AddBoolToObject(o, "agent_verified", 0);
+    }
+    if (p->counted) {
+        if (p->goroutines >= 0)
+            cJSON_AddNumberToObject(o, "goroutines", (double)p->goroutines);
+        else
+            cJSON_AddNullToObject(o, "goroutines");
     }
     if (p->bin) {
         cJSON_AddBoolToObject(o, "static", p->bin->is_static);

@@ -24,6 +24,10 @@ int agentless_memstats(pid_t pid, int json);
 void agentless_state_text(gort_t *r, const gort_g_t *g, char *buf, size_t size);
 cJSON *agentless_g_json(gort_t *r, const gort_g_t *g, int user);
 
+/* Live goroutines of pid, read from its memory: the cheap walk (no
+ * stacks).  0, or -errno with err. */
+int agentless_count(pid_t pid, uint64_t *n, char *err);
+
 /* How goroutines are grouped (summary, top --by). */
 typedef enum { GROUP_LOCATION, GROUP_START, GROUP_CREATOR, GROUP_WAIT } group_by_t;
 int agentless_group_parse(const char *s, group_by_t *by);

@@ -25,6 +25,8 @@ typedef struct {
     int agent;               /* a port file was found and not disproved */
     int agent_port;
     int agent_verified;      /* the pid was seen to hold the port */
+    int counted;             /* goroutines below was asked for (list --goroutines) */
+    long long goroutines;    /* live goroutines read from memory, -1 unreadable */
 } scan_proc_t;
 
 typedef struct scan_cache scan_cache_t;
