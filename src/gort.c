@@ -69,6 +69,7 @@ typedef struct {
 
 struct gort {
     pid_t pid;
+    pid_t nspid; /* pid as the target's own pid namespace sees it */
     int exefd;
     goexe_t *exe;
     gomem_t *mem;
@@ -328,7 +329,7 @@ static int scan_globals(gort_t *r, char *err)
             uint64_t a = le(d + off, 8), n = le(d + off + 8, 8), c = le(d + off + 16, 8);
             uint64_t first, v;
 
-            if (r->m0 == 0 && off + r->m.size <= len && le(d + off + r->m.procid, 8) == (uint64_t)r->pid) {
+            if (r->m0 == 0 && off + r->m.size <= len && le(d + off + r->m.procid, 8) == (uint64_t)r->nspid) {
                 uint64_t g0 = le(d + off + r->m.g0, 8);
 
                 if (g_at(r, g0, gbuf) == 0 && le(gbuf + r->g.m, 8) == lo[k] + off)
@@ -490,12 +491,75 @@ static int go_minor(const char *v)
     return 0;
 }
 
+/* The target's own pid for pid (the last NSpid field): in a container's
+ * pid namespace the runtime records thread ids as the container sees them. */
+static pid_t ns_pid(pid_t pid)
+{
+    char path[64], *text = NULL, *line;
+    size_t len;
+    long long v = pid;
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (cg_read_file_at(AT_FDCWD, path, 1 << 16, &text, &len, NULL) != 0)
+        return pid;
+    line = strstr(text, "\nNSpid:");
+    if (line) {
+        char *end = strchr(line + 1, '\n'), *last;
+
+        if (end)
+            *end = '\0';
+        last = strrchr(line, '\t');
+        if (last == NULL || cg_parse_ll(cg_trim(last), 1, 0x7fffffff, &v) != 0)
+            v = pid;
+    }
+    free(text);
+    return (pid_t)v;
+}
+
+/* Everything after the executable and the memory are open: layouts,
+ * tables, globals. */
+static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
+{
+    uint64_t entry;
+    int rc;
+
+    if (!info->is_go) {
+        cg_seterr(err, "pid %d is not a Go program", (int)r->pid);
+        return -ENOEXEC;
+    }
+    cg_strlcpy(r->version, info->version, sizeof r->version);
+    r->minor = go_minor(r->version);
+    if (r->minor && r->minor < 16) {
+        cg_seterr(err, "pid %d runs %s: Go 1.16 or newer is needed to read it without an agent",
+                  (int)r->pid, r->version);
+        return -ENOTSUP;
+    }
+    if ((rc = pcln_open(r->exe, &r->pcln, err)) != 0 ||
+        (rc = gomod_find(r->exe, pcln_addr(r->pcln), r->minor, &r->mod, err)) != 0)
+        return rc;
+    if (r->mod.text)
+        pcln_set_text(r->pcln, r->mod.text);
+    if (r->mod.gofunc)
+        pcln_set_gofunc(r->pcln, r->mod.gofunc);
+    if ((rc = gotypes_open(r->exe, &r->mod, &r->types, err)) != 0 || (rc = load_layouts(r, err)) != 0)
+        return rc;
+    entry = gomem_auxv_entry(r->mem);
+    r->bias = entry ? (int64_t)(entry - goexe_entry(r->exe)) : 0;
+    if ((flags & GORT_STOP) && gomem_pid(r->mem) > 0 && (rc = gostop_seize(r->pid, &r->stop, err)) != 0)
+        return rc;
+    if (flags & GORT_RECORD)
+        gomem_set_recording(r->mem, 1);
+    if ((rc = find_globals(r, err)) != 0)
+        return rc;
+    r->cache = cg_xcalloc((size_t)1 << PCCACHE_BITS, sizeof *r->cache);
+    return 0;
+}
+
 int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
 {
     gort_t *r = cg_xcalloc(1, sizeof *r);
     char path[64];
     gobin_info_t info;
-    uint64_t entry;
     int rc;
 
     r->pid = pid;
@@ -513,51 +577,40 @@ int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
             cg_seterr(err, "cannot open the executable of pid %d: %s", (int)pid, strerror(errno));
         goto fail;
     }
-    if ((rc = gobin_read_fd(r->exefd, &info, err)) != 0)
+    r->nspid = ns_pid(pid);
+    if ((rc = gobin_read_fd(r->exefd, &info, err)) != 0 ||
+        (rc = goexe_open_fd(r->exefd, &r->exe, err)) != 0 ||
+        (rc = gomem_open_pid(pid, &r->mem, err)) != 0 || (rc = setup(r, &info, flags, err)) != 0)
         goto fail;
-    if (!info.is_go) {
-        cg_seterr(err, "pid %d is not a Go program", (int)pid);
-        rc = -ENOEXEC;
-        goto fail;
-    }
-    cg_strlcpy(r->version, info.version, sizeof r->version);
-    r->minor = go_minor(r->version);
-    if (r->minor && r->minor < 16) {
-        cg_seterr(err, "pid %d runs %s: Go 1.16 or newer is needed to read it without an agent",
-                  (int)pid, r->version);
-        rc = -ENOTSUP;
-        goto fail;
-    }
-    if ((rc = goexe_open_fd(r->exefd, &r->exe, err)) != 0)
-        goto fail;
-    if ((rc = pcln_open(r->exe, &r->pcln, err)) != 0)
-        goto fail;
-    if ((rc = gomod_find(r->exe, pcln_addr(r->pcln), r->minor, &r->mod, err)) != 0)
-        goto fail;
-    if (r->mod.text)
-        pcln_set_text(r->pcln, r->mod.text);
-    if (r->mod.gofunc)
-        pcln_set_gofunc(r->pcln, r->mod.gofunc);
-    if ((rc = gotypes_open(r->exe, &r->mod, &r->types, err)) != 0)
-        goto fail;
-    if ((rc = load_layouts(r, err)) != 0)
-        goto fail;
-    if ((rc = gomem_open_pid(pid, &r->mem, err)) != 0)
-        goto fail;
-    entry = gomem_auxv_entry(r->mem);
-    r->bias = entry ? (int64_t)(entry - goexe_entry(r->exe)) : 0;
-    if (flags & GORT_STOP) {
-        if ((rc = gostop_seize(pid, &r->stop, err)) != 0)
-            goto fail;
-    }
-    if ((rc = find_globals(r, err)) != 0)
-        goto fail;
-    r->cache = cg_xcalloc((size_t)1 << PCCACHE_BITS, sizeof *r->cache);
     *out = r;
     return 0;
 fail:
     gort_close(r);
     return rc;
+}
+
+int gort_open_image(const void *exe, size_t exesize, const void *mem, size_t memsize, pid_t pid,
+                    gort_t **out, char *err)
+{
+    gort_t *r = cg_xcalloc(1, sizeof *r);
+    gobin_info_t info;
+    int rc;
+
+    r->pid = r->nspid = pid;
+    r->exefd = -1;
+    if ((rc = gobin_read_mem(exe, exesize, &info, err)) != 0 ||
+        (rc = goexe_open_mem(exe, exesize, &r->exe, err)) != 0 ||
+        (rc = gomem_open_image(mem, memsize, &r->mem, err)) != 0 || (rc = setup(r, &info, 0, err)) != 0) {
+        gort_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int gort_save_image(const gort_t *r, int fd, char *err)
+{
+    return gomem_save_image(r->mem, fd, err);
 }
 
 void gort_close(gort_t *r)

@@ -91,7 +91,16 @@ typedef struct {
  * the pclntab, the layouts and the globals.  flags: GORT_STOP stops every
  * thread (ptrace) until gort_close, for a consistent snapshot. */
 #define GORT_STOP 1
+#define GORT_RECORD 2 /* keep every range read, for gort_save_image */
 int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err);
+
+/* The same over a copy of the executable and a recorded memory image
+ * (gomem.h's format) of the process pid: tests and the fuzz target. */
+int gort_open_image(const void *exe, size_t exesize, const void *mem, size_t memsize, pid_t pid,
+                    gort_t **out, char *err);
+
+/* Save what a GORT_RECORD reader has read so far as a memory image. */
+int gort_save_image(const gort_t *r, int fd, char *err);
 void gort_close(gort_t *r);
 
 const char *gort_go_version(const gort_t *r); /* "go1.19.8", or "" */
