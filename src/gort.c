@@ -571,8 +571,7 @@ int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
         if (rc == -ENOENT)
             cg_seterr(err, "no such process: %d", (int)pid);
         else if (rc == -EACCES || rc == -EPERM)
-            cg_seterr(err, "cannot open the executable of pid %d: %s (another user's process: "
-                           "run as that user or as root)", (int)pid, strerror(errno));
+            gomem_describe_error(pid, -EPERM, "open the executable of", err);
         else
             cg_seterr(err, "cannot open the executable of pid %d: %s", (int)pid, strerror(errno));
         goto fail;
