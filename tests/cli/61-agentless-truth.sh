@@ -10,10 +10,10 @@
 
 gotrace() { python3 "$CGOPS_SRC/tests/cli/gotrace.py" "$@"; }
 
-# The parked goroutines of a dump: "ID STATE FRAME" for each whose first
-# user frame is one of parkfix's park* functions, sorted by id.
+# The parked goroutines of a dump: "ID<TAB>STATE<TAB>FRAME" for each whose
+# first user frame is one of parkfix's park* functions, sorted by id.
 parked() {
-    gotrace summary "$1" | awk '$NF ~ /^main\.park/' | sort -n
+    gotrace summary "$1" | awk -F'\t' '$3 ~ /^main\.park/' | sort -n
 }
 
 for fx in parkfix parkfix-stripped parkfix-pie parkfix-pie-ext parkfix-static parkfix-cgo parkfix-trimpath; do
@@ -53,7 +53,7 @@ for fx in parkfix parkfix-stripped parkfix-pie parkfix-pie-ext parkfix-static pa
     for want in "parkChanRecv chan receive" "parkChanSend chan send" "parkSelect select" \
         "parkSleep sleep" "parkIOWait IO wait" "parkSyscall syscall"; do
         f=${want%% *} st=${want#* }
-        grep -q "^[0-9]* $st main\.$f$" "$T/b" || fail "$fx: the runtime's dump lacks $f in [$st]: $(cat "$T/b")"
+        grep -q "^[0-9]*	$st	main\.$f$" "$T/b" || fail "$fx: the runtime's dump lacks $f in [$st]: $(cat "$T/b")"
     done
     # Counts by wait reason: the summary's against the runtime's dump, for
     # every state that only parked goroutines have (the agent's own
@@ -67,7 +67,7 @@ for fx in parkfix parkfix-stripped parkfix-pie parkfix-pie-ext parkfix-static pa
     pass "$fx: counts by wait reason equal the runtime's dump"
     # JSON and text agree.
     jt=$(jq -r '.goroutines[] | "\(.id) \(.wait_reason // .status)"' "$T/$fx.json" | sort -n | md5sum)
-    tt=$(gotrace summary "$T/$fx.cgops" | awk '{$NF=""; sub(/ $/, ""); print}' | sort -n | md5sum)
+    tt=$(gotrace summary "$T/$fx.cgops" | awk -F'\t' '{print $1 " " $2}' | sort -n | md5sum)
     [ "$jt" = "$tt" ] && pass "$fx: --json lists the same goroutines and states as the text" ||
         fail "$fx: json and text differ"
 done
