@@ -87,6 +87,8 @@ struct gort {
     const char *waitreasons[WAITREASONS_MAX];
     int nwaitreasons;
     pccache_t *cache;
+    char **owned; /* strings made safe for a terminal (safe_str) */
+    size_t nowned;
     gort_m_t *ms;
     size_t nms;
     gort_p_t *ps;
@@ -621,6 +623,9 @@ void gort_close(gort_t *r)
     for (int i = 0; i < r->nwaitreasons; i++)
         free((char *)r->waitreasons[i]);
     free(r->cache);
+    for (size_t i = 0; i < r->nowned; i++)
+        free(r->owned[i]);
+    free(r->owned);
     free(r->ms);
     free(r->ps);
     gomem_close(r->mem);
@@ -651,6 +656,28 @@ static int is_stop_function(const char *name)
         if (strcmp(name, stops[i]) == 0)
             return 1;
     return 0;
+}
+
+/* A name or path from the executable as it may be printed: a hostile
+ * binary can name a function with terminal escapes.  Clean names (nearly
+ * all) are returned as they are; others are replaced once and kept. */
+static const char *safe_str(gort_t *r, const char *s)
+{
+    char *safe;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            goto unclean;
+    return s;
+unclean:
+    safe = cg_text_safe(s);
+    if (strcmp(safe, s) == 0) { /* printable UTF-8 */
+        free(safe);
+        return s;
+    }
+    r->owned = cg_xrealloc(r->owned, (r->nowned + 1) * sizeof *r->owned);
+    r->owned[r->nowned++] = safe;
+    return safe;
 }
 
 /* Everything we need to know about one pc (a file address), cached: the
@@ -702,6 +729,8 @@ static const pccache_t *pc_info(gort_t *r, uint64_t pc, int top)
         }
     }
     for (int i = 0; i < c->nlog; i++) {
+        c->log[i].function = safe_str(r, c->log[i].function);
+        c->log[i].file = safe_str(r, c->log[i].file);
         c->log[i].pc = pc + (uint64_t)r->bias;
         c->log[i].entry = f.entry + (uint64_t)r->bias;
     }

@@ -155,6 +155,28 @@ else
     skip "cannot make a pid namespace here"
 fi
 
+# A binary whose function names hold terminal escapes (names are only
+# metadata: the program runs the same): never printed raw.
+python3 - "$FIXTURES/parkfix" "$T/evilfix" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+evil = b"main.\x1b]0;PWNED\x07cv"
+assert len(evil) == len(b"main.parkChanRecv")
+open(sys.argv[2], "wb").write(data.replace(b"main.parkChanRecv", evil))
+PY
+chmod +x "$T/evilfix"
+start_fixture "$T/evilfix" -noagent || finish
+for c in goroutines summary "top -b -n 1 -d 0.1"; do
+    run "$CGOPS" $c "$RPID"
+    expect_rc 0 "$c of a binary with escapes in its names"
+    if LC_ALL=C grep -q $'\x1b\|\x07' "$T/out" "$T/err"; then
+        fail "$c printed a terminal escape from the binary"
+    else
+        pass "$c shows no escape from the binary"
+    fi
+done
+expect_out_contains "main.?]0;PWNED?cv" "the name is shown with the escapes replaced"
+
 # The process exits while top watches: an error, exit 1.
 start_fixture "$FIXTURES/parkfix" -noagent || finish
 ( sleep 0.7; kill "$RPID" ) &
