@@ -242,3 +242,107 @@ while True:
     c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()'
     TINY=127.0.0.1:${READY#ready }
 }
+
+# ---- agentless tests (issue 9): parkfix, real Go binaries, runtime dumps ----
+
+# outfile_of PID: the file start_parkfix or start_gobin sent PID's stdout
+# and stderr to (empty when PID was not started by them)
+outfile_of() {
+    awk -v p="$1" '$1 == p {f = $2} END {print f}' "$T/outfiles" 2>/dev/null
+}
+
+# start_parkfix [VARIANT [ARGS...]]: start_fixture for a parkfix build
+# (default "parkfix") under GOTRACEBACK=system, so quit_dump can take the
+# runtime's dump; sets PFPID PFPORT PFPORTFILE (the agent's, "0 -" with
+# -noagent) and PFOUT (its stdout and stderr)
+start_parkfix() {
+    local fx=${1:-parkfix}
+    [ $# -gt 0 ] && shift
+    PFPID= PFPORT= PFPORTFILE= PFOUT=
+    start_fixture -n "$fx $*" env GOTRACEBACK=system "$FIXTURES/$fx" "$@" || return 1
+    PFPID=$RPID PFPORT=$RPORT PFPORTFILE=$RPORTFILE PFOUT=$BGOUT
+    echo "$PFPID $PFOUT" >>"$T/outfiles"
+}
+
+# start_gobin NAME: run the Go binary NAME of tests/fixtures/gobins.sh (an
+# esbuild of another Go release) as a live process: `esbuild
+# --serve=127.0.0.1:PORT --servedir=DIR` on an empty DIR, no entry point,
+# stdin a FIFO this shell holds open (newer esbuilds stop serving when stdin
+# closes), GOTRACEBACK=system.  Waits until it says it serves, then 0.5 s
+# for its goroutines to settle.  Sets GBPID GBPORT GBEXE GBOUT (stdout and
+# stderr).  Returns 77 without a check when gobins.sh cannot fetch NAME here
+# (the caller skips), 1 after a failed check otherwise.
+start_gobin() {
+    local name=$1 dir try i port rc=0 fd
+    GBPID= GBPORT= GBEXE= GBOUT=
+    GBEXE=$(sh "$CGOPS_SRC/tests/fixtures/gobins.sh" "$name" 2>"$T/gobins.err") || rc=$?
+    case $rc in
+    0) ;;
+    77) echo "note: $name: $(cat "$T/gobins.err")"; return 77 ;;
+    *) fail "gobins.sh $name: exit $rc: $(cat "$T/gobins.err")"; return 1 ;;
+    esac
+    NBG=$((NBG + 1))
+    dir=$T/gobin.$NBG
+    mkdir -p "$dir/www"
+    echo '<p>cgops</p>' >"$dir/www/index.html"
+    mkfifo "$dir/stdin"
+    exec {fd}<>"$dir/stdin"
+    # The port is picked free, then bound by esbuild: another process may
+    # take it in between, so a failed start is retried on a new one.
+    for try in 1 2 3; do
+        port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        start_fixture -n "esbuild ($name)" -e "$GBEXE" sh -c 'GOTRACEBACK=system exec "$0" --serve=127.0.0.1:"$1" --servedir="$2" <"$3"' \
+            "$GBEXE" "$port" "$dir/www" "$dir/stdin" || return 1
+        i=0
+        while [ $i -lt 300 ] && kill -0 "$BGPID" 2>/dev/null; do
+            if grep -q "http://127.0.0.1:$port" "$BGOUT" 2>/dev/null; then
+                sleep 0.5
+                GBPID=$BGPID GBPORT=$port GBOUT=$BGOUT
+                echo "$GBPID $GBOUT" >>"$T/outfiles"
+                return 0
+            fi
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -9 "$BGPID" 2>/dev/null
+    done
+    fail "esbuild ($name) did not serve: $(printf '%.500s' "$(cat "$BGOUT")")"
+    return 1
+}
+
+# quit_dump PID FILE: SIGQUIT to PID, a process of start_parkfix or
+# start_gobin (GOTRACEBACK=system), wait up to 30 s for it to exit, and copy
+# the runtime's dump (from its "SIGQUIT: quit" line on) to FILE.  Returns 1
+# after a failed check when PID does not exit or prints no dump.
+quit_dump() {
+    local pid=$1 file=$2 out i=0
+    out=$(outfile_of "$pid")
+    if [ -z "$out" ]; then
+        fail "quit_dump: $pid was not started by start_parkfix or start_gobin"
+        return 1
+    fi
+    kill -QUIT "$pid" 2>/dev/null
+    # A child of this shell stays a zombie until reaped: "Z" counts as gone.
+    while [ $i -lt 300 ]; do
+        case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in
+        "" | Z | X) break ;;
+        esac
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if [ $i -ge 300 ]; then
+        fail "quit_dump: $pid still runs 30 s after SIGQUIT"
+        return 1
+    fi
+    wait "$pid" 2>/dev/null
+    sed -n '/^SIGQUIT: quit/,$p' "$out" >"$file"
+    if ! grep -q '^goroutine [0-9]' "$file"; then
+        fail "quit_dump: no goroutine dump from $pid: $(printf '%.300s' "$(cat "$out")")"
+        return 1
+    fi
+}
+
+# gotrace ARGS...: tests/cli/gotrace.py (parse, summary, counts, compare)
+gotrace() {
+    /usr/bin/python3 "$CGOPS_SRC/tests/cli/gotrace.py" "$@"
+}
