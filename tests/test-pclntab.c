@@ -1031,6 +1031,38 @@ static const char *gobin(const char *go, char *buf, size_t size)
     return buf[0] && stat(buf, &st) == 0 ? buf : NULL;
 }
 
+/* Without ground truth for these: the logical frames at PCs all over the
+ * text look like frames, and inlined calls are found (the inline tree of
+ * the release's layout was read: pointers in 1.16-1.17, offsets from the
+ * funcdata base since). */
+static void check_frames_sane(const pcln_t *p)
+{
+    uint32_t inlined = 0;
+
+    if (pcln_magic_version(p) != 116)
+        ASSERT(pcln_gofunc(p) != 0);
+    for (uint32_t i = 0; i < pcln_nfunc(p); i += 7) {
+        pcln_func_t f;
+
+        ASSERT_EQ(pcln_func_at(p, i, &f), 0);
+        for (uint64_t pc = f.entry; pc < f.end; pc += 5) {
+            pcln_frame_t fr[16];
+            int n = pcln_frames(p, pc, fr, 16);
+
+            ASSERT(n >= 1);
+            ASSERT_STR_EQ(fr[n - 1].function, pcln_name(p, &f));
+            for (int k = 0; k < n - 1; k++) {
+                ASSERT_EQ(fr[k].inlined, 1);
+                ASSERT(strchr(fr[k].function, '.') != NULL);
+                ASSERT(strcmp(fr[k].file, "?") != 0);
+                ASSERT(fr[k].line > 0);
+                inlined++;
+            }
+        }
+    }
+    ASSERT(inlined > 1000);
+}
+
 TEST(pclntab_other_releases)
 {
     static const struct {
@@ -1053,6 +1085,12 @@ TEST(pclntab_other_releases)
         if (rel[i].version != 116)
             ASSERT(pcln_text(b.p) != 0);
         check_roundtrip(b.p, rel[i].version);
+        check_frames_sane(b.p);
+        /* The text start is right: the ELF entry point (these are linked by
+         * Go itself) is the entry of the runtime's _rt0 function. */
+        ASSERT_EQ(pcln_find(b.p, goexe_entry(b.x), &f), 0);
+        ASSERT_STR_EQ(pcln_name(b.p, &f), "_rt0_amd64_linux");
+        ASSERT_EQ(f.entry, goexe_entry(b.x));
         ASSERT_EQ(find_by_name(b.p, "runtime.goexit", &f), 0);
         ASSERT_EQ(find_by_name(b.p, "main.main", &f), 0);
         bin_close(&b);
