@@ -283,6 +283,45 @@ TEST(gomem_readv_stale_ranges)
     kid_stop(&k);
 }
 
+/* Requests close together share one remote iovec (the gaps read into
+ * scratch); a page that went away in the middle of such a run fails the
+ * request holding its first byte, and the rest of the run goes again. */
+TEST(gomem_readv_runs_with_gaps)
+{
+    enum { N = 80 };
+    kid_t k = kid_start();
+    char err[CG_ERR_LEN];
+    static unsigned char bufs[N][100];
+    gomem_req_t r[N];
+    long want = 0;
+    gomem_t *m;
+
+    ASSERT_EQ(gomem_open_pid(k.pid, &m, err), 0);
+    kid_cmd(&k, 'u'); /* page 4 goes */
+    /* 100 bytes every 120 from page 3 on: 34 whole in page 3, one across
+     * the edge, the rest in page 4; then one in page 0, one that ends 50
+     * bytes before the edge, and one 20 bytes after it: the gap between
+     * those two holds the first byte that fails. */
+    for (size_t i = 0; i < N - 3; i++)
+        r[i] = (gomem_req_t){kaddr(&k, 3 * PAGE + 120 * i), bufs[i], 100, -1};
+    r[N - 3] = (gomem_req_t){kaddr(&k, 10), bufs[N - 3], 100, -1};
+    r[N - 2] = (gomem_req_t){kaddr(&k, 4 * PAGE - 150), bufs[N - 2], 100, -1};
+    r[N - 1] = (gomem_req_t){kaddr(&k, 4 * PAGE + 20), bufs[N - 1], 50, -1};
+    for (size_t i = 0; i < N; i++)
+        want += r[i].addr + r[i].len <= kaddr(&k, 4 * PAGE);
+    ASSERT_EQ(want, 36);
+    ASSERT_EQ(gomem_readv(m, r, N), want);
+    for (size_t i = 0; i < N; i++) {
+        int ok = r[i].addr + r[i].len <= kaddr(&k, 4 * PAGE);
+        if (r[i].ok != ok)
+            TEST_FAIL("request %zu: ok %d, want %d", i, r[i].ok, ok);
+        if (ok)
+            assert_kid_bytes(r[i].buf, (size_t)(r[i].addr - kaddr(&k, 0)), r[i].len);
+    }
+    gomem_close(m);
+    kid_stop(&k);
+}
+
 TEST(gomem_process_exits)
 {
     kid_t k = kid_start();
