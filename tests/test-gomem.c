@@ -997,6 +997,70 @@ TEST(gostop_bad_targets)
     gostop_release(NULL);
 }
 
+/* A target that starts short-lived threads all the time: threads exit
+ * while being seized (skipped) and new ones appear after a listing (the
+ * next listing finds them).  Held, every thread left is stopped, and any
+ * other thread listed is one that was already on its way out. */
+static void *churn_thread(void *arg)
+{
+    volatile unsigned long *c = arg;
+    c[1]++;
+    return NULL;
+}
+
+TEST(gostop_threads_coming_and_going)
+{
+    volatile unsigned long *c;
+    char err[CG_ERR_LEN];
+    pid_t pid;
+
+    c = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT(c != MAP_FAILED);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        pthread_attr_t a;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        for (;;) {
+            pthread_t t;
+            if (pthread_create(&t, &a, churn_thread, (void *)c) == 0)
+                c[0]++;
+        }
+    }
+    while (c[1] < 100)
+        sleep_ms(1);
+    for (int round = 0; round < 30; round++) {
+        int total, tstop, traced;
+        unsigned long made;
+        gostop_t *s;
+        int rc = gostop_seize(pid, &s, err);
+        if (rc != 0)
+            TEST_FAIL("round %d: %s", round, err);
+        ASSERT(gostop_count(s) >= 1);
+        made = c[0];
+        /* Threads seen exiting finish exiting; nothing else runs. */
+        for (;;) {
+            task_states(pid, &total, &tstop, &traced);
+            if (total == tstop)
+                break;
+            sleep_ms(1);
+        }
+        ASSERT_EQ(tstop, (int)gostop_count(s));
+        ASSERT_EQ(c[0], made);
+        gostop_release(s);
+    }
+    {
+        unsigned long made = c[0];
+        while (c[0] == made)
+            sleep_ms(1);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 /* Spawn $CGOPS_BUILD/stophold PID and wait for its "stopped N". */
 static pid_t stophold_start(pid_t target, int *nthreads)
 {
