@@ -1061,6 +1061,66 @@ TEST(gostop_threads_coming_and_going)
     waitpid(pid, NULL, 0);
 }
 
+/* How many threads of pid are in state ch ('T': stopped by a signal). */
+static int tasks_in_state(pid_t pid, char ch)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *de;
+    int n = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    ASSERT(d != NULL);
+    while ((de = readdir(d)) != NULL) {
+        char p2[320], *st = NULL;
+        const char *q;
+        size_t len;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p2, sizeof p2, "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+        if (cg_read_file_at(AT_FDCWD, p2, 4096, &st, &len, NULL) != 0)
+            continue;
+        q = strrchr(st, ')');
+        n += q != NULL && q[2] == ch;
+        free(st);
+    }
+    closedir(d);
+    return n;
+}
+
+/* A process stopped by SIGSTOP before we came stays stopped after we let
+ * go (the kernel puts a detached thread back into its group stop), and
+ * runs on SIGCONT as before. */
+TEST(gostop_stopped_process_stays_stopped)
+{
+    busy_t b = busy_start();
+    char err[CG_ERR_LEN];
+    unsigned long snap[BUSY_THREADS];
+    int total, tstop, traced;
+    gostop_t *s;
+
+    ASSERT(kill(b.pid, SIGSTOP) == 0);
+    while (tasks_in_state(b.pid, 'T') != BUSY_THREADS)
+        sleep_ms(1);
+    for (int i = 0; i < BUSY_THREADS; i++)
+        snap[i] = b.count[i];
+    ASSERT_EQ(gostop_seize(b.pid, &s, err), 0);
+    ASSERT_EQ(gostop_count(s), BUSY_THREADS);
+    task_states(b.pid, &total, &tstop, &traced);
+    ASSERT_EQ(tstop, BUSY_THREADS);
+    gostop_release(s);
+    while (tasks_in_state(b.pid, 'T') != BUSY_THREADS)
+        sleep_ms(1);
+    task_states(b.pid, &total, &tstop, &traced);
+    ASSERT_EQ(traced, 0);
+    for (int i = 0; i < BUSY_THREADS; i++)
+        ASSERT_EQ(b.count[i], snap[i]);
+    ASSERT(kill(b.pid, SIGCONT) == 0);
+    busy_wait_progress(&b);
+    busy_stop(&b);
+}
+
 /* Spawn $CGOPS_BUILD/stophold PID and wait for its "stopped N". */
 static pid_t stophold_start(pid_t target, int *nthreads)
 {
