@@ -380,8 +380,13 @@ static void explain_eperm(pid_t pid, char *why, size_t size)
                    "pid %d is not dumpable (set-user-ID, file capabilities or "
                    "prctl PR_SET_DUMPABLE); needs CAP_SYS_PTRACE",
                    (int)pid);
+        /* Root in a container usually lacks it: docker and podman drop
+         * it unless started with --cap-add=SYS_PTRACE. */
+        if (geteuid() == 0)
+            append(why, size, "running as root without CAP_SYS_PTRACE (containers drop it "
+                              "unless started with --cap-add=SYS_PTRACE)");
         if (scope == 1 && !is_descendant(pid))
-            append(why, size, "kernel.yama.ptrace_scope=1 allows only descendants");
+            append(why, size, "kernel.yama.ptrace_scope=1 allows only descendants without CAP_SYS_PTRACE");
         else if (scope == 2)
             append(why, size, "kernel.yama.ptrace_scope=2 allows only CAP_SYS_PTRACE");
     }

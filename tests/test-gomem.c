@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <linux/capability.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -489,6 +490,74 @@ TEST(gomem_eperm_not_dumpable)
     ASSERT_EQ(rc, EPERM);
     snprintf(want, sizeof want, "pid %d is not dumpable", (int)target);
     ASSERT_CONTAINS(msg, want);
+    kill(target, SIGKILL);
+    waitpid(target, NULL, 0);
+}
+
+/* Root without CAP_SYS_PTRACE (a container's root) reading another
+ * user's process: the message says which capability is missing. */
+static int open_without_cap(pid_t target, char *err)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    gomem_t *m;
+    int rc;
+
+    if (syscall(SYS_capget, &h, d) != 0)
+        return -100;
+    d[0].effective &= ~(1u << CAP_SYS_PTRACE);
+    d[0].permitted &= ~(1u << CAP_SYS_PTRACE);
+    if (syscall(SYS_capset, &h, d) != 0)
+        return -101;
+    rc = gomem_open_pid(target, &m, err);
+    gomem_close(m);
+    return rc;
+}
+
+TEST(gomem_eperm_root_without_cap_sys_ptrace)
+{
+    char msg[CG_ERR_LEN] = "", want[64];
+    int p[2], q[2], st;
+    pid_t target, reader;
+    ssize_t n;
+    char c;
+
+    if (geteuid() != 0)
+        SKIP("needs root");
+    ASSERT(pipe(p) == 0 && pipe(q) == 0);
+    fflush(NULL);
+    target = fork();
+    ASSERT(target >= 0);
+    if (target == 0) {
+        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(99);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        prctl(PR_SET_DUMPABLE, 1);
+        if (write(q[1], "r", 1) != 1)
+            _exit(1);
+        while (read(p[0], &c, 1) == 1)
+            ;
+        _exit(0);
+    }
+    ASSERT(read(q[0], &c, 1) == 1);
+    reader = fork();
+    ASSERT(reader >= 0);
+    if (reader == 0) {
+        char err[CG_ERR_LEN] = "";
+        int rc = open_without_cap(target, err);
+        if (write(q[1], err, strlen(err)) < 0)
+            _exit(98);
+        _exit(-rc);
+    }
+    ASSERT(waitpid(reader, &st, 0) == reader);
+    ASSERT(WIFEXITED(st));
+    close(q[1]);
+    n = read(q[0], msg, sizeof msg - 1);
+    msg[n > 0 ? n : 0] = '\0';
+    ASSERT_EQ(WEXITSTATUS(st), EPERM);
+    snprintf(want, sizeof want, "pid %d belongs to uid 65534", (int)target);
+    ASSERT_CONTAINS(msg, want);
+    ASSERT_CONTAINS(msg, "running as root without CAP_SYS_PTRACE");
     kill(target, SIGKILL);
     waitpid(target, NULL, 0);
 }
