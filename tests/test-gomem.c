@@ -1331,10 +1331,32 @@ TEST(gostop_go_process)
     {
         char err[CG_ERR_LEN];
         gostop_t *s;
+        gomem_t *m;
+        unsigned char ehdr[64];
+        uint64_t e_entry;
+        int fd;
         ASSERT_EQ(gostop_seize(go, &s, err), 0);
         task_states(go, &total, &tstop, &traced);
         ASSERT_EQ((int)gostop_count(s), total);
         ASSERT_EQ(tstop, total);
+        /* Every thread's pc is in the process's code. */
+        ASSERT_EQ(gomem_open_pid(go, &m, err), 0);
+        for (size_t i = 0; i < gostop_count(s); i++) {
+            uint64_t pc, sp, bp;
+            ASSERT_EQ(gostop_regs(s, gostop_tid(s, i), &pc, &sp, &bp), 0);
+            ASSERT(map_has(m, pc, GOMEM_X));
+            ASSERT(map_has(m, sp, GOMEM_R | GOMEM_W));
+        }
+        /* A non-PIE Go binary runs where it was linked: AT_ENTRY is the
+         * file's e_entry (load bias 0). */
+        snprintf(path, sizeof path, "%s/agentfix", fx);
+        fd = open(path, O_RDONLY);
+        ASSERT(fd >= 0 && read(fd, ehdr, sizeof ehdr) == (ssize_t)sizeof ehdr);
+        close(fd);
+        ASSERT_EQ(ehdr[16], 2); /* ET_EXEC */
+        memcpy(&e_entry, ehdr + 24, 8);
+        ASSERT_EQ(gomem_auxv_entry(m), e_entry);
+        gomem_close(m);
         gostop_release(s);
         task_states(go, &total, &tstop, &traced);
         ASSERT_EQ(tstop, 0);
