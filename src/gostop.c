@@ -191,9 +191,11 @@ static int poll_one(thread_t *e)
 
     if (r == 0)
         return 0;
+    if (r < 0 && errno == EINTR)
+        return 0;
     if (r < 0) {
-        /* ECHILD: exited and reaped already (a thread's exit is not
-         * reported to a tracer that is also not its parent once detached). */
+        /* ECHILD: no such tracee of ours any more, it exited and was
+         * reaped; nothing left to wait for or to detach. */
         e->state = T_GONE;
         return 1;
     }
