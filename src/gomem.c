@@ -66,6 +66,8 @@ struct gomem {
     size_t nrec, caprec;
     unsigned char *recdata;
     size_t recbytes, caprecbytes;
+
+    struct batch *batch; /* gomem_readv's iovecs, allocated on first use */
 };
 
 /* ---- little-endian helpers ---------------------------------------------- */
@@ -378,8 +380,13 @@ static void explain_eperm(pid_t pid, char *why, size_t size)
                    "pid %d is not dumpable (set-user-ID, file capabilities or "
                    "prctl PR_SET_DUMPABLE); needs CAP_SYS_PTRACE",
                    (int)pid);
+        /* Root in a container usually lacks it: docker and podman drop
+         * it unless started with --cap-add=SYS_PTRACE. */
+        if (geteuid() == 0)
+            append(why, size, "running as root without CAP_SYS_PTRACE (containers drop it "
+                              "unless started with --cap-add=SYS_PTRACE)");
         if (scope == 1 && !is_descendant(pid))
-            append(why, size, "kernel.yama.ptrace_scope=1 allows only descendants");
+            append(why, size, "kernel.yama.ptrace_scope=1 allows only descendants without CAP_SYS_PTRACE");
         else if (scope == 2)
             append(why, size, "kernel.yama.ptrace_scope=2 allows only CAP_SYS_PTRACE");
     }
@@ -608,6 +615,7 @@ void gomem_close(gomem_t *m)
     free(m->imgdata);
     free(m->rec);
     free(m->recdata);
+    free(m->batch);
     free(m);
 }
 
@@ -750,94 +758,137 @@ int gomem_read(gomem_t *m, uint64_t addr, void *buf, size_t len)
     return rc;
 }
 
-/* Send requests idx[0..n) (all valid, non-empty, each below BATCH_BYTES,
- * together below it) in one process_vm_readv and go on after a failed one.
- * Returns how many were read whole, or -ESRCH/-EPERM/-ENOMEM. */
-static long send_batch(gomem_t *m, gomem_req_t *r, const size_t *idx, size_t n,
-                       struct iovec *local, struct iovec *remote)
+/* One process_vm_readv in the making.  Requests that follow each other in
+ * the target with a small gap (g structs sit in one span, 416 bytes apart
+ * for a 392-byte g) share one remote iovec, with the gap read into
+ * scratch: the kernel pins and walks the pages once per remote iovec, so
+ * ten Gs on a page cost one walk instead of ten. */
+#define GAP_MAX 256
+#define GAP ((size_t)-1)
+
+typedef struct batch {
+    struct iovec local[BATCH_IOV], remote[BATCH_IOV];
+    size_t owner[BATCH_IOV]; /* request of local[k], or GAP */
+    size_t nl, nr, bytes;
+    unsigned char scratch[GAP_MAX];
+} batch_t;
+
+/* Add request i (valid, 0 < len < BATCH_BYTES).  Returns 0, or 1 when the
+ * batch is full (send it, then add again). */
+static int batch_add(const gomem_t *m, gomem_req_t *r, batch_t *b, size_t i)
 {
-    long good = 0;
-    size_t first = 0;
+    gomem_req_t *q = &r[i];
 
-    while (first < n) {
-        size_t cnt = n - first;
-        ssize_t got;
-
-        for (size_t k = 0; k < cnt; k++) {
-            gomem_req_t *q = &r[idx[first + k]];
-            local[k].iov_base = q->buf;
-            local[k].iov_len = q->len;
-            remote[k].iov_base = (void *)(uintptr_t)q->addr;
-            remote[k].iov_len = q->len;
-        }
-        got = vm_readv(m->pid, local, remote, cnt);
-        if (got < 0 && got != -EFAULT && got != -EIO)
-            return got;
-        if (got < 0)
-            got = 0;
-        /* The kernel stops at the first range it cannot read (possibly
-         * after part of it): those before it are whole, that one is bad. */
-        while (first < n) {
-            gomem_req_t *q = &r[idx[first]];
-            first++;
-            if ((size_t)got >= q->len) {
-                got -= (ssize_t)q->len;
-                q->ok = 1;
-                good++;
-                record(m, q->addr, q->buf, q->len);
-            } else {
-                break; /* q->ok stays 0; resume after it */
+    if (b->nl > 0 && b->owner[b->nl - 1] != GAP) {
+        const gomem_req_t *p = &r[b->owner[b->nl - 1]];
+        uint64_t pend = p->addr + p->len;
+        uint64_t gap = q->addr - pend;
+        if (q->addr >= pend && gap <= GAP_MAX && b->nl + 2 <= BATCH_IOV &&
+            gap + q->len <= BATCH_BYTES - b->bytes && (gap == 0 || gomem_valid(m, pend, gap))) {
+            b->remote[b->nr - 1].iov_len += (size_t)gap + q->len;
+            if (gap > 0) {
+                b->local[b->nl] = (struct iovec){b->scratch, (size_t)gap};
+                b->owner[b->nl++] = GAP;
             }
+            b->local[b->nl] = (struct iovec){q->buf, q->len};
+            b->owner[b->nl++] = i;
+            b->bytes += (size_t)gap + q->len;
+            return 0;
         }
     }
-    return good;
+    if (b->nl == BATCH_IOV || b->nr == BATCH_IOV || q->len > BATCH_BYTES - b->bytes)
+        return 1;
+    b->remote[b->nr++] = (struct iovec){(void *)(uintptr_t)q->addr, q->len};
+    b->local[b->nl] = (struct iovec){q->buf, q->len};
+    b->owner[b->nl++] = i;
+    b->bytes += q->len;
+    return 0;
+}
+
+/* Send the batch until it is empty.  The kernel stops at the first page it
+ * cannot read (after part of a range, possibly): the requests before it are
+ * whole, the one holding that byte is bad, and the rest go again in a new
+ * batch.  Returns 0, or -ESRCH/-EPERM/-ENOMEM. */
+static int batch_send(gomem_t *m, gomem_req_t *r, batch_t *b)
+{
+    size_t rest[BATCH_IOV];
+
+    while (b->nl > 0) {
+        ssize_t got = process_vm_readv(m->pid, b->local, (unsigned long)b->nl, b->remote,
+                                       (unsigned long)b->nr, 0);
+        size_t k = 0, nrest = 0;
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && errno != EFAULT && errno != EIO)
+            return -errno;
+        if (got < 0)
+            got = 0;
+        for (; k < b->nl && (size_t)got >= b->local[k].iov_len; k++) {
+            got -= (ssize_t)b->local[k].iov_len;
+            if (b->owner[k] != GAP) {
+                gomem_req_t *q = &r[b->owner[k]];
+                q->ok = 1;
+                record(m, q->addr, q->buf, q->len);
+            }
+        }
+        /* local[k] failed: a request stays not ok; after a gap the next
+         * request simply goes again. */
+        for (size_t j = k + 1; j < b->nl; j++)
+            if (b->owner[j] != GAP)
+                rest[nrest++] = b->owner[j];
+        b->nl = b->nr = b->bytes = 0;
+        for (size_t j = 0; j < nrest; j++)
+            batch_add(m, r, b, rest[j]); /* fewer than before: always fits */
+    }
+    return 0;
 }
 
 long gomem_readv(gomem_t *m, gomem_req_t *r, size_t n)
 {
-    size_t idx[BATCH_IOV];
-    struct iovec local[BATCH_IOV], remote[BATCH_IOV];
-    size_t nb = 0, bytes = 0;
-    long good = 0, got;
+    batch_t *b = NULL;
+    long good = 0;
+    int rc;
 
     for (size_t i = 0; i < n; i++) {
         gomem_req_t *q = &r[i];
         q->ok = 0;
         if (q->len == 0) {
             q->ok = 1;
-            good++;
             continue;
         }
         if (!gomem_valid(m, q->addr, q->len))
             continue;
         if (m->img != NULL || q->len >= BATCH_BYTES) {
             /* An image, or a huge range read on its own in chunks. */
-            int rc = gomem_read(m, q->addr, q->buf, q->len);
-            if (rc == 0) {
+            rc = gomem_read(m, q->addr, q->buf, q->len);
+            if (rc == 0)
                 q->ok = 1;
-                good++;
-            } else if (rc != -EFAULT) {
-                return rc;
-            }
+            else if (rc != -EFAULT)
+                goto fail;
             continue;
         }
-        if (nb == BATCH_IOV || q->len > BATCH_BYTES - bytes) {
-            if ((got = send_batch(m, r, idx, nb, local, remote)) < 0)
-                return got;
-            good += got;
-            nb = bytes = 0;
+        if (b == NULL) {
+            if (m->batch == NULL)
+                m->batch = cg_xmalloc(sizeof *b);
+            b = m->batch;
+            b->nl = b->nr = b->bytes = 0;
         }
-        idx[nb++] = i;
-        bytes += q->len;
+        if (batch_add(m, r, b, i) != 0) {
+            if ((rc = batch_send(m, r, b)) != 0)
+                goto fail;
+            batch_add(m, r, b, i);
+        }
     }
-    if (nb > 0) {
-        if ((got = send_batch(m, r, idx, nb, local, remote)) < 0)
-            return got;
-        good += got;
-    }
-    if (m->dirfd >= 0 && exited(m))
+    if (b != NULL && (rc = batch_send(m, r, b)) != 0)
+        goto fail;
+    if (m->img == NULL && exited(m))
         return -ESRCH;
+    for (size_t i = 0; i < n; i++)
+        good += r[i].ok;
     return good;
+fail:
+    return rc;
 }
 
 /* ---- images --------------------------------------------------------------- */

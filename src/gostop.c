@@ -127,6 +127,24 @@ static long tracer_of(int dirfd, pid_t tid)
     return v;
 }
 
+/* 1 when tid has exited: its stat is gone or says Z or X. */
+static int thread_dead(int dirfd, pid_t tid)
+{
+    char path[64], *st = NULL;
+    size_t len;
+    const char *p;
+    int dead = 1;
+
+    snprintf(path, sizeof path, "task/%d/stat", (int)tid);
+    if (cg_read_file_at(dirfd, path, 4096, &st, &len, NULL) != 0)
+        return 1;
+    p = strrchr(st, ')');
+    if (p && p[1] == ' ')
+        dead = p[2] == 'Z' || p[2] == 'X';
+    free(st);
+    return dead;
+}
+
 static int fail_traced(gostop_t *s, long tracer, char *err)
 {
     char path[64], *comm = NULL;
@@ -148,7 +166,9 @@ static int seize_one(gostop_t *s, pid_t tid, char *err)
     if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
         int e = errno;
         long tracer;
-        if (e == ESRCH)
+        /* A thread that has exited (a zombie until reaped: exit_state set)
+         * answers EPERM, not ESRCH; skip it as gone. */
+        if (e == ESRCH || thread_dead(s->dirfd, tid))
             return 0;
         tracer = tracer_of(s->dirfd, tid);
         if (e == EPERM && tracer > 0 && tracer != getpid())
@@ -171,9 +191,11 @@ static int poll_one(thread_t *e)
 
     if (r == 0)
         return 0;
+    if (r < 0 && errno == EINTR)
+        return 0;
     if (r < 0) {
-        /* ECHILD: exited and reaped already (a thread's exit is not
-         * reported to a tracer that is also not its parent once detached). */
+        /* ECHILD: no such tracee of ours any more, it exited and was
+         * reaped; nothing left to wait for or to detach. */
         e->state = T_GONE;
         return 1;
     }

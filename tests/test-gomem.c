@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <linux/capability.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -283,6 +284,45 @@ TEST(gomem_readv_stale_ranges)
     kid_stop(&k);
 }
 
+/* Requests close together share one remote iovec (the gaps read into
+ * scratch); a page that went away in the middle of such a run fails the
+ * request holding its first byte, and the rest of the run goes again. */
+TEST(gomem_readv_runs_with_gaps)
+{
+    enum { N = 80 };
+    kid_t k = kid_start();
+    char err[CG_ERR_LEN];
+    static unsigned char bufs[N][100];
+    gomem_req_t r[N];
+    long want = 0;
+    gomem_t *m;
+
+    ASSERT_EQ(gomem_open_pid(k.pid, &m, err), 0);
+    kid_cmd(&k, 'u'); /* page 4 goes */
+    /* 100 bytes every 120 from page 3 on: 34 whole in page 3, one across
+     * the edge, the rest in page 4; then one in page 0, one that ends 50
+     * bytes before the edge, and one 20 bytes after it: the gap between
+     * those two holds the first byte that fails. */
+    for (size_t i = 0; i < N - 3; i++)
+        r[i] = (gomem_req_t){kaddr(&k, 3 * PAGE + 120 * i), bufs[i], 100, -1};
+    r[N - 3] = (gomem_req_t){kaddr(&k, 10), bufs[N - 3], 100, -1};
+    r[N - 2] = (gomem_req_t){kaddr(&k, 4 * PAGE - 150), bufs[N - 2], 100, -1};
+    r[N - 1] = (gomem_req_t){kaddr(&k, 4 * PAGE + 20), bufs[N - 1], 50, -1};
+    for (size_t i = 0; i < N; i++)
+        want += r[i].addr + r[i].len <= kaddr(&k, 4 * PAGE);
+    ASSERT_EQ(want, 36);
+    ASSERT_EQ(gomem_readv(m, r, N), want);
+    for (size_t i = 0; i < N; i++) {
+        int ok = r[i].addr + r[i].len <= kaddr(&k, 4 * PAGE);
+        if (r[i].ok != ok)
+            TEST_FAIL("request %zu: ok %d, want %d", i, r[i].ok, ok);
+        if (ok)
+            assert_kid_bytes(r[i].buf, (size_t)(r[i].addr - kaddr(&k, 0)), r[i].len);
+    }
+    gomem_close(m);
+    kid_stop(&k);
+}
+
 TEST(gomem_process_exits)
 {
     kid_t k = kid_start();
@@ -450,6 +490,74 @@ TEST(gomem_eperm_not_dumpable)
     ASSERT_EQ(rc, EPERM);
     snprintf(want, sizeof want, "pid %d is not dumpable", (int)target);
     ASSERT_CONTAINS(msg, want);
+    kill(target, SIGKILL);
+    waitpid(target, NULL, 0);
+}
+
+/* Root without CAP_SYS_PTRACE (a container's root) reading another
+ * user's process: the message says which capability is missing. */
+static int open_without_cap(pid_t target, char *err)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    gomem_t *m;
+    int rc;
+
+    if (syscall(SYS_capget, &h, d) != 0)
+        return -100;
+    d[0].effective &= ~(1u << CAP_SYS_PTRACE);
+    d[0].permitted &= ~(1u << CAP_SYS_PTRACE);
+    if (syscall(SYS_capset, &h, d) != 0)
+        return -101;
+    rc = gomem_open_pid(target, &m, err);
+    gomem_close(m);
+    return rc;
+}
+
+TEST(gomem_eperm_root_without_cap_sys_ptrace)
+{
+    char msg[CG_ERR_LEN] = "", want[64];
+    int p[2], q[2], st;
+    pid_t target, reader;
+    ssize_t n;
+    char c;
+
+    if (geteuid() != 0)
+        SKIP("needs root");
+    ASSERT(pipe(p) == 0 && pipe(q) == 0);
+    fflush(NULL);
+    target = fork();
+    ASSERT(target >= 0);
+    if (target == 0) {
+        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+            _exit(99);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        prctl(PR_SET_DUMPABLE, 1);
+        if (write(q[1], "r", 1) != 1)
+            _exit(1);
+        while (read(p[0], &c, 1) == 1)
+            ;
+        _exit(0);
+    }
+    ASSERT(read(q[0], &c, 1) == 1);
+    reader = fork();
+    ASSERT(reader >= 0);
+    if (reader == 0) {
+        char err[CG_ERR_LEN] = "";
+        int rc = open_without_cap(target, err);
+        if (write(q[1], err, strlen(err)) < 0)
+            _exit(98);
+        _exit(-rc);
+    }
+    ASSERT(waitpid(reader, &st, 0) == reader);
+    ASSERT(WIFEXITED(st));
+    close(q[1]);
+    n = read(q[0], msg, sizeof msg - 1);
+    msg[n > 0 ? n : 0] = '\0';
+    ASSERT_EQ(WEXITSTATUS(st), EPERM);
+    snprintf(want, sizeof want, "pid %d belongs to uid 65534", (int)target);
+    ASSERT_CONTAINS(msg, want);
+    ASSERT_CONTAINS(msg, "running as root without CAP_SYS_PTRACE");
     kill(target, SIGKILL);
     waitpid(target, NULL, 0);
 }
@@ -958,6 +1066,130 @@ TEST(gostop_bad_targets)
     gostop_release(NULL);
 }
 
+/* A target that starts short-lived threads all the time: threads exit
+ * while being seized (skipped) and new ones appear after a listing (the
+ * next listing finds them).  Held, every thread left is stopped, and any
+ * other thread listed is one that was already on its way out. */
+static void *churn_thread(void *arg)
+{
+    volatile unsigned long *c = arg;
+    c[1]++;
+    return NULL;
+}
+
+TEST(gostop_threads_coming_and_going)
+{
+    volatile unsigned long *c;
+    char err[CG_ERR_LEN];
+    pid_t pid;
+
+    c = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT(c != MAP_FAILED);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        pthread_attr_t a;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        for (;;) {
+            pthread_t t;
+            if (pthread_create(&t, &a, churn_thread, (void *)c) == 0)
+                c[0]++;
+        }
+    }
+    while (c[1] < 100)
+        sleep_ms(1);
+    for (int round = 0; round < 30; round++) {
+        int total, tstop, traced;
+        unsigned long made;
+        gostop_t *s;
+        int rc = gostop_seize(pid, &s, err);
+        if (rc != 0)
+            TEST_FAIL("round %d: %s", round, err);
+        ASSERT(gostop_count(s) >= 1);
+        made = c[0];
+        /* Threads seen exiting finish exiting; nothing else runs. */
+        for (;;) {
+            task_states(pid, &total, &tstop, &traced);
+            if (total == tstop)
+                break;
+            sleep_ms(1);
+        }
+        ASSERT_EQ(tstop, (int)gostop_count(s));
+        ASSERT_EQ(c[0], made);
+        gostop_release(s);
+    }
+    {
+        unsigned long made = c[0];
+        while (c[0] == made)
+            sleep_ms(1);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* How many threads of pid are in state ch ('T': stopped by a signal). */
+static int tasks_in_state(pid_t pid, char ch)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *de;
+    int n = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    ASSERT(d != NULL);
+    while ((de = readdir(d)) != NULL) {
+        char p2[320], *st = NULL;
+        const char *q;
+        size_t len;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p2, sizeof p2, "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+        if (cg_read_file_at(AT_FDCWD, p2, 4096, &st, &len, NULL) != 0)
+            continue;
+        q = strrchr(st, ')');
+        n += q != NULL && q[2] == ch;
+        free(st);
+    }
+    closedir(d);
+    return n;
+}
+
+/* A process stopped by SIGSTOP before we came stays stopped after we let
+ * go (the kernel puts a detached thread back into its group stop), and
+ * runs on SIGCONT as before. */
+TEST(gostop_stopped_process_stays_stopped)
+{
+    busy_t b = busy_start();
+    char err[CG_ERR_LEN];
+    unsigned long snap[BUSY_THREADS];
+    int total, tstop, traced;
+    gostop_t *s;
+
+    ASSERT(kill(b.pid, SIGSTOP) == 0);
+    while (tasks_in_state(b.pid, 'T') != BUSY_THREADS)
+        sleep_ms(1);
+    for (int i = 0; i < BUSY_THREADS; i++)
+        snap[i] = b.count[i];
+    ASSERT_EQ(gostop_seize(b.pid, &s, err), 0);
+    ASSERT_EQ(gostop_count(s), BUSY_THREADS);
+    task_states(b.pid, &total, &tstop, &traced);
+    ASSERT_EQ(tstop, BUSY_THREADS);
+    gostop_release(s);
+    while (tasks_in_state(b.pid, 'T') != BUSY_THREADS)
+        sleep_ms(1);
+    task_states(b.pid, &total, &tstop, &traced);
+    ASSERT_EQ(traced, 0);
+    for (int i = 0; i < BUSY_THREADS; i++)
+        ASSERT_EQ(b.count[i], snap[i]);
+    ASSERT(kill(b.pid, SIGCONT) == 0);
+    busy_wait_progress(&b);
+    busy_stop(&b);
+}
+
 /* Spawn $CGOPS_BUILD/stophold PID and wait for its "stopped N". */
 static pid_t stophold_start(pid_t target, int *nthreads)
 {
@@ -1099,10 +1331,32 @@ TEST(gostop_go_process)
     {
         char err[CG_ERR_LEN];
         gostop_t *s;
+        gomem_t *m;
+        unsigned char ehdr[64];
+        uint64_t e_entry;
+        int fd;
         ASSERT_EQ(gostop_seize(go, &s, err), 0);
         task_states(go, &total, &tstop, &traced);
         ASSERT_EQ((int)gostop_count(s), total);
         ASSERT_EQ(tstop, total);
+        /* Every thread's pc is in the process's code. */
+        ASSERT_EQ(gomem_open_pid(go, &m, err), 0);
+        for (size_t i = 0; i < gostop_count(s); i++) {
+            uint64_t pc, sp, bp;
+            ASSERT_EQ(gostop_regs(s, gostop_tid(s, i), &pc, &sp, &bp), 0);
+            ASSERT(map_has(m, pc, GOMEM_X));
+            ASSERT(map_has(m, sp, GOMEM_R | GOMEM_W));
+        }
+        /* A non-PIE Go binary runs where it was linked: AT_ENTRY is the
+         * file's e_entry (load bias 0). */
+        snprintf(path, sizeof path, "%s/agentfix", fx);
+        fd = open(path, O_RDONLY);
+        ASSERT(fd >= 0 && read(fd, ehdr, sizeof ehdr) == (ssize_t)sizeof ehdr);
+        close(fd);
+        ASSERT_EQ(ehdr[16], 2); /* ET_EXEC */
+        memcpy(&e_entry, ehdr + 24, 8);
+        ASSERT_EQ(gomem_auxv_entry(m), e_entry);
+        gomem_close(m);
         gostop_release(s);
         task_states(go, &total, &tstop, &traced);
         ASSERT_EQ(tstop, 0);
