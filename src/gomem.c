@@ -1005,11 +1005,10 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static const range_t *sort_base;
-
-static int rec_cmp(const void *a, const void *b)
+static int rec_cmp(const void *a, const void *b, void *base)
 {
-    const range_t *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+    const range_t *rec = base;
+    const range_t *x = &rec[*(const size_t *)a], *y = &rec[*(const size_t *)b];
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
@@ -1029,8 +1028,7 @@ static int merge_recording(const gomem_t *m, range_t **spans_out, size_t *nspans
     ord = cg_xmalloc(m->nrec * sizeof *ord);
     for (size_t i = 0; i < m->nrec; i++)
         ord[i] = i;
-    sort_base = m->rec;
-    qsort(ord, m->nrec, sizeof *ord, rec_cmp);
+    qsort_r(ord, m->nrec, sizeof *ord, rec_cmp, m->rec);
     spans = cg_xmalloc(m->nrec * sizeof *spans);
     for (size_t k = 0; k < m->nrec; k++) {
         const range_t *r = &m->rec[ord[k]];
