@@ -762,8 +762,11 @@ int gomem_read(gomem_t *m, uint64_t addr, void *buf, size_t len)
  * the target with a small gap (g structs sit in one span, 416 bytes apart
  * for a 392-byte g) share one remote iovec, with the gap read into
  * scratch: the kernel pins and walks the pages once per remote iovec, so
- * ten Gs on a page cost one walk instead of ten. */
-#define GAP_MAX 256
+ * ten Gs on a page cost one walk instead of ten.  Goroutine stacks of 2 KiB
+ * whose used tops (~300 bytes) are read sit ~1.7 KiB apart: reading the
+ * gap costs less than a walk each (a million goroutines: 1.25 s -> 0.85 s
+ * of system time). */
+#define GAP_MAX 2048
 #define GAP ((size_t)-1)
 
 typedef struct batch {

@@ -750,16 +750,8 @@ static const char *func_name_at(gort_t *r, uint64_t pc)
 
 /* ---- the walk ------------------------------------------------------------- */
 
-/* Requests closer than this are read as one range.  Each remote range costs
- * the kernel a page pin and a lookup (measured: ~0.45 us each, three
- * quarters of a million-goroutine read); g structs sit side by side in
- * their spans, so one range covers many. */
-#define COALESCE_GAP 256
-#define COALESCE_MAX (64u << 10)
-#ifndef STACK_GAP
-#define STACK_GAP 2048
-#endif
-
+/* Requests in address order: gomem_readv reads neighbours as one range
+ * (one page walk for many g structs), and allgs is not in address order. */
 static const gomem_req_t *sort_reqs;
 
 static int by_addr(const void *a, const void *b)
@@ -769,75 +761,19 @@ static int by_addr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* gomem_readv with neighbouring requests merged; a merged range that
- * fails is retried request by request, so one bad g never hides the
- * others.  Returns as gomem_readv. */
-static long readv_coalesced(gort_t *r, gomem_req_t *reqs, size_t n, uint64_t gap)
+static long readv_sorted(gort_t *r, gomem_req_t *reqs, size_t n, gomem_req_t *tmp, size_t *order)
 {
-    size_t *order = cg_xmalloc((n ? n : 1) * sizeof *order), nruns = 0;
-    gomem_req_t *runs = cg_xmalloc((n ? n : 1) * sizeof *runs);
-    size_t *first = cg_xmalloc((n ? n : 1) * sizeof *first), *count = cg_xmalloc((n ? n : 1) * sizeof *count);
-    uint8_t *scratch;
-    size_t total = 0, at = 0;
-    long rc, good = 0;
+    long rc;
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         order[i] = i;
-        reqs[i].ok = 0;
-    }
     sort_reqs = reqs;
     qsort(order, n, sizeof *order, by_addr);
-    for (size_t k = 0; k < n; k++) {
-        const gomem_req_t *q = &reqs[order[k]];
-        gomem_req_t *run = nruns ? &runs[nruns - 1] : NULL;
-        uint64_t end = run ? run->addr + run->len : 0;
-
-        if (run && q->addr >= run->addr && q->addr <= end + gap &&
-            q->addr + q->len - run->addr <= COALESCE_MAX && q->addr + q->len >= q->addr) {
-            if (q->addr + q->len > end) {
-                total += q->addr + q->len - end;
-                run->len = q->addr + q->len - run->addr;
-            }
-            count[nruns - 1]++;
-            continue;
-        }
-        runs[nruns].addr = q->addr;
-        runs[nruns].len = q->len;
-        first[nruns] = k;
-        count[nruns] = 1;
-        total += q->len;
-        nruns++;
-    }
-    scratch = cg_xmalloc(total ? total : 1);
-    for (size_t i = 0; i < nruns; i++) {
-        runs[i].buf = scratch + at;
-        at += runs[i].len;
-    }
-    rc = gomem_readv(r->mem, runs, nruns);
-    if (rc >= 0) {
-        for (size_t i = 0; i < nruns; i++) {
-            for (size_t k = first[i]; k < first[i] + count[i]; k++) {
-                gomem_req_t *q = &reqs[order[k]];
-
-                if (runs[i].ok) {
-                    memcpy(q->buf, (uint8_t *)runs[i].buf + (q->addr - runs[i].addr), q->len);
-                    q->ok = 1;
-                    good++;
-                } else if (count[i] > 1 && gomem_read(r->mem, q->addr, q->buf, q->len) == 0) {
-                    q->ok = 1;
-                    good++;
-                } else if (count[i] == 1) {
-                    q->ok = 0;
-                }
-            }
-        }
-        rc = good;
-    }
-    free(scratch);
-    free(order);
-    free(runs);
-    free(first);
-    free(count);
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = reqs[order[i]];
+    rc = gomem_readv(r->mem, tmp, n);
+    for (size_t i = 0; i < n; i++)
+        reqs[order[i]].ok = tmp[i].ok;
     return rc;
 }
 
@@ -1022,7 +958,8 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
     uint8_t *win = depth > 0 ? cg_xmalloc((size_t)BATCH * STACK_WINDOW) : NULL;
     uint8_t *recheck = depth > 0 ? cg_xmalloc((size_t)BATCH * r->g.recheck_len) : NULL;
     uint64_t *ptrs = cg_xmalloc(BATCH * sizeof *ptrs);
-    gomem_req_t *reqs = cg_xmalloc(BATCH * sizeof *reqs);
+    gomem_req_t *reqs = cg_xmalloc(BATCH * sizeof *reqs), *tmp = cg_xmalloc(BATCH * sizeof *tmp);
+    size_t *order = cg_xmalloc(BATCH * sizeof *order);
     int rc = 0, stop = 0;
 
     if (depth > GORT_DEPTH_MAX)
@@ -1064,7 +1001,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
             reqs[i].buf = raw + i * r->g.span;
             reqs[i].len = r->g.span;
         }
-        if ((rc = (int)readv_coalesced(r, reqs, nb, COALESCE_GAP)) < 0)
+        if ((rc = (int)readv_sorted(r, reqs, nb, tmp, order)) < 0)
             goto gone;
         for (size_t i = 0; i < nb; i++) {
             slot_t *s;
@@ -1097,7 +1034,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
                 s->win = reqs[nw].buf;
                 nw++;
             }
-            if (nw && (rc = (int)readv_coalesced(r, reqs, nw, STACK_GAP)) < 0)
+            if (nw && (rc = (int)readv_sorted(r, reqs, nw, tmp, order)) < 0)
                 goto gone;
             for (size_t i = 0, k = 0; i < live; i++) {
                 slot_t *s = &slots[i];
@@ -1116,7 +1053,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
                     reqs[i].buf = recheck + i * r->g.recheck_len;
                     reqs[i].len = r->g.recheck_len;
                 }
-                if (live && (rc = (int)readv_coalesced(r, reqs, live, COALESCE_GAP)) < 0)
+                if (live && (rc = (int)readv_sorted(r, reqs, live, tmp, order)) < 0)
                     goto gone;
                 for (size_t i = 0; i < live; i++) {
                     slot_t *s = &slots[i];
@@ -1167,6 +1104,8 @@ out:
     free(recheck);
     free(ptrs);
     free(reqs);
+    free(tmp);
+    free(order);
     return rc;
 }
 

@@ -8,7 +8,6 @@
 # the counts by wait reason.
 . "$(dirname "$0")/lib.sh"
 
-gotrace() { python3 "$CGOPS_SRC/tests/cli/gotrace.py" "$@"; }
 
 # The parked goroutines of a dump: "ID<TAB>STATE<TAB>FRAME" for each whose
 # first user frame is one of parkfix's park* functions, sorted by id.
