@@ -132,21 +132,6 @@ run gotrace summary "$T/empty.txt"
 expect_rc 2 "gotrace: a file without goroutines"
 
 # ---- parkfix, every build: the agent's reply and the runtime's dump ----
-# Where each goroutine blocks (tests/fixtures/README.md): the runtime's
-# wait reasons for these operations in Go 1.19.
-want_parked() {
-    cat <<'EOF'
-main.parkChanRecv	chan receive
-main.parkChanSend	chan send
-main.parkIOWait	IO wait
-main.parkMutex	semacquire
-main.parkSelect	select
-main.parkSleep	sleep
-main.parkSyscall	syscall
-main.parkWaitGroup	semacquire
-main.waitForever	sleep
-EOF
-}
 # parked FILE: "FRAME<TAB>STATE" of the main.* goroutines, one line each
 # kind, "FRAME<TAB>STATE<TAB>xN" when N of them
 parked() {
@@ -157,8 +142,7 @@ for v in parkfix parkfix-stripped parkfix-pie parkfix-pie-ext parkfix-static par
     start_parkfix "$v" -count 2 || continue
     "$CGOPS" stack "$PFPID" >"$T/$v.stack" 2>"$T/$v.stack.err" || fail "$v: cgops stack: $(cat "$T/$v.stack.err")"
     quit_dump "$PFPID" "$T/$v.quit" || continue
-    { want_parked | awk '{print $0 (/waitForever/ ? "" : "\tx2")}'
-      [ "$v" = parkfix-cgo ] && printf 'main.parkCgo\tsyscall\tx2\n'; } | sort >"$T/want"
+    parkfix_want "$v" | awk '{print $0 (/waitForever/ ? "" : "\tx2")}' | sort >"$T/want"
     parked "$T/$v.quit" >"$T/got"
     cmp -s "$T/got" "$T/want" && pass "$v: SIGQUIT dump: each goroutine parked where it should" ||
         fail "$v: SIGQUIT dump: $(diff "$T/want" "$T/got")"

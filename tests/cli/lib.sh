@@ -264,6 +264,19 @@ start_parkfix() {
     echo "$PFPID $PFOUT" >>"$T/outfiles"
 }
 
+# parkfix_want [VARIANT]: "FUNCTION<TAB>STATE" for each place parkfix parks
+# a goroutine (tests/fixtures/README.md), STATE being the runtime's wait
+# reason (Go 1.19) for that operation; main.parkCgo only for parkfix-cgo,
+# not main.spinBusy (running or runnable) nor -park/-leak's
+parkfix_want() {
+    printf '%s\t%s\n' main.parkChanRecv "chan receive" main.parkChanSend "chan send" \
+        main.parkSelect select main.parkMutex semacquire main.parkWaitGroup semacquire \
+        main.parkSleep sleep main.parkIOWait "IO wait" main.parkSyscall syscall \
+        main.waitForever sleep
+    [ "${1:-}" = parkfix-cgo ] && printf 'main.parkCgo\tsyscall\n'
+    return 0
+}
+
 # start_gobin NAME: run the Go binary NAME of tests/fixtures/gobins.sh (an
 # esbuild of another Go release) as a live process: `esbuild
 # --serve=127.0.0.1:PORT --servedir=DIR` on an empty DIR, no entry point,
