@@ -81,11 +81,20 @@ expect_err_eq "cgops: port $CLOSED from $GOPS_CONFIG_DIR/$SPID is not held by pi
 #    refused, and nothing is sent to that process.
 start_fault listen -record "$T/rec"; OTHER=$FPORT
 printf '%s' "$OTHER" >"$GOPS_CONFIG_DIR/$SPID"
+# (stack and memstats would read the process's memory instead: asked
+# with --agent-only here, to see the refusal itself.)
 for cmd in stats memstats version stack gc setgc; do
-    if [ $cmd = setgc ]; then run "$CGOPS" setgc "$SPID" 50; else run "$CGOPS" $cmd "$SPID"; fi
+    only=
+    case $cmd in stack | memstats) only=--agent-only ;; esac
+    if [ $cmd = setgc ]; then run "$CGOPS" setgc "$SPID" 50; else run "$CGOPS" $cmd $only "$SPID"; fi
     [ "$RC" -eq 1 ] && [ "$ERR" = "cgops: port $OTHER from $GOPS_CONFIG_DIR/$SPID is not held by pid $SPID (stale port file?)" ] &&
         pass "$cmd refused for a port held by another process" || fail "$cmd: rc $RC err $ERR"
 done
+# Without --agent-only, stack says why the agent is not asked and reads
+# the memory of the process instead, still sending nothing to the port.
+run "$CGOPS" stack "$SPID"
+[ "$RC" -eq 0 ] && [[ "$ERR" == *"is not held by pid $SPID (stale port file?); reading its goroutines from its memory instead"* ]] &&
+    pass "stack falls back to memory and says why" || fail "stack fallback: rc $RC err $ERR"
 run "$CGOPS"
 [ -z "$(line_of "$SPID" | grep '\*')" ] && pass "spoofed port: no mark" || fail "spoofed marked"
 [ ! -s "$T/rec" ] && pass "nothing was sent to the other process" || fail "bytes sent: $(od -An -tx1 "$T/rec")"

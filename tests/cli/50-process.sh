@@ -15,7 +15,7 @@ val() { printf '%s\n' "$OUT" | awk -F'\t' -v l="$1:" '$1 == l {print $2; exit}';
 
 # Labels and order exactly as gops prints them.
 labels=$(printf '%s\n' "$OUT" | cut -f1 | sed '/^local\/remote:/d' | tr '\n' '|')
-[ "$labels" = "parent PID:|threads:|memory usage:|cpu usage:|username:|cmd+args:|elapsed time:|go version:|agent:|" ] &&
+[ "$labels" = "parent PID:|threads:|memory usage:|cpu usage:|username:|cmd+args:|elapsed time:|go version:|goroutines:|agent:|" ] &&
     pass "labels in gops order, extras last" || fail "labels: $labels"
 
 read -r -a st < <(sed 's/^.*) //' /proc/$P/stat)   # fields from 3 (state) on
