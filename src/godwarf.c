@@ -339,6 +339,14 @@ struct godwarf_msplan {
 
 static const char *const no_missing[] = {NULL};
 
+/* Bounds on what the DWARF may say, so a hostile binary cannot make the
+ * reader allocate or index without limit (Go 1.19: 68 size classes, 136
+ * span classes, a 1.1 KiB heapStatsDelta, 3 of them). */
+#define NSIZE_MAX 256
+#define NSPANS_MAX (2 * NSIZE_MAX)
+#define HSD_MAX 65536
+#define NSTATS_MAX 8
+
 static int need(int rc, const char *what, char *err)
 {
     if (rc != 0)
@@ -448,17 +456,40 @@ static int plan119(godwarf_t *d, plan119_t *v, char *err)
         v->hsd_size = sz;
     }
     /* The formulas below index these arrays by size class and read these
-     * fields with fixed widths: check that the binary agrees. */
-    if (v->hsd_size == 0 || v->stats.size % v->hsd_size != 0 || v->smallAllocCount.size % 8 ||
+     * fields with fixed widths: check that the binary agrees, so that no
+     * read below leaves its buffer whatever the DWARF said. */
+    if (v->hsd_size == 0 || v->hsd_size > HSD_MAX || v->stats.size % v->hsd_size != 0 ||
+        v->stats.size / v->hsd_size > NSTATS_MAX || v->smallAllocCount.size % 8 ||
         v->smallAllocCount.size != v->smallFreeCount.size ||
+        v->smallAllocCount.size / 8 > NSIZE_MAX ||
         v->class_to_size.size * 4 != v->smallAllocCount.size || v->pause_ns.size != 256 * 8 ||
         v->pause_end.size != 256 * 8 || v->numgc.size != 4 || v->gc_cpu_fraction.size != 8 ||
-        v->mc_alloc.size % 8 || v->sp_allocCount.size != 2 ||
-        v->sp_allocCountBeforeCache.size != 2 || v->allp.size != 24) {
-        cg_seterr(err, "the runtime's memstats fields do not have the sizes of Go 1.19's");
-        return -ENOENT;
+        v->mc_alloc.size % 8 || v->mc_alloc.size / 8 > NSPANS_MAX || v->sp_allocCount.size != 2 ||
+        v->sp_allocCountBeforeCache.size != 2 || v->allp.size != 24)
+        goto bad;
+    for (size_t i = 0; i < CG_ARRAY_SIZE(hsd); i++) {
+        const loc_t *l = (const loc_t *)((const char *)v + hsd[i].off);
+
+        if (l->off > v->hsd_size || l->size > v->hsd_size - l->off ||
+            (l->size != 8 && l != &v->smallAllocCount && l != &v->smallFreeCount))
+            goto bad;
     }
+    for (size_t i = 0; i < CG_ARRAY_SIZE(ms); i++) {
+        const loc_t *l = (const loc_t *)((const char *)v + ms[i].off);
+
+        if (l->size > 8 && l != &v->pause_ns && l != &v->pause_end)
+            goto bad;
+    }
+    for (size_t i = 0; i < CG_ARRAY_SIZE(gc); i++)
+        if (((const loc_t *)((const char *)v + gc[i].off))->size != 8)
+            goto bad;
+    if (v->spanalloc_inuse.size != 8 || v->cachealloc_inuse.size != 8 || v->p_mcache.size != 8 ||
+        v->mc_tinyAllocs.size != 8)
+        goto bad;
     return 0;
+bad:
+    cg_seterr(err, "the runtime's memstats fields do not have the sizes of Go 1.19's");
+    return -ENOENT;
 }
 
 int godwarf_memstats_plan(godwarf_t *d, int go_minor, godwarf_msplan_t **out, char *err)
@@ -538,12 +569,11 @@ static uint64_t rd_at(rd_t *r, uint64_t base, const loc_t *l)
 /* The sums readmemstats_m takes of the consistent heap stats, with what
  * flushing every P's mcache would add (mcache.releaseAll). */
 typedef struct {
-    int64_t inStacks, inWorkBufs, inPtrScalarBits;
+    uint64_t inStacks, inWorkBufs, inPtrScalarBits; /* int64 in the runtime: summed mod 2^64 as Go does */
     uint64_t totalAlloc, totalFree, nMalloc, nFree;
     uint64_t flushedBytes; /* what the flush adds to gcController.totalAlloc */
 } heapsum_t;
 
-#define NSIZE_MAX 256   /* size classes: 68 in Go 1.19 */
 #define ALLP_MAX 100000 /* GOMAXPROCS is at most 2^31 - 1, but allp that long is not real */
 
 static int heap_sums(const plan119_t *v, rd_t *r, heapsum_t *h)
@@ -556,8 +586,6 @@ static int heap_sums(const plan119_t *v, rd_t *r, heapsum_t *h)
     uint64_t allp[3], empty = v->emptymspan.addr + r->bias;
 
     memset(h, 0, sizeof *h);
-    if (nsize > NSIZE_MAX)
-        return -EIO;
     if (rd(r, v->class_to_size.addr + r->bias, class_size, nsize * 2) != 0)
         return r->rc;
     buf = cg_xmalloc(v->hsd_size);
@@ -566,9 +594,9 @@ static int heap_sums(const plan119_t *v, rd_t *r, heapsum_t *h)
 
         if (rd(r, v->stats.addr + r->bias + i * v->hsd_size, buf, v->hsd_size) != 0)
             break;
-        h->inStacks += (int64_t)goexe_le(s + v->inStacks.off, 8);
-        h->inWorkBufs += (int64_t)goexe_le(s + v->inWorkBufs.off, 8);
-        h->inPtrScalarBits += (int64_t)goexe_le(s + v->inPtrScalarBits.off, 8);
+        h->inStacks += goexe_le(s + v->inStacks.off, 8);
+        h->inWorkBufs += goexe_le(s + v->inWorkBufs.off, 8);
+        h->inPtrScalarBits += goexe_le(s + v->inPtrScalarBits.off, 8);
         tiny += goexe_le(s + v->tinyAllocCount.off, 8);
         large_alloc += goexe_le(s + v->largeAlloc.off, 8);
         large_count += goexe_le(s + v->largeAllocCount.off, 8);
@@ -593,10 +621,7 @@ static int heap_sums(const plan119_t *v, rd_t *r, heapsum_t *h)
         return -EIO;
     }
     for (uint64_t i = 0; i < allp[1]; i++) {
-        uint64_t pp = 0, mc, nspans = v->mc_alloc.size / 8, spans[NSIZE_MAX * 2];
-
-        if (nspans > CG_ARRAY_SIZE(spans))
-            return -EIO;
+        uint64_t pp = 0, mc, nspans = v->mc_alloc.size / 8, spans[NSPANS_MAX];
         if (rd(r, allp[0] + i * 8, &pp, 8) != 0)
             return r->rc;
         if (pp == 0)
@@ -726,9 +751,9 @@ int godwarf_memstats_read(const godwarf_msplan_t *p, uint64_t bias, godwarf_read
     nextgc = heap_goal119(v, &r, h.flushedBytes);
     if (r.rc)
         return r.rc;
-    inStacks = (uint64_t)h.inStacks;
-    inWB = (uint64_t)h.inWorkBufs;
-    inPSB = (uint64_t)h.inPtrScalarBits;
+    inStacks = h.inStacks;
+    inWB = h.inWorkBufs;
+    inPSB = h.inPtrScalarBits;
 
     put(vals, n, "alloc", GODWARF_MS_BYTES, h.totalAlloc - h.totalFree);
     put(vals, n, "total-alloc", GODWARF_MS_BYTES, h.totalAlloc);
