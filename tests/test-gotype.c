@@ -936,3 +936,44 @@ TEST(gotype_dwarf_memstats_live_pie)
 {
     memstats_live("agentfix-pie");
 }
+
+static int fill_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    (void)addr;
+    memset(buf, *(const int *)ctx, len);
+    return 0;
+}
+
+static int fail_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    (void)ctx;
+    (void)addr;
+    (void)buf;
+    (void)len;
+    return -ESRCH;
+}
+
+/* Memory that is not a Go runtime's: every word 0x7f7f... (the int64
+ * stats deltas then overflow when summed: UBSan caught the signed sum),
+ * then a process that is gone. */
+TEST(gotype_dwarf_memstats_hostile_memory)
+{
+    char path[512], err[CG_ERR_LEN];
+    godwarf_t *d;
+    godwarf_msplan_t *p;
+    godwarf_msval_t vals[GODWARF_MS_KEYS];
+    size_t n;
+    int fd, byte = 0x7f;
+
+    fixture_path("agentfix", path, sizeof path);
+    d = open_godwarf(path, &fd);
+    ASSERT_EQ(godwarf_memstats_plan(d, 19, &p, err), 0);
+    ASSERT_EQ(godwarf_memstats_read(p, 0, fill_read, &byte, vals, &n, err), -EIO);
+    ASSERT_CONTAINS(err, "runtime.allp has length");
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(godwarf_memstats_read(p, 0, fail_read, NULL, vals, &n, err), -ESRCH);
+    ASSERT_CONTAINS(err, "cannot read the target's memory");
+    godwarf_memstats_plan_free(p);
+    godwarf_close(d);
+    close(fd);
+}
