@@ -8,18 +8,77 @@
  * moduledata whose first word points back into the input reach the layout
  * checks; the whole input is also indexed as a type region directly and
  * queried for the fields the agentless readers ask for.
+ *
+ * The same bytes are then a target's memory image for the memstats reader
+ * (godwarf_memstats_read): every address reads the input from
+ * address % size, wrapping, so the pointers it follows (allp, the
+ * mcaches, their spans) land on fuzzed bytes.  Its plan needs a binary
+ * with DWARF: $FIXTURES/agentfix, when the fixtures are built.
  */
+#include "cgops/godwarf.h"
 #include "cgops/goexe.h"
 #include "cgops/gotype.h"
 
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PAGE 0x1000u
 #define TEXT 0x401000u
 #define DATA 0x601000u
+
+static godwarf_msplan_t *plan;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    const char *dir = getenv("FIXTURES");
+    char path[4096];
+    godwarf_t *d;
+    int fd;
+
+    (void)argc;
+    (void)argv;
+    if (dir == NULL)
+        return 0;
+    snprintf(path, sizeof path, "%s/agentfix", dir);
+    /* The plan holds resolved addresses and offsets only: the DWARF can
+     * go once it is made. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || godwarf_open(fd, &d, NULL) != 0)
+        return 0;
+    if (godwarf_memstats_plan(d, 19, &plan, NULL) != 0)
+        plan = NULL;
+    godwarf_close(d);
+    close(fd);
+    return 0;
+}
+
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    unsigned reads; /* left before the "process" is gone */
+} image_t;
+
+static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    image_t *im = ctx;
+    uint8_t *out = buf;
+
+    /* A budget keeps a fuzzed allp of 10^5 Ps from costing seconds; a
+     * target that exits mid-read looks the same. */
+    if (im->reads == 0)
+        return -ESRCH;
+    im->reads--;
+    if (im->size == 0 || addr < 4096)
+        return -EFAULT; /* a nil pointer in the target */
+    for (size_t i = 0; i < len; i++)
+        out[i] = im->data[(addr + i) % im->size];
+    return 0;
+}
 
 static void query(const gotypes_t *t)
 {
@@ -94,5 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     goexe_close(x);
     free(img);
+    if (plan) {
+        image_t im = {data, size, 4096};
+        godwarf_msval_t vals[GODWARF_MS_KEYS];
+        size_t n;
+
+        godwarf_memstats_read(plan, 0, image_read, &im, vals, &n, NULL);
+    }
     return 0;
 }

@@ -4,6 +4,7 @@
  * on real binaries of other Go releases (tests/fixtures/gobins.sh). */
 #include "test.h"
 #include "cgops/common.h"
+#include "cgops/godwarf.h"
 #include "cgops/goexe.h"
 #include "cgops/gotype.h"
 
@@ -12,7 +13,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const variants[] = {"agentfix",     "agentfix-stripped", "agentfix-pie",
@@ -232,7 +237,7 @@ static int compare_struct(Dwarf *dw, const gotypes_t *t, const char *type)
         gofield_t f;
         const char *name = dwarf_diename(&mem);
 
-        if (dwarf_tag(&mem) != DW_TAG_member || name == NULL)
+        if (dwarf_tag(&mem) != DW_TAG_member || name == NULL || strcmp(name, "_") == 0)
             continue;
         ASSERT(dwarf_formudata(dwarf_attr(&mem, DW_AT_data_member_location, &a), &loc) == 0);
         ASSERT(dwarf_formref_die(dwarf_attr(&mem, DW_AT_type, &a), &ty) != NULL);
@@ -559,4 +564,416 @@ TEST(gotype_synthetic_encodings)
         goexe_close(x);
         free(img);
     }
+}
+
+/* ---- DWARF (godwarf) ------------------------------------------------------------ */
+
+static godwarf_t *open_godwarf(const char *path, int *fd)
+{
+    char err[CG_ERR_LEN];
+    godwarf_t *d;
+
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT(*fd >= 0);
+    if (godwarf_open(*fd, &d, err) != 0)
+        TEST_FAIL("godwarf_open %s: %s", path, err);
+    return d;
+}
+
+TEST(gotype_dwarf_absent)
+{
+    char path[512], err[CG_ERR_LEN];
+    godwarf_t *d;
+    int fd;
+
+    fixture_path("agentfix-stripped", path, sizeof path);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(godwarf_open(fd, &d, err), -ENOENT);
+    ASSERT_STR_EQ(err, "no DWARF (stripped with -s -w?)");
+    close(fd);
+}
+
+/* Globals equal libelf's symbols; layouts equal the test's own libdw walk
+ * (and the type descriptors'); constants are the runtime's. */
+TEST(gotype_dwarf_lookups)
+{
+    static const char *const globals[] = {"runtime.allgs", "runtime.allglen", "runtime.allp",
+                                          "runtime.memstats", "runtime.mheap_", "runtime.m0",
+                                          "runtime.sched", "runtime.firstmoduledata"};
+    static const char *const structs[] = {"runtime.g", "runtime.m", "runtime.p", "runtime.mstats",
+                                          "runtime.mheap", "runtime.schedt"};
+    char path[512];
+    godwarf_t *d;
+    goexe_t *x;
+    gomod_t m;
+    gotypes_t *t;
+    Dwarf *dw;
+    int fd, dfd;
+    uint64_t addr;
+    int64_t v;
+    gofield_t f, g;
+
+    fixture_path("agentfix", path, sizeof path);
+    d = open_godwarf(path, &fd);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(globals); i++) {
+        ASSERT_EQ(godwarf_global(d, globals[i], &addr), 0);
+        ASSERT_EQ(addr, elf_symbol(path, globals[i]));
+    }
+    ASSERT_EQ(godwarf_global(d, "runtime.nosuch", &addr), -ENOENT);
+    /* Every member of each struct, by the test's libdw walk. */
+    dw = open_dwarf(path, &dfd);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(structs); i++) {
+        Dwarf_Die st, mem;
+        int n = 0;
+
+        ASSERT(dwarf_struct(dw, structs[i], &st) == 0);
+        ASSERT(dwarf_child(&st, &mem) == 0);
+        do {
+            Dwarf_Attribute a;
+            Dwarf_Word loc;
+            Dwarf_Die ty;
+            const char *name = dwarf_diename(&mem);
+
+            /* Blank fields ("_", padding) can repeat: no name to look up. */
+            if (dwarf_tag(&mem) != DW_TAG_member || name == NULL || strcmp(name, "_") == 0)
+                continue;
+            ASSERT(dwarf_formudata(dwarf_attr(&mem, DW_AT_data_member_location, &a), &loc) == 0);
+            ASSERT(dwarf_formref_die(dwarf_attr(&mem, DW_AT_type, &a), &ty) != NULL);
+            if (godwarf_field(d, structs[i], name, &f) != 0)
+                TEST_FAIL("godwarf_field %s.%s not found", structs[i], name);
+            ASSERT_EQ(f.offset, loc);
+            ASSERT_EQ(f.size, die_size(&ty));
+            n++;
+        } while (dwarf_siblingof(&mem, &mem) == 0);
+        ASSERT(n > 5);
+    }
+    dwarf_end(dw);
+    close(dfd);
+    /* Nested paths agree with the type descriptors'. */
+    x = open_exe(path, NULL);
+    find_mod(x, 19, &m);
+    t = open_types(x, &m);
+    ASSERT_EQ(godwarf_field(d, "runtime.g", "sched.pc", &f), 0);
+    ASSERT_EQ(gotypes_field(t, "runtime.g", "sched.pc", &g), 0);
+    ASSERT(f.offset == g.offset && f.size == g.size);
+    ASSERT_EQ(godwarf_field(d, "runtime.g", "stack.hi", &f), 0);
+    ASSERT_EQ(gotypes_field(t, "runtime.g", "stack.hi", &g), 0);
+    ASSERT(f.offset == g.offset && f.size == g.size);
+    gotypes_close(t);
+    goexe_close(x);
+    ASSERT_EQ(godwarf_field(d, "runtime.g", "goid.x", &f), -ENOENT);
+    ASSERT_EQ(godwarf_field(d, "runtime.g", "nosuch", &f), -ENOENT);
+    ASSERT_EQ(godwarf_field(d, "runtime.nosuch", "goid", &f), -ENOENT);
+    /* runtime2.go: _Gidle, _Grunnable, _Grunning, _Gsyscall, _Gwaiting. */
+    ASSERT_EQ(godwarf_const(d, "runtime._Grunning", &v), 0);
+    ASSERT_EQ(v, 2);
+    ASSERT_EQ(godwarf_const(d, "runtime._Gwaiting", &v), 0);
+    ASSERT_EQ(v, 4);
+    ASSERT_EQ(godwarf_const(d, "runtime.nosuch", &v), -ENOENT);
+    godwarf_close(d);
+    close(fd);
+}
+
+TEST(gotype_dwarf_memstats_unsupported)
+{
+    char path[512], err[CG_ERR_LEN];
+    godwarf_t *d;
+    godwarf_msplan_t *p;
+    int fd;
+
+    fixture_path("agentfix", path, sizeof path);
+    d = open_godwarf(path, &fd);
+    ASSERT_EQ(godwarf_memstats_plan(d, 20, &p, err), -ENOTSUP);
+    ASSERT_CONTAINS(err, "not supported for go1.20");
+    ASSERT_EQ(godwarf_memstats_plan(d, 19, &p, err), 0);
+    ASSERT(godwarf_memstats_missing(p)[0] == NULL); /* Go 1.19: every key */
+    godwarf_memstats_plan_free(p);
+    godwarf_close(d);
+    close(fd);
+}
+
+/* ---- a live fixture with an agent ---- */
+
+typedef struct {
+    pid_t pid;
+    int port;
+} live_t;
+
+static void live_start(const char *path, live_t *l)
+{
+    char dir[512], line[1024];
+    int pfd[2];
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "%s/gotype-cfg-%d", test_tmpdir(), (int)getpid());
+    mkdir(dir, 0700);
+    ASSERT(pipe(pfd) == 0);
+    l->pid = fork();
+    ASSERT(l->pid >= 0);
+    if (l->pid == 0) {
+        /* A failing test exits without live_stop: the fixture must not
+         * outlive it (it holds the test's output pipe). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        execl(path, path, "-configdir", dir, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    f = fdopen(pfd[0], "r");
+    if (fgets(line, sizeof line, f) == NULL || sscanf(line, "ready %*d %d", &l->port) != 1)
+        TEST_FAIL("%s did not start", path);
+    fclose(f);
+}
+
+static void live_stop(live_t *l)
+{
+    kill(l->pid, SIGKILL);
+    waitpid(l->pid, NULL, 0);
+}
+
+/* Run cgops on the agent; its stdout (malloc'd). */
+static char *run_cgops(const live_t *l, const char *args)
+{
+    const char *cg = getenv("CGOPS");
+    char cmd[1024], *out = cg_xmalloc(1 << 16);
+    size_t n;
+    FILE *p;
+
+    if (cg == NULL)
+        SKIP("CGOPS not set");
+    snprintf(cmd, sizeof cmd, "'%s' %s 127.0.0.1:%d %s", cg, args[0] == 'g' ? "gc" : "memstats",
+             l->port, args[0] == 'g' ? "" : "--json");
+    ASSERT((p = popen(cmd, "r")) != NULL);
+    n = fread(out, 1, (1 << 16) - 1, p);
+    out[n] = '\0';
+    if (pclose(p) != 0)
+        TEST_FAIL("%s failed", cmd);
+    return out;
+}
+
+/* The exact digits of a JSON member (cJSON's doubles would round the
+ * nanosecond times). */
+static const char *json_raw(const char *json, const char *key)
+{
+    char pat[128];
+    const char *p;
+
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    if ((p = strstr(json, pat)) == NULL)
+        TEST_FAIL("no %s in %s", key, json);
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+static uint64_t json_u64(const char *json, const char *key)
+{
+    const char *p = json_raw(json, key);
+
+    if (strncmp(p, "true", 4) == 0)
+        return 1;
+    if (strncmp(p, "false", 5) == 0)
+        return 0;
+    return strtoull(p, NULL, 10);
+}
+
+/* The JSON member name of a gops memstats key. */
+static void json_name(const char *key, char *buf, size_t len)
+{
+    if (strcmp(key, "gc-pause-total") == 0 || strcmp(key, "gc-pause") == 0 ||
+        strcmp(key, "gc-pause-end") == 0)
+        snprintf(buf, len, "%s-ns", key);
+    else
+        snprintf(buf, len, "%s", key);
+    for (char *c = buf; *c; c++)
+        if (*c == '-')
+            *c = '_';
+}
+
+typedef struct {
+    int fd;
+} memctx_t;
+
+static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    ssize_t n = pread(((memctx_t *)ctx)->fd, buf, len, (off_t)addr);
+
+    if (n < 0)
+        return -errno;
+    return (size_t)n == len ? 0 : -EIO;
+}
+
+/* The load bias of a running PIE: AT_ENTRY minus the file's e_entry. */
+static uint64_t load_bias(pid_t pid, const goexe_t *x)
+{
+    char path[64];
+    uint64_t av[2];
+    int fd;
+
+    snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT(fd >= 0);
+    while (read(fd, av, sizeof av) == (ssize_t)sizeof av && av[0] != 0) {
+        if (av[0] == 9 /* AT_ENTRY */) {
+            close(fd);
+            return av[1] - goexe_entry(x);
+        }
+    }
+    close(fd);
+    TEST_FAIL("no AT_ENTRY");
+}
+
+/* The keys a request to the agent itself can change between its figures
+ * and ours (its handler allocates and sweeps): checked to lie between the
+ * agent's figures before and after ours.  Every other key must be equal
+ * whenever the agent's two figures are. */
+static int moves(const char *key)
+{
+    static const char *const k[] = {"alloc",  "total-alloc", "mallocs",     "frees",
+                                    "heap-alloc", "heap-objects"};
+
+    for (size_t i = 0; i < CG_ARRAY_SIZE(k); i++)
+        if (strcmp(key, k[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void memstats_live(const char *fixture)
+{
+    char path[512], err[CG_ERR_LEN], mpath[64];
+    live_t l;
+    godwarf_t *d;
+    godwarf_msplan_t *p;
+    goexe_t *x;
+    memctx_t mc;
+    int fd, compared = 0;
+    uint64_t bias;
+
+    fixture_path(fixture, path, sizeof path);
+    d = open_godwarf(path, &fd);
+    ASSERT_EQ(godwarf_memstats_plan(d, 19, &p, err), 0);
+    x = open_exe(path, NULL);
+    live_start(path, &l);
+    bias = load_bias(l.pid, x);
+    snprintf(mpath, sizeof mpath, "/proc/%d/mem", (int)l.pid);
+    mc.fd = open(mpath, O_RDONLY | O_CLOEXEC);
+    ASSERT(mc.fd >= 0);
+    free(run_cgops(&l, "gc")); /* so the GC figures are not all zero */
+    for (int attempt = 0; attempt < 5 && !compared; attempt++) {
+        godwarf_msval_t vals[GODWARF_MS_KEYS];
+        size_t n;
+        char *a1 = run_cgops(&l, "memstats"), *a2;
+
+        if (godwarf_memstats_read(p, bias, mem_read, &mc, vals, &n, err) != 0)
+            TEST_FAIL("godwarf_memstats_read: %s", err);
+        a2 = run_cgops(&l, "memstats");
+        /* A GC between the figures changes nearly all of them: again. */
+        if (json_u64(a1, "num_gc") == json_u64(a2, "num_gc")) {
+            ASSERT_EQ(n, GODWARF_MS_KEYS);
+            ASSERT(json_u64(a1, "num_gc") >= 1);
+            for (size_t i = 0; i < n; i++) {
+                char name[64];
+                uint64_t v1, v2, ours = vals[i].u;
+
+                if (strcmp(vals[i].key, "last-gc") == 0) {
+                    /* A time string in the JSON; it is the last pause's end. */
+                    ASSERT_EQ(ours, json_u64(a1, "gc_pause_end_ns"));
+                    continue;
+                }
+                json_name(vals[i].key, name, sizeof name);
+                if (vals[i].kind == GODWARF_MS_FLOAT) {
+                    double f1 = strtod(json_raw(a1, name), NULL);
+
+                    if (f1 != vals[i].f)
+                        TEST_FAIL("%s: ours %.17g, the agent's %.17g", vals[i].key, vals[i].f,
+                                  f1);
+                    continue;
+                }
+                v1 = json_u64(a1, name);
+                v2 = json_u64(a2, name);
+                if (v1 == v2 && !moves(vals[i].key) && ours != v1)
+                    TEST_FAIL("%s: ours %llu, the agent's %llu", vals[i].key,
+                              (unsigned long long)ours, (unsigned long long)v1);
+                if (moves(vals[i].key) && (ours < v1 || ours > v2))
+                    TEST_FAIL("%s: ours %llu, not between the agent's %llu and %llu",
+                              vals[i].key, (unsigned long long)ours, (unsigned long long)v1,
+                              (unsigned long long)v2);
+                /* The agent formats its reply after ReadMemStats flushed
+                 * the mcaches: those allocations sit unpublished in an
+                 * mcache, and only counting the mcaches as the flush
+                 * would sees them. */
+                if ((strcmp(vals[i].key, "mallocs") == 0 ||
+                     strcmp(vals[i].key, "total-alloc") == 0) &&
+                    ours <= v1)
+                    TEST_FAIL("%s: ours %llu, not above the agent's %llu before", vals[i].key,
+                              (unsigned long long)ours, (unsigned long long)v1);
+            }
+            compared = 1;
+        }
+        free(a1);
+        free(a2);
+    }
+    ASSERT(compared);
+    close(mc.fd);
+    live_stop(&l);
+    goexe_close(x);
+    godwarf_memstats_plan_free(p);
+    godwarf_close(d);
+    close(fd);
+}
+
+/* The agent's memstats, read from the process's memory through DWARF
+ * instead: equal key for key (non-PIE, and PIE through the load bias). */
+TEST(gotype_dwarf_memstats_live)
+{
+    memstats_live("agentfix");
+}
+
+TEST(gotype_dwarf_memstats_live_pie)
+{
+    memstats_live("agentfix-pie");
+}
+
+static int fill_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    (void)addr;
+    memset(buf, *(const int *)ctx, len);
+    return 0;
+}
+
+static int fail_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    (void)ctx;
+    (void)addr;
+    (void)buf;
+    (void)len;
+    return -ESRCH;
+}
+
+/* Memory that is not a Go runtime's: every word 0x7f7f... (the int64
+ * stats deltas then overflow when summed: UBSan caught the signed sum),
+ * then a process that is gone. */
+TEST(gotype_dwarf_memstats_hostile_memory)
+{
+    char path[512], err[CG_ERR_LEN];
+    godwarf_t *d;
+    godwarf_msplan_t *p;
+    godwarf_msval_t vals[GODWARF_MS_KEYS];
+    size_t n;
+    int fd, byte = 0x7f;
+
+    fixture_path("agentfix", path, sizeof path);
+    d = open_godwarf(path, &fd);
+    ASSERT_EQ(godwarf_memstats_plan(d, 19, &p, err), 0);
+    ASSERT_EQ(godwarf_memstats_read(p, 0, fill_read, &byte, vals, &n, err), -EIO);
+    ASSERT_CONTAINS(err, "runtime.allp has length");
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(godwarf_memstats_read(p, 0, fail_read, NULL, vals, &n, err), -ESRCH);
+    ASSERT_CONTAINS(err, "cannot read the target's memory");
+    godwarf_memstats_plan_free(p);
+    godwarf_close(d);
+    close(fd);
 }
