@@ -137,65 +137,148 @@ static char *memstats_text(const godwarf_msval_t *v, size_t n)
     return text ? text : cg_xstrdup("");
 }
 
-int agentless_memstats(pid_t pid, int json)
-{
-    char path[64], err[CG_ERR_LEN] = "";
-    int fd, rc, status = CG_EXIT_FAIL;
+/* A process opened for DWARF reading: its executable's DWARF, its memory
+ * and the load bias, for memstats and summary's scheduler figures. */
+typedef struct {
+    int fd;
     gobin_info_t info;
-    goexe_t *exe = NULL;
-    godwarf_t *dw = NULL;
-    godwarf_msplan_t *plan = NULL;
-    gomem_t *mem = NULL;
-    godwarf_msval_t vals[GODWARF_MS_KEYS];
-    size_t n = 0;
-    int major = 0, minor = 0;
-    uint64_t entry;
-    char *text;
+    int minor;
+    goexe_t *exe;
+    godwarf_t *dw;
+    gomem_t *mem;
+    uint64_t bias;
+} dwarf_target_t;
 
+static void dwarf_target_close(dwarf_target_t *t)
+{
+    godwarf_close(t->dw);
+    goexe_close(t->exe);
+    gomem_close(t->mem);
+    if (t->fd >= 0)
+        close(t->fd);
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+}
+
+static int dwarf_target_open(pid_t pid, dwarf_target_t *t, char *err)
+{
+    char path[64];
+    int major = 0, rc;
+    uint64_t entry;
+
+    memset(t, 0, sizeof *t);
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return cmd_error("no such process: %d", (int)pid);
-        gomem_describe_error(pid, -EPERM, "open the executable of", err);
-        return cmd_error("%s", err);
+    t->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (t->fd < 0) {
+        rc = -errno;
+        if (rc == -ENOENT)
+            cg_seterr(err, "no such process: %d", (int)pid);
+        else
+            gomem_describe_error(pid, -EPERM, "open the executable of", err);
+        return rc;
     }
-    if ((rc = gobin_read_fd(fd, &info, err)) != 0 || !info.is_go) {
-        cmd_error("pid %d: %s", (int)pid, rc ? err : "not a Go program");
+    if ((rc = gobin_read_fd(t->fd, &t->info, err)) != 0)
+        goto fail;
+    if (!t->info.is_go) {
+        cg_seterr(err, "pid %d is not a Go program", (int)pid);
+        rc = -ENOEXEC;
+        goto fail;
+    }
+    if (sscanf(t->info.version, "go%d.%d", &major, &t->minor) != 2 || major != 1)
+        t->minor = 0;
+    if ((rc = godwarf_open(t->fd, &t->dw, err)) != 0 || (rc = goexe_open_fd(t->fd, &t->exe, err)) != 0 ||
+        (rc = gomem_open_pid(pid, &t->mem, err)) != 0)
+        goto fail;
+    entry = gomem_auxv_entry(t->mem);
+    t->bias = entry ? entry - goexe_entry(t->exe) : 0;
+    return 0;
+fail:
+    dwarf_target_close(t);
+    return rc;
+}
+
+int agentless_sched_figures(pid_t pid, agentless_sched_t *out, char *err)
+{
+    static const char *const fields[] = {"runqsize", "nmidle", "nmspinning", "npidle", "nmsys"};
+    int64_t *dst[] = {&out->runq, &out->idle_ms, &out->spinning_ms, &out->idle_ps, &out->system_ms};
+    dwarf_target_t t;
+    uint64_t sched;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = dwarf_target_open(pid, &t, err)) != 0)
+        return rc;
+    if ((rc = godwarf_global(t.dw, "runtime.sched", &sched)) != 0) {
+        cg_seterr(err, "runtime.sched not in the DWARF");
         goto out;
     }
-    if (sscanf(info.version, "go%d.%d", &major, &minor) != 2 || major != 1)
-        minor = 0;
-    if ((rc = godwarf_open(fd, &dw, err)) != 0) {
-        cmd_error("pid %d: %s: its memory statistics cannot be located without an agent", (int)pid, err);
-        goto out;
+    for (size_t i = 0; i < CG_ARRAY_SIZE(fields); i++) {
+        gofield_t f;
+        uint8_t b[8] = {0};
+
+        /* Fields change type across releases (int32 to atomic.Int32):
+         * the size comes from the DWARF, never assumed. */
+        if (godwarf_field(t.dw, "runtime.schedt", fields[i], &f) != 0 || f.size > 8 || f.size == 0) {
+            cg_seterr(err, "runtime.schedt.%s not in the DWARF", fields[i]);
+            rc = -ENOENT;
+            goto out;
+        }
+        if ((rc = gomem_read(t.mem, sched + t.bias + f.offset, b, f.size)) != 0) {
+            gomem_describe_error(pid, rc, "read memory of", err);
+            goto out;
+        }
+        *dst[i] = (int64_t)goexe_le(b, (int)f.size);
+        if (f.size == 4)
+            *dst[i] = (int32_t)*dst[i];
     }
-    if ((rc = godwarf_memstats_plan(dw, minor, &plan, err)) != 0) {
-        cmd_error("pid %d: %s", (int)pid, err);
-        goto out;
-    }
-    if ((rc = goexe_open_fd(fd, &exe, err)) != 0 || (rc = gomem_open_pid(pid, &mem, err)) != 0) {
-        cmd_error("%s", err);
-        goto out;
-    }
-    entry = gomem_auxv_entry(mem);
-    rc = godwarf_memstats_read(plan, entry ? entry - goexe_entry(exe) : 0, read_mem, mem, vals, &n, err);
-    if (rc != 0) {
+    out->valid = 1;
+out:
+    dwarf_target_close(&t);
+    return rc;
+}
+
+int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const char *const **missing,
+                              char *err)
+{
+    dwarf_target_t t;
+    godwarf_msplan_t *plan = NULL;
+    int rc;
+
+    *n = 0;
+    if ((rc = dwarf_target_open(pid, &t, err)) != 0)
+        return rc;
+    if ((rc = godwarf_memstats_plan(t.dw, t.minor, &plan, err)) == 0) {
+        rc = godwarf_memstats_read(plan, t.bias, read_mem, t.mem, vals, n, err);
         if (rc == -ESRCH || rc == -EPERM)
             gomem_describe_error(pid, rc, "read memory of", err);
-        cmd_error("pid %d: %s", (int)pid, err);
-        goto out;
+        if (missing)
+            *missing = godwarf_memstats_missing(plan);
     }
-    {
-        const char *const *missing = godwarf_memstats_missing(plan);
-        char list[512] = "";
+    godwarf_memstats_plan_free(plan);
+    dwarf_target_close(&t);
+    return rc;
+}
 
-        for (size_t i = 0; missing && missing[i]; i++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", missing[i]);
-        if (list[0])
-            cmd_error("pid %d: read from memory without an agent; not computable exactly this way, left out: %s",
-                      (int)pid, list);
+int agentless_memstats(pid_t pid, int json)
+{
+    char err[CG_ERR_LEN] = "", list[512] = "";
+    godwarf_msval_t vals[GODWARF_MS_KEYS];
+    const char *const *missing = NULL;
+    size_t n = 0;
+    int rc, status = CG_EXIT_FAIL;
+    char *text;
+
+    rc = agentless_memstats_values(pid, vals, &n, &missing, err);
+    if (rc != 0) {
+        if (rc == -ENOENT && strstr(err, "DWARF"))
+            return cmd_error("pid %d: %s: its memory statistics cannot be located without an agent", (int)pid, err);
+        return cmd_error("pid %d: %s", (int)pid, err);
     }
+    for (size_t i = 0; missing && missing[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", missing[i]);
+    if (list[0])
+        cmd_error("pid %d: read from memory without an agent; not computable exactly this way, left out: %s",
+                  (int)pid, list);
     text = memstats_text(vals, n);
     if (json) {
         cJSON *doc = proto_memstats_json(text, strlen(text), err);
@@ -211,11 +294,5 @@ int agentless_memstats(pid_t pid, int json)
         status = CG_EXIT_OK;
     }
     free(text);
-out:
-    godwarf_memstats_plan_free(plan);
-    godwarf_close(dw);
-    goexe_close(exe);
-    gomem_close(mem);
-    close(fd);
     return status;
 }

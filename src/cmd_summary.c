@@ -110,9 +110,25 @@ static const char *p_status_name(unsigned s)
     return s < CG_ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
+/* What only DWARF gives (agentless.h), when the binary has it. */
+typedef struct {
+    agentless_sched_t sched;
+    godwarf_msval_t ms[GODWARF_MS_KEYS];
+    size_t nms;
+    char why[CG_ERR_LEN]; /* why not, when neither */
+} dwarf_figs_t;
+
+static const godwarf_msval_t *ms_key(const dwarf_figs_t *d, const char *key)
+{
+    for (size_t i = 0; i < d->nms; i++)
+        if (strcmp(d->ms[i].key, key) == 0)
+            return &d->ms[i];
+    return NULL;
+}
+
 static void print_text(pid_t pid, tally_t *t, const char *exe, long long up, int32_t gmp,
                        const gort_p_t *ps, size_t nps, const gort_m_t *ms, size_t nms,
-                       const thread_t *th, size_t nth)
+                       const thread_t *th, size_t nth, const dwarf_figs_t *dw)
 {
     char buf[64];
     size_t counts[128] = {0};
@@ -142,6 +158,27 @@ static void print_text(pid_t pid, tally_t *t, const char *exe, long long up, int
     for (size_t i = 0; i < nps; i++)
         idle_ps += ps[i].status == 0;
     printf("scheduler:   %zu Ms (%u spinning), %zu Ps (%u idle)\n", nms, spinning, nps, idle_ps);
+    if (dw->sched.valid)
+        printf("run queue:   %lld global; Ms idle %lld, spinning %lld, system %lld (runtime.sched)\n",
+               (long long)dw->sched.runq, (long long)dw->sched.idle_ms, (long long)dw->sched.spinning_ms,
+               (long long)dw->sched.system_ms);
+    if (dw->nms) {
+        const godwarf_msval_t *ng = ms_key(dw, "num-gc"), *nf = ms_key(dw, "num-forced-gc"),
+                              *ha = ms_key(dw, "heap-alloc"), *nx = ms_key(dw, "next-gc"),
+                              *pt = ms_key(dw, "gc-pause-total");
+        char a[64] = "?", b[64] = "?", c[64] = "?";
+
+        if (ha)
+            agentless_format_bytes(ha->u, a, sizeof a);
+        if (nx)
+            agentless_format_bytes(nx->u, b, sizeof b);
+        if (pt)
+            procinfo_format_go_duration((long long)pt->u, c, sizeof c);
+        printf("gc:          %llu cycles (%llu forced), heap %s, next at %s, pauses %s\n",
+               ng ? (unsigned long long)ng->u : 0, nf ? (unsigned long long)nf->u : 0, a, b, c);
+    }
+    if (!dw->sched.valid && !dw->nms && dw->why[0])
+        printf("(no scheduler or GC figures: %s)\n", dw->why);
     printf("goroutines:  %llu (%llu user, %llu runtime)\n", (unsigned long long)t->total,
            (unsigned long long)t->user, (unsigned long long)(t->total - t->user));
     printf("\nPs:\n  %-4s %-8s %10s %12s %6s %6s\n", "P", "STATUS", "SCHEDTICK", "SYSCALLTICK", "M", "RUNQ");
@@ -186,7 +223,7 @@ static cJSON *groups_json(groups_t *gs)
 
 static void print_json(pid_t pid, tally_t *t, const char *exe, long long up, int32_t gmp,
                        const gort_p_t *ps, size_t nps, const gort_m_t *ms, size_t nms,
-                       const thread_t *th, size_t nth)
+                       const thread_t *th, size_t nth, const dwarf_figs_t *dw)
 {
     cJSON *o = cJSON_CreateObject(), *a, *st;
 
@@ -233,6 +270,41 @@ static void print_json(pid_t pid, tally_t *t, const char *exe, long long up, int
         cJSON_AddBoolToObject(m, "spinning", ms[i].spinning);
         cJSON_AddItemToArray(a, m);
     }
+    if (dw->sched.valid) {
+        cJSON *sc = cJSON_AddObjectToObject(o, "scheduler");
+
+        cJSON_AddNumberToObject(sc, "global_runq", (double)dw->sched.runq);
+        cJSON_AddNumberToObject(sc, "idle_ms", (double)dw->sched.idle_ms);
+        cJSON_AddNumberToObject(sc, "spinning_ms", (double)dw->sched.spinning_ms);
+        cJSON_AddNumberToObject(sc, "idle_ps", (double)dw->sched.idle_ps);
+        cJSON_AddNumberToObject(sc, "system_ms", (double)dw->sched.system_ms);
+    } else {
+        cJSON_AddNullToObject(o, "scheduler");
+    }
+    if (dw->nms) {
+        cJSON *gc = cJSON_AddObjectToObject(o, "gc");
+        static const char *const keys[] = {"num-gc", "num-forced-gc", "heap-alloc", "next-gc",
+                                           "gc-pause-total", "gc-cpu-fraction"};
+        static const char *const names[] = {"num_gc", "num_forced_gc", "heap_alloc", "next_gc",
+                                            "gc_pause_total_ns", "gc_cpu_fraction"};
+
+        for (size_t i = 0; i < CG_ARRAY_SIZE(keys); i++) {
+            const godwarf_msval_t *v = ms_key(dw, keys[i]);
+
+            if (v == NULL)
+                cJSON_AddNullToObject(gc, names[i]);
+            else if (v->kind == GODWARF_MS_FLOAT)
+                cJSON_AddNumberToObject(gc, names[i], v->f);
+            else
+                cJSON_AddNumberToObject(gc, names[i], (double)v->u);
+        }
+    } else {
+        cJSON_AddNullToObject(o, "gc");
+    }
+    if (!dw->sched.valid && !dw->nms && dw->why[0])
+        cJSON_AddStringToObject(o, "dwarf_figures_error", dw->why);
+    else
+        cJSON_AddNullToObject(o, "dwarf_figures_error");
     st = cJSON_AddObjectToObject(o, "threads");
     cJSON_AddNumberToObject(st, "total", (double)nth);
     {
@@ -279,6 +351,7 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     size_t nms = 0, nps = 0, nth = 0;
     thread_t *th = NULL;
     int32_t gmp = 0;
+    dwarf_figs_t dw;
     ssize_t n;
     int rc;
 
@@ -304,15 +377,19 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     if (gort_gomaxprocs(r, &gmp) != 0)
         gmp = 0;
     agentless_threads(pid, &th, &nth);
+    /* With DWARF: the scheduler's counters and the GC's figures. */
+    memset(&dw, 0, sizeof dw);
+    if (agentless_sched_figures(pid, &dw.sched, dw.why) == 0)
+        agentless_memstats_values(pid, dw.ms, &dw.nms, NULL, dw.why);
     rc = gort_walk(r, t.by == GROUP_LOCATION ? SUMMARY_DEPTH : 0, tally_cb, &t, err);
     if (rc == 0) {
         char *safe = cg_text_safe(exe);
         long long up = uptime_seconds(pid);
 
         if (o.json)
-            print_json(pid, &t, exe, up, gmp, ps, nps, ms, nms, th, nth);
+            print_json(pid, &t, exe, up, gmp, ps, nps, ms, nms, th, nth, &dw);
         else
-            print_text(pid, &t, safe, up, gmp, ps, nps, ms, nms, th, nth);
+            print_text(pid, &t, safe, up, gmp, ps, nps, ms, nms, th, nth, &dw);
         free(safe);
     } else {
         cmd_error("%s", err);

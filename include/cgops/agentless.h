@@ -28,6 +28,26 @@ cJSON *agentless_g_json(gort_t *r, const gort_g_t *g, int user);
  * stacks).  0, or -errno with err. */
 int agentless_count(pid_t pid, uint64_t *n, char *err);
 
+/* What only DWARF locates (cmd_memstats_agentless.c): the scheduler's
+ * counters (runtime.sched) for summary, and the memstats figures. */
+typedef struct {
+    int valid;
+    int64_t runq;        /* global run queue */
+    int64_t idle_ms, spinning_ms, idle_ps, system_ms;
+} agentless_sched_t;
+int agentless_sched_figures(pid_t pid, agentless_sched_t *out, char *err);
+
+#include "cgops/godwarf.h"
+/* The memstats keys computed from memory (vals has GODWARF_MS_KEYS room);
+ * *missing (if not NULL) the keys left out.  0 or -errno with err. */
+int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const char *const **missing,
+                              char *err);
+
+/* The agent's formats: formatBytes ("1.50KB (1536 bytes)") and Go's %v
+ * of a float64. */
+void agentless_format_bytes(uint64_t n, char *buf, size_t size);
+void agentless_format_float(double v, char *buf, size_t size);
+
 /* How goroutines are grouped (summary, top --by). */
 typedef enum { GROUP_LOCATION, GROUP_START, GROUP_CREATOR, GROUP_WAIT } group_by_t;
 int agentless_group_parse(const char *s, group_by_t *by);
