@@ -39,6 +39,18 @@ expect_out_contains "next-gc: when heap-alloc >= " "the agent's next-gc line"
 # The text goes through the agent's parser to the same JSON.
 grep -c ': ' "$T/out" | grep -qx "$n" && pass "text and JSON have the same keys" || fail "text lines vs $n keys"
 
+# summary shows the scheduler's counters and the GC figures from DWARF.
+run "$CGOPS" summary --json "$APID"
+expect_rc 0 "summary with DWARF"
+validate summary.schema.json "$T/out"
+[ "$(jq .gc.num_gc "$T/out")" = "$(jq .num_gc "$T/after")" ] && pass "summary's GC count is the agent's" ||
+    fail "summary num_gc $(jq .gc.num_gc "$T/out"), agent $(jq .num_gc "$T/after")"
+[ "$(jq '.scheduler.idle_ps' "$T/out")" -le "$(jq '.ps | length' "$T/out")" ] && pass "idle Ps within the Ps" ||
+    fail "scheduler: $(jq -c .scheduler "$T/out")"
+run "$CGOPS" summary "$APID"
+expect_out_contains "run queue:" "summary text: the scheduler line"
+expect_out_contains "gc:  " "summary text: the GC line"
+
 # No agent: memstats falls back to memory and says so.
 start_fixture "$FIXTURES/parkfix" -noagent || finish
 run "$CGOPS" memstats "$RPID"
@@ -54,4 +66,8 @@ run "$CGOPS" memstats "$RPID"
 expect_rc 1 "memstats of a stripped binary without an agent"
 expect_err_contains "DWARF" "the message says why"
 [ -z "$OUT" ] && pass "nothing printed on stdout" || fail "printed: $OUT"
+run "$CGOPS" summary --json "$RPID"
+expect_rc 0 "summary of a stripped binary"
+[ "$(jq -r .scheduler "$T/out")" = null ] && [[ "$(jq -r .dwarf_figures_error "$T/out")" == *DWARF* ]] &&
+    pass "summary without DWARF: no guessed figures, and why" || fail "stripped summary: $(jq -c '{scheduler, gc, dwarf_figures_error}' "$T/out")"
 finish
