@@ -370,18 +370,21 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
     if ((n = readlink(path, exe, sizeof exe - 1)) > 0)
         exe[n] = '\0';
-    if (gort_ms(r, &ms, &nms, NULL) != 0)
-        nms = 0;
-    if (gort_ps(r, &ps, &nps, NULL) != 0)
-        nps = 0;
-    if (gort_gomaxprocs(r, &gmp) != 0)
-        gmp = 0;
+
     agentless_threads(pid, &th, &nth);
     /* With DWARF: the scheduler's counters and the GC's figures. */
     memset(&dw, 0, sizeof dw);
     if (agentless_sched_figures(pid, &dw.sched, dw.why) == 0)
         agentless_memstats_values(pid, dw.ms, &dw.nms, NULL, dw.why);
     rc = gort_walk(r, t.by == GROUP_LOCATION ? SUMMARY_DEPTH : 0, tally_cb, &t, err);
+    /* After the walk, which reads the Ms again itself (ms stays valid
+     * until the next gort call). */
+    if (gort_ms(r, &ms, &nms, NULL) != 0)
+        nms = 0;
+    if (gort_ps(r, &ps, &nps, NULL) != 0)
+        nps = 0;
+    if (gort_gomaxprocs(r, &gmp) != 0)
+        gmp = 0;
     if (rc == 0) {
         char *safe = cg_text_safe(exe);
         long long up = uptime_seconds(pid);
