@@ -1,0 +1,55 @@
+#!/bin/bash
+# 64-agentless-hostile.sh -- the agentless commands against targets that
+# fight back: a process that changes while it is read, cgops suspended while
+# it holds a process stopped, and binaries patched by a local user.
+. "$(dirname "$0")/lib.sh"
+
+# States of every thread of PID, one letter each.
+thread_states() {
+    local t
+    for t in /proc/"$1"/task/*/stat; do
+        sed 's/.*) //' "$t" 2>/dev/null | cut -c1
+    done | sort | tr -d '\n'
+}
+
+# cgops suspended (SIGTSTP: Ctrl-Z) while it holds the process stopped for
+# --stop, its output blocked on a full pipe: the process must not stay
+# stopped for as long as cgops is suspended.
+start_fixture "$FIXTURES/parkfix" -noagent -park 20000 || finish
+big=$RPID
+for c in goroutines; do
+    rm -f "$T/fifo"
+    mkfifo "$T/fifo"
+    "$CGOPS" $c --stop "$big" >"$T/fifo" 2>"$T/tstp.err" &
+    cg=$!
+    exec 3<"$T/fifo"
+    for _ in $(seq 200); do
+        [[ "$(thread_states "$big")" == *t* ]] && break
+        sleep 0.05
+    done
+    [[ "$(thread_states "$big")" == *t* ]] && pass "$c --stop holds the process stopped" ||
+        fail "$c --stop never stopped it: $(thread_states "$big")"
+    kill -TSTP "$cg"
+    for _ in $(seq 200); do
+        [ "$(sed 's/.*) //' "/proc/$cg/stat" | cut -c1)" = T ] && break
+        sleep 0.05
+    done
+    [ "$(sed 's/.*) //' "/proc/$cg/stat" | cut -c1)" = T ] && pass "cgops $c is suspended" || fail "cgops $c not suspended"
+    [[ "$(thread_states "$big")" != *t* ]] && pass "suspended cgops $c holds no thread stopped" ||
+        fail "suspended cgops $c left the process stopped: $(thread_states "$big")"
+    grep -q '^TracerPid:	0$' "/proc/$big/status" && pass "suspended cgops $c traces it no more" || fail "still traced"
+    cat <&3 >"$T/tstp.out" &
+    rd=$!
+    kill -CONT "$cg"
+    wait "$cg"
+    rc=$?
+    wait "$rd"
+    exec 3<&-
+    [ "$rc" = 0 ] && pass "$c goes on after it is resumed" || fail "$c after resume: status $rc: $(cat "$T/tstp.err")"
+    grep -q "not a consistent snapshot" "$T/tstp.err" && pass "$c says the snapshot was let go early" ||
+        fail "$c said nothing: $(cat "$T/tstp.err")"
+done
+n=$(grep -c '^goroutine ' "$T/tstp.out")
+[ "$n" -ge 20000 ] && pass "the dump is whole ($n goroutines)" || fail "the dump has $n goroutines"
+
+finish
