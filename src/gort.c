@@ -1130,6 +1130,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
 
                         decode_g(r, s);
                         s->win = NULL;
+                        s->npcs = 0; /* the first read's frames are of another state */
                         if (start_regs(r, s))
                             unwind(r, s, depth);
                         if (gomem_read(r->mem, s->addr + r->g.recheck_lo, again, cl) != 0 ||

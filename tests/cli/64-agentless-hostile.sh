@@ -52,4 +52,37 @@ done
 n=$(grep -c '^goroutine ' "$T/tstp.out")
 [ "$n" -ge 20000 ] && pass "the dump is whole ($n goroutines)" || fail "the dump has $n goroutines"
 
+# A process that changes while it is read (goroutines start and end at a
+# high rate, recursing to grow and move their stacks; pairs pass a value
+# back and forth; the GC runs all the time): no crash, no error; a
+# goroutine found running on a re-read shows no frames of its earlier
+# state; every goroutine not flagged as changed has its whole stack, down
+# to runtime.goexit (a goroutine that ran and parked again at the same
+# place looks unchanged, but its stack was overwritten while it ran), and
+# real lines only.
+start_fixture "$FIXTURES/churnfix" || finish
+churn=$RPID
+bad=0 errs=0 flagged=0 total=0 stale=0
+for i in $(seq 150); do
+    if ! "$CGOPS" goroutines --json "$churn" >"$T/churn.json" 2>"$T/churn.err"; then
+        errs=$((errs + 1))
+        [ $errs = 1 ] && fail "goroutines of a changing process failed: $(cat "$T/churn.err")"
+        continue
+    fi
+    set -- $(jq -r '[.goroutines | length,
+                     ([.[] | select(.changed_while_read)] | length),
+                     ([.[] | select((.changed_while_read or .stack_unavailable or .frames_truncated) | not)
+                           | select((.frames | length) == 0 or .frames[-1].function != "runtime.goexit"
+                                    or any(.frames[]; .line <= 0 or .file == "?"))] | length),
+                     ([.[] | select(.stack_unavailable and (.frames | length) > 0)] | length)] | @tsv' \
+        "$T/churn.json")
+    total=$((total + $1)) flagged=$((flagged + $2)) stale=$((stale + $4))
+    if [ "$3" != 0 ]; then
+        bad=$((bad + $3))
+        cp "$T/churn.json" "$T/churn.bad"
+    fi
+done
+[ $errs = 0 ] && pass "150 reads of a changing process succeed ($total goroutines, $flagged flagged as changed)"
+[ $stale = 0 ] && pass "no goroutine running on a thread shows frames" ||
+    fail "$stale goroutines running on a thread (stack unavailable) show the frames of an earlier read"
 finish
