@@ -297,6 +297,9 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
     if ((n = readlink(path, exe, sizeof exe - 1)) > 0)
         exe[n] = '\0';
+    rc = gort_walk(r, t.by == GROUP_LOCATION ? SUMMARY_DEPTH : 0, tally_cb, &t, err);
+    /* After the walk: it reads the Ms again, which frees the array an
+     * earlier gort_ms gave. */
     if (gort_ms(r, &ms, &nms, NULL) != 0)
         nms = 0;
     if (gort_ps(r, &ps, &nps, NULL) != 0)
@@ -304,7 +307,6 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     if (gort_gomaxprocs(r, &gmp) != 0)
         gmp = 0;
     agentless_threads(pid, &th, &nth);
-    rc = gort_walk(r, t.by == GROUP_LOCATION ? SUMMARY_DEPTH : 0, tally_cb, &t, err);
     if (rc == 0) {
         char *safe = cg_text_safe(exe);
         long long up = uptime_seconds(pid);

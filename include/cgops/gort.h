@@ -114,7 +114,8 @@ int gort_gomaxprocs(gort_t *r, int32_t *v);
 typedef int (*gort_cb_t)(void *ctx, const gort_g_t *g);
 int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err);
 
-/* The Ms and Ps (arrays owned by r, valid until the next call). */
+/* The Ms and Ps (arrays owned by r, valid until the next call of either
+ * or of gort_walk, which reads the Ms again). */
 int gort_ms(gort_t *r, const gort_m_t **ms, size_t *n, char *err);
 int gort_ps(gort_t *r, const gort_p_t **ps, size_t *n, char *err);
 

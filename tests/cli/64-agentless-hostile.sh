@@ -85,4 +85,22 @@ done
 [ $errs = 0 ] && pass "150 reads of a changing process succeed ($total goroutines, $flagged flagged as changed)"
 [ $stale = 0 ] && pass "no goroutine running on a thread shows frames" ||
     fail "$stale goroutines running on a thread (stack unavailable) show the frames of an earlier read"
+# summary reads the goroutines after the Ms (the walk reads them again):
+# what it prints of the Ms must be what it read, each M's thread one of the
+# process's (under ASan: no use of the array the walk freed).
+for fx in churnfix parkfix; do
+    args=
+    [ $fx = parkfix ] && args=-noagent
+    start_fixture "$FIXTURES/$fx" $args || continue
+    run "$CGOPS" summary "$RPID"
+    expect_rc 0 "summary of $fx"
+    run "$CGOPS" summary --json "$RPID"
+    expect_rc 0 "summary --json of $fx"
+    tids=$(jq -r '.ms[] | select(.thread != null and .thread != 0) | .thread' "$T/out" | tr '\n' ' ')
+    bad=
+    for tid in $tids; do [ -d "/proc/$RPID/task/$tid" ] || bad="$bad $tid"; done
+    [ -n "$tids" ] && [ -z "$bad" ] && pass "summary of $fx: every M's thread is one of its threads" ||
+        fail "summary of $fx: Ms' threads '$tids', not the process's:$bad"
+done
+
 finish
