@@ -848,6 +848,7 @@ typedef struct {
     uint64_t pcs[GORT_DEPTH_MAX + 1];
     int npcs;
     int top_is_trap; /* pcs[0] came from a thread's registers */
+    int incomplete;  /* the unwind ended short of a stop function and the depth */
     uint64_t sp0, pc0;
     uint8_t *win;
     uint64_t win_lo, win_len;
@@ -936,24 +937,27 @@ static void unwind(gort_t *r, slot_t *s, int depth)
     uint64_t pc = s->pc0, sp = s->sp0;
 
     s->npcs = 0;
+    /* Every goroutine's stack ends in a stop function (runtime.goexit at
+     * the bottom of each): a walk that ends anywhere else read a stack
+     * that changed under it (the goroutine ran and parked again at the
+     * same place, so its g looks the same), and is read again. */
+    s->incomplete = 1;
     for (int i = 0; i <= depth && i <= GORT_DEPTH_MAX; i++) {
         const pccache_t *c = pc_info(r, pc - (uint64_t)r->bias, i == 0 && s->top_is_trap);
         uint64_t fp, ret;
 
-        if (!c->found) {
-            if (i > 0)
-                s->g.changed |= 0; /* an unknown pc ends the walk (assembly or a race) */
-            break;
-        }
+        if (!c->found)
+            return;
         s->pcs[s->npcs++] = pc;
         if (c->stop || c->spdelta < 0)
             break;
         fp = sp + (uint64_t)c->spdelta + 8;
         if (fp > hi || fp < sp || stack_word(r, s, fp - 8, &ret) != 0)
-            break;
+            return;
         pc = ret;
         sp = fp;
     }
+    s->incomplete = 0;
 }
 
 /* Fill the logical frames of a slot's g (at callback time). */
@@ -1076,6 +1080,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
             s->raw = raw + i * r->g.span;
             s->win = NULL;
             s->npcs = 0;
+            s->incomplete = 0;
             decode_g(r, s);
             if (s->g.status == GORT_DEAD || s->g.status == GORT_DEADEXTRA ||
                 s->g.status == GORT_MORIBUND || s->g.status >= GORT_NSTATUS || s->g.goid == 0)
@@ -1121,7 +1126,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
                 for (size_t i = 0; i < live; i++) {
                     slot_t *s = &slots[i];
 
-                    if (reqs[i].ok &&
+                    if (reqs[i].ok && !s->incomplete &&
                         memcmp(reqs[i].buf, s->raw + r->g.recheck_lo, r->g.recheck_len) == 0)
                         continue;
                     if (g_at(r, s->addr, s->raw) == 0) {
@@ -1131,9 +1136,11 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
                         decode_g(r, s);
                         s->win = NULL;
                         s->npcs = 0; /* the first read's frames are of another state */
+                        s->incomplete = 0;
                         if (start_regs(r, s))
                             unwind(r, s, depth);
-                        if (gomem_read(r->mem, s->addr + r->g.recheck_lo, again, cl) != 0 ||
+                        if (s->incomplete ||
+                            gomem_read(r->mem, s->addr + r->g.recheck_lo, again, cl) != 0 ||
                             memcmp(again, s->raw + r->g.recheck_lo, cl) != 0)
                             s->g.changed = 1;
                     } else {

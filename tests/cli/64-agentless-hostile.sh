@@ -85,6 +85,9 @@ done
 [ $errs = 0 ] && pass "150 reads of a changing process succeed ($total goroutines, $flagged flagged as changed)"
 [ $stale = 0 ] && pass "no goroutine running on a thread shows frames" ||
     fail "$stale goroutines running on a thread (stack unavailable) show the frames of an earlier read"
+[ $bad = 0 ] && pass "every goroutine not flagged as changed has its whole stack" ||
+    fail "$bad goroutines not flagged as changed have a partial or garbage stack: $(jq -c '[.goroutines[] | select((.changed_while_read or .stack_unavailable or .frames_truncated) | not) | select(.frames[-1].function != "runtime.goexit") | {id, status, f: [.frames[].function]}][0]' "$T/churn.bad")"
+
 # summary reads the goroutines after the Ms (the walk reads them again):
 # what it prints of the Ms must be what it read, each M's thread one of the
 # process's (under ASan: no use of the array the walk freed).
