@@ -173,6 +173,23 @@ static int field(gort_t *r, const char *type, const char *path, uint64_t *off, u
     return 0;
 }
 
+/* A field read as width bytes: a patched binary may declare it narrower
+ * (a bool at a struct's last byte), and reading width bytes would then run
+ * past the copy of the struct. */
+static int field_w(gort_t *r, const char *type, const char *path, uint64_t *off, uint64_t width,
+                   char *err)
+{
+    uint64_t size;
+    int rc = field(r, type, path, off, &size, err);
+
+    if (rc == 0 && size < width) {
+        cg_seterr(err, "%s.%s is %llu bytes in this binary, not %llu: layout unsupported", type, path,
+                  (unsigned long long)size, (unsigned long long)width);
+        return -EINVAL;
+    }
+    return rc;
+}
+
 static int optional_field(gort_t *r, const char *type, const char *path, uint64_t *off)
 {
     gofield_t f;
@@ -258,20 +275,21 @@ static int load_layouts(gort_t *r, char *err)
         cg_seterr(err, "runtime.m or runtime.p not found among the binary's type descriptors");
         return -ENOENT;
     }
-    if ((rc = field(r, "runtime.m", "g0", &m->g0, NULL, err)) ||
-        (rc = field(r, "runtime.m", "curg", &m->curg, NULL, err)) ||
-        (rc = field(r, "runtime.m", "procid", &m->procid, NULL, err)) ||
-        (rc = field(r, "runtime.m", "id", &m->id, NULL, err)) ||
-        (rc = field(r, "runtime.m", "alllink", &m->alllink, NULL, err)) ||
-        (rc = field(r, "runtime.m", "p", &m->p, NULL, err)) ||
-        (rc = field(r, "runtime.m", "spinning", &m->spinning, NULL, err)) ||
-        (rc = field(r, "runtime.p", "id", &p->id, NULL, err)) ||
-        (rc = field(r, "runtime.p", "status", &p->status, NULL, err)) ||
-        (rc = field(r, "runtime.p", "schedtick", &p->schedtick, NULL, err)) ||
-        (rc = field(r, "runtime.p", "syscalltick", &p->syscalltick, NULL, err)) ||
-        (rc = field(r, "runtime.p", "m", &p->m, NULL, err)) ||
-        (rc = field(r, "runtime.p", "runqhead", &p->runqhead, NULL, err)) ||
-        (rc = field(r, "runtime.p", "runqtail", &p->runqtail, NULL, err)))
+    /* Widths as read by gort_ms, gort_ps and scan_globals. */
+    if ((rc = field_w(r, "runtime.m", "g0", &m->g0, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "curg", &m->curg, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "procid", &m->procid, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "id", &m->id, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "alllink", &m->alllink, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "p", &m->p, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "spinning", &m->spinning, 1, err)) ||
+        (rc = field_w(r, "runtime.p", "id", &p->id, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "status", &p->status, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "schedtick", &p->schedtick, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "syscalltick", &p->syscalltick, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "m", &p->m, 8, err)) ||
+        (rc = field_w(r, "runtime.p", "runqhead", &p->runqhead, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "runqtail", &p->runqtail, 4, err)))
         return rc;
     return 0;
 }

@@ -126,4 +126,49 @@ expect_rc 0 "the listing with --goroutines, with that process among the others"
 [ "$(jq --argjson p "$RPID" '.[] | select(.pid == $p) | .goroutines' "$T/out")" -ge 1 ] &&
     pass "the listing counts its goroutines" || fail "listing: $(jq -c --argjson p "$RPID" '.[] | select(.pid == $p)' "$T/out")"
 
+# A binary whose type descriptors declare runtime.p's id a bool at the
+# struct's last byte (only metadata: the program runs the same): read as 4
+# bytes it ran past cgops's copy of each P.  Now a plain error, exit 1.
+python3 - "$FIXTURES/parkfix" "$T/narrowfix" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+phoff = struct.unpack_from("<Q", data, 0x20)[0]
+phnum = struct.unpack_from("<H", data, 0x38)[0]
+loads = []
+for i in range(phnum):
+    typ, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * 56)
+    if typ == 1:
+        loads.append((vaddr, off, filesz))
+def o2v(o):
+    return next((va + o - off for va, off, sz in loads if off <= o < off + sz), None)
+def field_entries(name):  # structField entries {name, typ, offset} naming it
+    out, pat = [], bytes([len(name)]) + name.encode()
+    i = data.find(pat)
+    while i > 0:
+        a = o2v(i - 1)
+        j = data.find(struct.pack("<Q", a)) if a else -1
+        while j >= 0:
+            if j % 8 == 0:
+                out.append(j)
+            j = data.find(struct.pack("<Q", a), j + 1)
+        i = data.find(pat, i + 1)
+    return out
+booltyp = struct.unpack_from("<Q", data, field_entries("spinning")[0] + 8)[0]  # runtime.m.spinning
+e = field_entries("runqhead")[0]  # runtime.p's fields
+while struct.unpack_from("<Q", data, e + 16)[0] != 0:
+    e -= 24  # back to its first field, id at offset 0
+hdr = data.find(struct.pack("<Q", o2v(e)))  # the structType's fields slice
+size = struct.unpack_from("<Q", data, hdr - 56)[0]  # _type.size, 48 + pkgPath before it
+assert 1000 < size < 65536, size
+struct.pack_into("<QQ", data, e + 8, booltyp, size - 1)
+open(sys.argv[2], "wb").write(data)
+PY
+chmod +x "$T/narrowfix"
+start_fixture "$T/narrowfix" -noagent || finish
+for c in summary goroutines; do
+    run "$CGOPS" $c "$RPID"
+    expect_rc 1 "$c of a binary declaring runtime.p.id a bool"
+    expect_err_contains "layout unsupported" "$c says the layout is not one it reads"
+done
+
 finish
