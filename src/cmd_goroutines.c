@@ -10,6 +10,7 @@
 #include "cgops/common.h"
 #include "cgops/agentless.h"
 #include "cgops/gort.h"
+#include "cgops/gomem.h"
 #include "cgops/out_json.h"
 #include "cgops/proc.h"
 #include "cgops/procinfo.h"
@@ -17,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,11 +255,56 @@ static int dump_cb(void *ctx, const gort_g_t *g)
     return 0;
 }
 
+/* Suspended (Ctrl-Z, or a blocked pipeline's SIGTTOU) while it holds a
+ * process stopped, cgops would keep it stopped for as long as it stays
+ * suspended: let the process go first, then suspend as asked.  The rest
+ * is read from the running process. */
+static volatile sig_atomic_t released_on_suspend;
+
+static void suspend_handler(int sig)
+{
+    gostop_release_all_signal_safe();
+    released_on_suspend = 1;
+    signal(sig, SIG_DFL);
+    raise(sig); /* blocked until we return, then it suspends us */
+}
+
+static void release_on_suspend(void)
+{
+    static const int sigs[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+    struct sigaction sa, old;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = suspend_handler;
+    sa.sa_flags = SA_RESTART; /* a write blocked on a full pipe goes on */
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < CG_ARRAY_SIZE(sigs); i++) {
+        /* An ignored signal (nohup, a job-control-less shell) stays so. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Was a --stop snapshot let go early because cgops was suspended?  Says so
+ * on stderr. */
+int agentless_released_early(void)
+{
+    if (released_on_suspend)
+        cmd_error("warning: the process was let go when cgops was suspended; what was read after "
+                  "that is not a consistent snapshot");
+    return released_on_suspend;
+}
+
 /* Open pid for an agentless command, saying why not on failure. */
 int agentless_open(pid_t pid, unsigned flags, gort_t **r)
 {
     char err[CG_ERR_LEN] = "";
-    int rc = gort_open(pid, flags, r, err);
+    int rc;
+
+    if (flags & GORT_STOP)
+        release_on_suspend();
+    rc = gort_open(pid, flags, r, err);
 
     if (rc != 0) {
         cmd_error("%s", err[0] ? err : strerror(-rc));
@@ -311,6 +358,8 @@ int agentless_dump(pid_t pid, int json, int stop, int user, int depth)
     for (size_t i = 0; i < FRAME_TEXT_SLOTS; i++)
         free(d.frames[i].text);
     free(d.frames);
+    if (stop)
+        agentless_released_early();
     if (rc != 0) {
         cmd_error("%s", err);
         return CG_EXIT_FAIL;

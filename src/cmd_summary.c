@@ -401,5 +401,7 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     groups_free(&t.groups);
     free(th);
     gort_close(r);
+    if (o.stop)
+        agentless_released_early();
     return rc == 0 ? CG_EXIT_OK : CG_EXIT_FAIL;
 }

@@ -236,16 +236,27 @@ const char *gort_go_version(const gort_t *r)
 
 /* ---- symbolization -------------------------------------------------------- */
 
-static int is_stop_function(const char *name)
+/* Where unwinding stops: 2 at the bottom of a goroutine's stack (every
+ * goroutine starts in goexit's frame; the main and bootstrap stacks in
+ * mstart or rt0_go; a C thread's call into Go in cgocallback), 1 at a
+ * function that switches stacks (systemstack, mcall, ...), which a
+ * goroutine's own stack never ends in: reaching one means the stack
+ * changed under us.  0 otherwise. */
+static int stop_kind(const char *name)
 {
-    static const char *const stops[] = {
-        "runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.rt0_go", "runtime.mcall",
-        "runtime.morestack", "runtime.systemstack", "runtime.asmcgocall", "runtime.cgocallback",
+    static const char *const bottoms[] = {
+        "runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.rt0_go", "runtime.cgocallback",
+    };
+    static const char *const switches[] = {
+        "runtime.mcall", "runtime.morestack", "runtime.systemstack", "runtime.asmcgocall",
         "runtime.sigreturn", "runtime.sigreturn__sigaction",
     };
 
-    for (size_t i = 0; i < CG_ARRAY_SIZE(stops); i++)
-        if (strcmp(name, stops[i]) == 0)
+    for (size_t i = 0; i < CG_ARRAY_SIZE(bottoms); i++)
+        if (strcmp(name, bottoms[i]) == 0)
+            return 2;
+    for (size_t i = 0; i < CG_ARRAY_SIZE(switches); i++)
+        if (strcmp(name, switches[i]) == 0)
             return 1;
     return 0;
 }
@@ -305,7 +316,7 @@ static const pccache_t *pc_info(gort_t *r, uint64_t pc, int top)
     c->found = 1;
     if (pcln_spdelta(r->pcln, &f, pc, &c->spdelta) != 0)
         c->found = 0;
-    c->stop = is_stop_function(pcln_name(r->pcln, &f));
+    c->stop = (uint8_t)stop_kind(pcln_name(r->pcln, &f));
     n = pcln_frames(r->pcln, (top || pc <= f.entry) ? pc : pc - 1, fr, PCCACHE_LOGICAL_MAX);
     if (n < 1) {
         c->nlog = 1;
@@ -376,6 +387,7 @@ typedef struct {
     uint64_t pcs[GORT_DEPTH_MAX + 1];
     int npcs;
     int top_is_trap; /* pcs[0] came from a thread's registers */
+    int incomplete;  /* the unwind ended short of a stop function and the depth */
     uint64_t sp0, pc0;
     uint8_t *win;
     uint64_t win_lo, win_len;
@@ -464,24 +476,29 @@ static void unwind(gort_t *r, slot_t *s, int depth)
     uint64_t pc = s->pc0, sp = s->sp0;
 
     s->npcs = 0;
+    /* Every goroutine's stack ends in a stop function (runtime.goexit at
+     * the bottom of each): a walk that ends anywhere else read a stack
+     * that changed under it (the goroutine ran and parked again at the
+     * same place, so its g looks the same), and is read again. */
+    s->incomplete = 1;
     for (int i = 0; i <= depth && i <= GORT_DEPTH_MAX; i++) {
         const pccache_t *c = pc_info(r, pc - (uint64_t)r->bias, i == 0 && s->top_is_trap);
         uint64_t fp, ret;
 
-        if (!c->found) {
-            if (i > 0)
-                s->g.changed |= 0; /* an unknown pc ends the walk (assembly or a race) */
-            break;
-        }
+        if (!c->found)
+            return;
         s->pcs[s->npcs++] = pc;
+        if (c->stop == 1)
+            return; /* incomplete: see stop_kind */
         if (c->stop || c->spdelta < 0)
             break;
         fp = sp + (uint64_t)c->spdelta + 8;
         if (fp > hi || fp < sp || stack_word(r, s, fp - 8, &ret) != 0)
-            break;
+            return;
         pc = ret;
         sp = fp;
     }
+    s->incomplete = 0;
 }
 
 /* Fill the logical frames of a slot's g (at callback time). */
@@ -605,6 +622,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
             s->raw = raw + i * r->g.span;
             s->win = NULL;
             s->npcs = 0;
+            s->incomplete = 0;
             decode_g(r, s);
             if (s->g.status == GORT_DEAD || s->g.status == GORT_DEADEXTRA ||
                 s->g.status == GORT_MORIBUND || s->g.status >= GORT_NSTATUS || s->g.goid == 0)
@@ -650,7 +668,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
                 for (size_t i = 0; i < live; i++) {
                     slot_t *s = &slots[i];
 
-                    if (reqs[i].ok &&
+                    if (reqs[i].ok && !s->incomplete &&
                         memcmp(reqs[i].buf, s->raw + r->g.recheck_lo, r->g.recheck_len) == 0)
                         continue;
                     if (g_at(r, s->addr, s->raw) == 0) {
@@ -659,9 +677,12 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
 
                         decode_g(r, s);
                         s->win = NULL;
+                        s->npcs = 0; /* the first read's frames are of another state */
+                        s->incomplete = 0;
                         if (start_regs(r, s))
                             unwind(r, s, depth);
-                        if (gomem_read(r->mem, s->addr + r->g.recheck_lo, again, cl) != 0 ||
+                        if (s->incomplete ||
+                            gomem_read(r->mem, s->addr + r->g.recheck_lo, again, cl) != 0 ||
                             memcmp(again, s->raw + r->g.recheck_lo, cl) != 0)
                             s->g.changed = 1;
                     } else {

@@ -51,7 +51,7 @@ typedef struct {
 typedef struct {
     uint64_t pc; /* file pc; 0 = empty slot */
     int32_t spdelta;
-    uint8_t found, stop, nlog;
+    uint8_t found, stop, nlog; /* stop: stop_kind() in gort.c */
     gort_frame_t log[PCCACHE_LOGICAL_MAX]; /* innermost first; at pc-1 */
 } pccache_t;
 

@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
-
 /* A field from a struct layout; -ENOENT names what is missing. */
 static int field(gort_t *r, const char *type, const char *path, uint64_t *off, uint64_t *size,
                  char *err)
@@ -28,6 +25,23 @@ static int field(gort_t *r, const char *type, const char *path, uint64_t *off, u
     if (size)
         *size = f.size;
     return 0;
+}
+
+/* A field read as width bytes: a patched binary may declare it narrower
+ * (a bool at a struct's last byte), and reading width bytes would then run
+ * past the copy of the struct. */
+static int field_w(gort_t *r, const char *type, const char *path, uint64_t *off, uint64_t width,
+                   char *err)
+{
+    uint64_t size;
+    int rc = field(r, type, path, off, &size, err);
+
+    if (rc == 0 && size < width) {
+        cg_seterr(err, "%s.%s is %llu bytes in this binary, not %llu: layout unsupported", type, path,
+                  (unsigned long long)size, (unsigned long long)width);
+        return -EINVAL;
+    }
+    return rc;
 }
 
 static int optional_field(gort_t *r, const char *type, const char *path, uint64_t *off)
@@ -115,27 +129,26 @@ int gort__load_layouts(gort_t *r, char *err)
         cg_seterr(err, "runtime.m or runtime.p not found among the binary's type descriptors");
         return -ENOENT;
     }
-    if ((rc = field(r, "runtime.m", "g0", &m->g0, NULL, err)) ||
-        (rc = field(r, "runtime.m", "curg", &m->curg, NULL, err)) ||
-        (rc = field(r, "runtime.m", "procid", &m->procid, NULL, err)) ||
-        (rc = field(r, "runtime.m", "id", &m->id, NULL, err)) ||
-        (rc = field(r, "runtime.m", "alllink", &m->alllink, NULL, err)) ||
-        (rc = field(r, "runtime.m", "p", &m->p, NULL, err)) ||
-        (rc = field(r, "runtime.m", "spinning", &m->spinning, NULL, err)) ||
-        (rc = field(r, "runtime.p", "id", &p->id, NULL, err)) ||
-        (rc = field(r, "runtime.p", "status", &p->status, NULL, err)) ||
-        (rc = field(r, "runtime.p", "schedtick", &p->schedtick, NULL, err)) ||
-        (rc = field(r, "runtime.p", "syscalltick", &p->syscalltick, NULL, err)) ||
-        (rc = field(r, "runtime.p", "m", &p->m, NULL, err)) ||
-        (rc = field(r, "runtime.p", "runqhead", &p->runqhead, NULL, err)) ||
-        (rc = field(r, "runtime.p", "runqtail", &p->runqtail, NULL, err)))
+    /* Widths as read by gort_ms, gort_ps and scan_globals. */
+    if ((rc = field_w(r, "runtime.m", "g0", &m->g0, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "curg", &m->curg, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "procid", &m->procid, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "id", &m->id, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "alllink", &m->alllink, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "p", &m->p, 8, err)) ||
+        (rc = field_w(r, "runtime.m", "spinning", &m->spinning, 1, err)) ||
+        (rc = field_w(r, "runtime.p", "id", &p->id, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "status", &p->status, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "schedtick", &p->schedtick, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "syscalltick", &p->syscalltick, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "m", &p->m, 8, err)) ||
+        (rc = field_w(r, "runtime.p", "runqhead", &p->runqhead, 4, err)) ||
+        (rc = field_w(r, "runtime.p", "runqtail", &p->runqtail, 4, err)))
         return rc;
     return 0;
 }
 
 /* ---- globals -------------------------------------------------------------- */
-
-
 
 /* The data+bss ranges of the module, as the target has them. */
 static size_t data_ranges(const gort_t *r, uint64_t lo[3], uint64_t hi[3])
@@ -152,6 +165,82 @@ static size_t data_ranges(const gort_t *r, uint64_t lo[3], uint64_t hi[3])
         }
     }
     return n;
+}
+
+/* Nodes of alllink chains already followed by the allm scan: each is
+ * followed once, so pointers into a ring or a long chain that never
+ * reaches m0 (a hostile target can lay them out in its data) cost one walk
+ * in all, not one each. */
+typedef struct {
+    uint64_t *key; /* 0: empty */
+    int64_t *dist; /* steps to m0, or -1: never reaches it (or not yet known) */
+    size_t cap, n;
+} nodes_t;
+
+static int64_t *nodes_slot(nodes_t *t, uint64_t k, int insert)
+{
+    size_t i;
+
+    if (insert && (t->n + 1) * 2 > t->cap) {
+        nodes_t g = {0};
+
+        g.cap = t->cap ? t->cap * 2 : 1024;
+        g.key = cg_xcalloc(g.cap, sizeof *g.key);
+        g.dist = cg_xcalloc(g.cap, sizeof *g.dist);
+        for (size_t j = 0; j < t->cap; j++)
+            if (t->key[j])
+                *nodes_slot(&g, t->key[j], 1) = t->dist[j];
+        free(t->key);
+        free(t->dist);
+        *t = g;
+    }
+    if (t->cap == 0)
+        return NULL;
+    for (i = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (t->cap - 1); t->key[i]; i = (i + 1) & (t->cap - 1))
+        if (t->key[i] == k)
+            return &t->dist[i];
+    if (!insert)
+        return NULL;
+    t->key[i] = k;
+    t->dist[i] = -1;
+    t->n++;
+    return &t->dist[i];
+}
+
+/* Steps from m along alllink to m0 (1 for m0 itself), or 0 when it never
+ * gets there.  Every node walked is remembered in seen. */
+static size_t allm_chain(gort_t *r, uint64_t m, nodes_t *seen, uint64_t **path, size_t *cap)
+{
+    size_t n = 0;
+    int64_t tail = -1; /* steps from where the walk ended to m0; -1 never */
+
+    for (;;) {
+        int64_t *d;
+
+        if (m == r->m0) {
+            tail = 1;
+            break;
+        }
+        if (m == 0 || seen->n >= 4 * ALLM_MAX)
+            break;
+        if ((d = nodes_slot(seen, m, 0)) != NULL) {
+            tail = *d; /* known, or on this walk (a ring): -1 */
+            break;
+        }
+        if (!gomem_valid(r->mem, m, r->m.size))
+            break;
+        *nodes_slot(seen, m, 1) = -1;
+        if (n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            *path = cg_xrealloc(*path, *cap * sizeof **path);
+        }
+        (*path)[n++] = m;
+        if (read_word(r, m + r->m.alllink, &m) != 0)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        *nodes_slot(seen, (*path)[i], 0) = tail < 0 ? -1 : tail + (int64_t)(n - i);
+    return tail < 0 ? 0 : (size_t)tail + n;
 }
 
 /* Scan the module's data and bss for the globals a stripped binary does not
@@ -209,7 +298,9 @@ static int scan_globals(gort_t *r, char *err)
     /* allm: the pointer in data/bss whose alllink chain is longest and
      * ends at m0. */
     if (r->m0) {
-        size_t best = 0;
+        size_t best = 0, pathcap = 0;
+        nodes_t seen = {0};
+        uint64_t *path = NULL;
 
         for (size_t k = 0; k < nr; k++) {
             uint64_t len = hi[k] - lo[k];
@@ -221,24 +312,21 @@ static int scan_globals(gort_t *r, char *err)
             }
             for (uint64_t off = 0; off + 8 <= len; off += 8) {
                 uint64_t m = le(d + off, 8);
-                size_t steps = 0;
+                size_t steps;
 
                 if (m != r->m0 && !heap_ptr(r, m, r->m.size))
                     continue;
-                while (m && m != r->m0 && steps < ALLM_MAX) {
-                    if (!gomem_valid(r->mem, m, r->m.size) || read_word(r, m + r->m.alllink, &m) != 0) {
-                        m = 1;
-                        break;
-                    }
-                    steps++;
-                }
-                if (m == r->m0 && steps + 1 > best && lo[k] + off != r->m0 + r->m.alllink) {
-                    best = steps + 1;
+                steps = allm_chain(r, m, &seen, &path, &pathcap);
+                if (steps > best && lo[k] + off != r->m0 + r->m.alllink) {
+                    best = steps;
                     r->allm = lo[k] + off;
                 }
             }
             free(d);
         }
+        free(seen.key);
+        free(seen.dist);
+        free(path);
     }
     if (r->allgs == 0) {
         cg_seterr(err, "runtime.allgs not found (no symbols, and no slice in the data whose first "
@@ -328,3 +416,4 @@ int gort__find_globals(gort_t *r, char *err)
     }
     return scan_globals(r, err);
 }
+

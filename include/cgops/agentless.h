@@ -17,6 +17,9 @@ int agentless_pid_arg(const cmd_t *cmd, const opt_args_t *args, pid_t *pid);
 int agentless_depth_arg(const cmd_t *cmd, const char *s, int *depth);
 /* gort_open with the error said on stderr; CG_EXIT_OK or CG_EXIT_FAIL. */
 int agentless_open(pid_t pid, unsigned flags, gort_t **r);
+/* After a GORT_STOP read: 1 (said on stderr) when the process was let go
+ * early because cgops was suspended (SIGTSTP, SIGTTIN, SIGTTOU). */
+int agentless_released_early(void);
 /* The goroutine dump (text like the runtime's traceback, or JSON). */
 int agentless_dump(pid_t pid, int json, int stop, int user, int depth);
 /* The agent's memstats keys, read from the runtime's globals (needs DWARF). */
