@@ -13,6 +13,7 @@
 #include "cgops/gomem.h"
 #include "cgops/out_json.h"
 #include "cgops/proc.h"
+#include "cgops/spool.h"
 #include "cgops/procinfo.h"
 
 #include <cjson/cJSON.h>
@@ -314,17 +315,48 @@ int agentless_open(pid_t pid, unsigned flags, gort_t **r)
 }
 
 /* The dump itself, shared by `goroutines` and the agentless `stack`. */
+/* Copy what f holds (from its start) to stdout.  0 or -errno. */
+static int copy_out(FILE *f)
+{
+    char buf[65536];
+    size_t n;
+
+    rewind(f);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n)
+            return -EIO;
+    return ferror(f) ? -EIO : 0;
+}
+
+/* The dump itself, shared by `goroutines` and the agentless `stack`.
+ * With --stop it is written to an unlinked temp file while the process is
+ * stopped and copied out once it runs again: a pager or a full pipe on
+ * stdout must not keep the process stopped. */
 int agentless_dump(pid_t pid, int json, int stop, int user, int depth)
 {
     gort_t *r;
     dump_t d = {0};
     char err[CG_ERR_LEN] = "";
+    FILE *held = NULL;
     int rc;
 
-    if (agentless_open(pid, stop ? GORT_STOP : 0, &r) != CG_EXIT_OK)
+    if (stop) {
+        int fd = spool_anon_file(cg_tmp_dir());
+
+        if (fd < 0 || (held = fdopen(fd, "w+")) == NULL) {
+            if (fd >= 0)
+                close(fd);
+            return cmd_error("--stop: cannot make a temp file in %s for the snapshot: %s", cg_tmp_dir(),
+                             strerror(fd < 0 ? -fd : errno));
+        }
+    }
+    if (agentless_open(pid, stop ? GORT_STOP : 0, &r) != CG_EXIT_OK) {
+        if (held)
+            fclose(held);
         return CG_EXIT_FAIL;
+    }
     d.r = r;
-    d.out = stdout;
+    d.out = held ? held : stdout;
     d.json = json;
     d.user = user;
     d.depth = depth;
@@ -335,31 +367,40 @@ int agentless_dump(pid_t pid, int json, int stop, int user, int depth)
         cJSON *s = cJSON_CreateString(ver);
         char *q = cJSON_PrintUnformatted(s);
 
-        printf("{\n  \"pid\": %d,\n  \"go_version\": %s,\n  \"stopped\": %s,\n  \"goroutines\": [",
-               (int)pid, q ? q : "\"\"", stop ? "true" : "false");
+        fprintf(d.out, "{\n  \"pid\": %d,\n  \"go_version\": %s,\n  \"stopped\": %s,\n  \"goroutines\": [",
+                (int)pid, q ? q : "\"\"", stop ? "true" : "false");
         free(q);
         cJSON_Delete(s);
         free(ver);
     }
     rc = gort_walk(r, depth, dump_cb, &d, err);
     if (json) {
-        printf("\n  ],\n  \"count\": %zu", d.count);
+        fprintf(d.out, "\n  ],\n  \"count\": %zu", d.count);
         if (rc != 0) {
             cJSON *s = cJSON_CreateString(err);
             char *q = cJSON_PrintUnformatted(s);
 
-            printf(",\n  \"error\": %s", q ? q : "\"\"");
+            fprintf(d.out, ",\n  \"error\": %s", q ? q : "\"\"");
             free(q);
             cJSON_Delete(s);
         }
-        printf("\n}\n");
+        fprintf(d.out, "\n}\n");
     }
-    gort_close(r);
+    gort_close(r); /* a stopped process runs on from here */
     for (size_t i = 0; i < FRAME_TEXT_SLOTS; i++)
         free(d.frames[i].text);
     free(d.frames);
     if (stop)
         agentless_released_early();
+    if (held) {
+        if (fflush(held) != 0 || ferror(held)) {
+            cmd_error("--stop: writing the snapshot to a temp file in %s failed", cg_tmp_dir());
+            d.io_error = 1;
+        } else if (copy_out(held) != 0) {
+            d.io_error = 1;
+        }
+        fclose(held);
+    }
     if (rc != 0) {
         cmd_error("%s", err);
         return CG_EXIT_FAIL;
