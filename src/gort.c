@@ -85,17 +85,22 @@ static int go_minor(const char *v)
     return 0;
 }
 
-/* The target's own pid for pid (the last NSpid field): in a container's
- * pid namespace the runtime records thread ids as the container sees them. */
-static pid_t ns_pid(pid_t pid)
+/* From /proc/PID/status: the thread group (a TID given as a pid is
+ * refused) and the pid as the target's own pid namespace sees it (the last
+ * NSpid field: in a container the runtime records thread ids that way). */
+static int proc_ids(pid_t pid, pid_t *tgid, pid_t *nspid)
 {
     char path[64], *text = NULL, *line;
     size_t len;
-    long long v = pid;
+    long long v;
+    int rc;
 
+    *tgid = *nspid = pid;
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (cg_read_file_at(AT_FDCWD, path, 1 << 16, &text, &len, NULL) != 0)
-        return pid;
+    if ((rc = cg_read_file_at(AT_FDCWD, path, 1 << 16, &text, &len, NULL)) != 0)
+        return rc;
+    if ((line = strstr(text, "\nTgid:")) != NULL && sscanf(line + 6, "%lld", &v) == 1)
+        *tgid = (pid_t)v;
     line = strstr(text, "\nNSpid:");
     if (line) {
         char *end = strchr(line + 1, '\n'), *last;
@@ -103,11 +108,11 @@ static pid_t ns_pid(pid_t pid)
         if (end)
             *end = '\0';
         last = strrchr(line, '\t');
-        if (last == NULL || cg_parse_ll(cg_trim(last), 1, 0x7fffffff, &v) != 0)
-            v = pid;
+        if (last && cg_parse_ll(cg_trim(last), 1, 0x7fffffff, &v) == 0)
+            *nspid = (pid_t)v;
     }
     free(text);
-    return (pid_t)v;
+    return 0;
 }
 
 /* Everything after the executable and the memory are open: layouts,
@@ -170,7 +175,16 @@ int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
             cg_seterr(err, "cannot open the executable of pid %d: %s", (int)pid, strerror(errno));
         goto fail;
     }
-    r->nspid = ns_pid(pid);
+    {
+        pid_t tgid;
+
+        if (proc_ids(pid, &tgid, &r->nspid) == 0 && tgid != pid) {
+            cg_seterr(err, "%d is a thread of process %d, not a process: give %d", (int)pid, (int)tgid,
+                      (int)tgid);
+            rc = -EINVAL;
+            goto fail;
+        }
+    }
     if ((rc = gobin_read_fd(r->exefd, &info, err)) != 0 ||
         (rc = goexe_open_fd(r->exefd, &r->exe, err)) != 0 ||
         (rc = gomem_open_pid(pid, &r->mem, err)) != 0 || (rc = setup(r, &info, flags, err)) != 0)

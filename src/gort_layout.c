@@ -150,6 +150,11 @@ int gort__load_layouts(gort_t *r, char *err)
 
 /* ---- globals -------------------------------------------------------------- */
 
+/* The largest data or bss range scanned, each read whole: real Go
+ * programs have a few MiB (cmd/go 1.19: 0.3 MiB); a bigger one comes from
+ * a corrupt or hostile moduledata and is not scanned. */
+#define SCAN_RANGE_MAX (64u << 20)
+
 /* The data+bss ranges of the module, as the target has them. */
 static size_t data_ranges(const gort_t *r, uint64_t lo[3], uint64_t hi[3])
 {
@@ -158,7 +163,7 @@ static size_t data_ranges(const gort_t *r, uint64_t lo[3], uint64_t hi[3])
     size_t n = 0;
 
     for (size_t i = 0; i < 3; i++) {
-        if (pairs[i][0] && pairs[i][1] > pairs[i][0] && pairs[i][1] - pairs[i][0] < (256u << 20)) {
+        if (pairs[i][0] && pairs[i][1] > pairs[i][0] && pairs[i][1] - pairs[i][0] <= SCAN_RANGE_MAX) {
             lo[n] = pairs[i][0] + (uint64_t)r->bias;
             hi[n] = pairs[i][1] + (uint64_t)r->bias;
             n++;

@@ -31,6 +31,11 @@ expect_rc 1 "summary of a kernel thread"
 
 # stack without an agent reads the goroutines from memory and says so.
 start_fixture "$FIXTURES/parkfix" -noagent || finish
+# A thread id is not a process id.
+tid=$(ls "/proc/$RPID/task" | grep -vx "$RPID" | head -1)
+run "$CGOPS" goroutines "$tid"
+expect_rc 1 "goroutines of a thread id"
+expect_err_contains "is a thread of process $RPID" "a thread id is named as such"
 run "$CGOPS" stack "$RPID"
 expect_rc 0 "stack without an agent"
 expect_err_contains "reading its goroutines from its memory instead" "stack says it reads memory"
