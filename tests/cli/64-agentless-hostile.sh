@@ -13,48 +13,60 @@ thread_states() {
 }
 
 # cgops suspended (SIGTSTP: Ctrl-Z) while it holds the process stopped for
-# --stop, its output blocked on a full pipe: the process must not stay
-# stopped for as long as cgops is suspended.
-start_fixture "$FIXTURES/parkfix" -noagent -park 20000 || finish
+# --stop: the process must not stay stopped for as long as cgops is
+# suspended.  cgops is caught holding it (a thread in tracing stop) and
+# sent SIGTSTP at that moment.
+start_fixture "$FIXTURES/parkfix" -noagent -park 50000 || finish
 big=$RPID
-for c in goroutines; do
-    rm -f "$T/fifo"
-    mkfifo "$T/fifo"
-    "$CGOPS" $c --stop "$big" >"$T/fifo" 2>"$T/tstp.err" &
+caught=
+for attempt in 1 2 3 4 5; do
+    "$CGOPS" goroutines --stop "$big" >"$T/tstp.out" 2>"$T/tstp.err" &
     cg=$!
-    exec 3<"$T/fifo"
-    for _ in $(seq 200); do
-        [[ "$(thread_states "$big")" == *t* ]] && break
-        sleep 0.05
-    done
-    [[ "$(thread_states "$big")" == *t* ]] && pass "$c --stop holds the process stopped" ||
-        fail "$c --stop never stopped it: $(thread_states "$big")"
-    kill -TSTP "$cg"
-    # Suspended, or (in an orphaned process group, where the kernel
-    # discards SIGTSTP) on its way: either way the process is let go.
-    for _ in $(seq 200); do
-        [ "$(sed 's/.*) //' "/proc/$cg/stat" | cut -c1)" = T ] && break
-        [[ "$(thread_states "$big")" != *t* ]] && break
-        sleep 0.05
-    done
-    [ "$(sed 's/.*) //' "/proc/$cg/stat" | cut -c1)" = T ] && pass "cgops $c is suspended" ||
-        skip "SIGTSTP does not suspend cgops here (an orphaned process group)"
-    [[ "$(thread_states "$big")" != *t* ]] && pass "suspended cgops $c holds no thread stopped" ||
-        fail "suspended cgops $c left the process stopped: $(thread_states "$big")"
-    grep -q '^TracerPid:	0$' "/proc/$big/status" && pass "suspended cgops $c traces it no more" || fail "still traced"
-    cat <&3 >"$T/tstp.out" &
-    rd=$!
-    kill -CONT "$cg"
-    wait "$cg"
-    rc=$?
-    wait "$rd"
-    exec 3<&-
-    [ "$rc" = 0 ] && pass "$c goes on after it is resumed" || fail "$c after resume: status $rc: $(cat "$T/tstp.err")"
-    grep -q "not a consistent snapshot" "$T/tstp.err" && pass "$c says the snapshot was let go early" ||
-        fail "$c said nothing: $(cat "$T/tstp.err")"
+    caught=$(/usr/bin/python3 - "$big" "$cg" <<'PY'
+import os, signal, sys, time
+target, cg = sys.argv[1], int(sys.argv[2])
+end = time.time() + 10
+while time.time() < end:
+    try:
+        for tid in os.listdir(f"/proc/{target}/task"):
+            with open(f"/proc/{target}/task/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "t":
+                    os.kill(cg, signal.SIGTSTP)
+                    print("yes")
+                    sys.exit(0)
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    try:
+        os.kill(cg, 0)
+    except ProcessLookupError:
+        break
+print("no")
+PY
+)
+    [ "$caught" = yes ] && break
+    wait "$cg" 2>/dev/null
 done
+[ "$caught" = yes ] && pass "cgops caught holding the process stopped" || fail "never caught cgops holding it"
+# Suspended, or (in an orphaned process group, where the kernel discards
+# SIGTSTP) on its way: either way the process is let go.
+for _ in $(seq 200); do
+    [ "$(sed 's/.*) //' "/proc/$cg/stat" 2>/dev/null | cut -c1)" = T ] && break
+    [[ "$(thread_states "$big")" != *t* ]] && break
+    sleep 0.05
+done
+[ "$(sed 's/.*) //' "/proc/$cg/stat" 2>/dev/null | cut -c1)" = T ] && pass "cgops is suspended" ||
+    skip "SIGTSTP does not suspend cgops here (an orphaned process group)"
+[[ "$(thread_states "$big")" != *t* ]] && pass "suspended cgops holds no thread stopped" ||
+    fail "suspended cgops left the process stopped: $(thread_states "$big")"
+grep -q '^TracerPid:	0$' "/proc/$big/status" && pass "suspended cgops traces it no more" || fail "still traced"
+kill -CONT "$cg" 2>/dev/null
+wait "$cg"
+rc=$?
+[ "$rc" = 0 ] && pass "goroutines goes on after it is resumed" || fail "after resume: status $rc: $(cat "$T/tstp.err")"
+grep -q "not a consistent snapshot" "$T/tstp.err" && pass "it says the snapshot was let go early" ||
+    fail "it said nothing: $(cat "$T/tstp.err")"
 n=$(grep -c '^goroutine ' "$T/tstp.out")
-[ "$n" -ge 20000 ] && pass "the dump is whole ($n goroutines)" || fail "the dump has $n goroutines"
+[ "$n" -ge 50000 ] && pass "the dump is whole ($n goroutines)" || fail "the dump has $n goroutines"
 
 # A process that changes while it is read (goroutines start and end at a
 # high rate, recursing to grow and move their stacks; pairs pass a value
