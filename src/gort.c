@@ -150,7 +150,6 @@ static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
         gomem_set_recording(r->mem, 1);
     if ((rc = gort__find_globals(r, err)) != 0)
         return rc;
-    r->cache = cg_xcalloc((size_t)1 << PCCACHE_BITS, sizeof *r->cache);
     return 0;
 }
 
@@ -311,6 +310,9 @@ static const pccache_t *pc_info(gort_t *r, uint64_t pc, int top)
     pcln_frame_t fr[PCCACHE_LOGICAL_MAX];
     int n;
 
+    /* Made on first use: a count (the listing's --goroutines) needs none. */
+    if (r->cache == NULL)
+        r->cache = cg_xcalloc((size_t)1 << PCCACHE_BITS, sizeof *r->cache);
     for (size_t i = 0; i < 8; i++) {
         pccache_t *e = &r->cache[(h + i) & mask];
 

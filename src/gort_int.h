@@ -24,7 +24,7 @@
 #define ALLM_MAX 100000u
 #define ALLP_MAX 65536u
 #define WAITREASONS_MAX 128
-#define PCCACHE_BITS 16
+#define PCCACHE_BITS 14 /* 16k distinct pcs (a big server has a few thousand live) */
 #define PCCACHE_LOGICAL_MAX 8 /* inlined frames kept per cached pc */
 
 /* Offsets of the runtime's structs, from its type descriptors. */
