@@ -82,20 +82,6 @@ typedef struct {
     struct frame_text *frames; /* FRAME_TEXT_SLOTS, text mode */
 } dump_t;
 
-/* The header's bracket, as the runtime prints it. */
-void agentless_state_text(gort_t *r, const gort_g_t *g, char *buf, size_t size)
-{
-    int64_t minutes = gort_wait_minutes(g);
-    size_t n = (size_t)snprintf(buf, size, "%s", gort_state(r, g));
-
-    if (minutes > 0 && n < size)
-        n += (size_t)snprintf(buf + n, size - n, ", %lld minutes", (long long)minutes);
-    if (g->locked && n < size)
-        n += (size_t)snprintf(buf + n, size - n, ", locked to thread");
-    if (g->changed && n < size)
-        snprintf(buf + n, size - n, ", changed while read");
-}
-
 /* A million goroutines make millions of frames, nearly all alike: each
  * distinct frame is formatted once and its text kept (printf was a third
  * of the dump's time). */
@@ -144,33 +130,71 @@ static void print_frame(dump_t *d, const gort_frame_t *fr)
     fwrite_unlocked(e->text, 1, e->len, d->out);
 }
 
+static void put_num(FILE *f, unsigned long long v, unsigned base)
+{
+    char b[24];
+    int i = (int)sizeof b;
+
+    do
+        b[--i] = "0123456789abcdef"[v % base];
+    while ((v /= base) != 0);
+    fwrite_unlocked(b + i, 1, sizeof b - (size_t)i, f);
+}
+
+static void put_str(FILE *f, const char *s)
+{
+    fputs_unlocked(s, f);
+}
+
+/* A goroutine's block, put together by hand as the frames are (printf was
+ * a tenth of a million-goroutine dump). */
 static int dump_text(dump_t *d, const gort_g_t *g)
 {
-    char state[160];
-    int shown = 0;
+    FILE *f = d->out;
+    int64_t minutes = gort_wait_minutes(g);
 
-    agentless_state_text(d->r, g, state, sizeof state);
-    fprintf(d->out, "%sgoroutine %llu [%s]:\n", d->count ? "\n" : "", (unsigned long long)g->goid, state);
+    if (d->count)
+        putc_unlocked('\n', f);
+    put_str(f, "goroutine ");
+    put_num(f, g->goid, 10);
+    put_str(f, " [");
+    put_str(f, gort_state(d->r, g));
+    if (minutes > 0) {
+        put_str(f, ", ");
+        put_num(f, (unsigned long long)minutes, 10);
+        put_str(f, " minutes");
+    }
+    if (g->locked)
+        put_str(f, ", locked to thread");
+    if (g->changed)
+        put_str(f, ", changed while read");
+    put_str(f, "]:\n");
     if (g->running_unavailable)
-        fputs("\tgoroutine running on other thread; stack unavailable\n", d->out);
+        put_str(f, "\tgoroutine running on other thread; stack unavailable\n");
     for (int i = 0; i < g->nframes; i++) {
         if (d->user && gort_is_runtime_frame(g->frames[i].function))
             continue;
         print_frame(d, &g->frames[i]);
-        shown++;
     }
     if (g->truncated)
-        fputs("...additional frames elided...\n", d->out);
+        put_str(f, "...additional frames elided...\n");
     if (g->created_by.function) {
-        fprintf(d->out, "created by %s", g->created_by.function);
-        if (g->parent_goid)
-            fprintf(d->out, " in goroutine %llu", (unsigned long long)g->parent_goid);
-        fprintf(d->out, "\n\t%s:%d", g->created_by.file, (int)g->created_by.line);
-        if (g->created_by.pc > g->created_by.entry)
-            fprintf(d->out, " +0x%llx", (unsigned long long)(g->created_by.pc - g->created_by.entry));
-        fputc('\n', d->out);
+        put_str(f, "created by ");
+        put_str(f, g->created_by.function);
+        if (g->parent_goid) {
+            put_str(f, " in goroutine ");
+            put_num(f, g->parent_goid, 10);
+        }
+        put_str(f, "\n\t");
+        put_str(f, g->created_by.file);
+        putc_unlocked(':', f);
+        put_num(f, (unsigned long long)(g->created_by.line < 0 ? 0 : g->created_by.line), 10);
+        if (g->created_by.pc > g->created_by.entry) {
+            put_str(f, " +0x");
+            put_num(f, g->created_by.pc - g->created_by.entry, 16);
+        }
+        putc_unlocked('\n', f);
     }
-    (void)shown;
     return 0;
 }
 

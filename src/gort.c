@@ -54,15 +54,24 @@ const char *gort_state(const gort_t *r, const gort_g_t *g)
 
 int64_t gort_wait_minutes(const gort_g_t *g)
 {
-    struct timespec ts;
-    int64_t now;
+    return g->wait_minutes;
+}
 
-    if (g->status != GORT_WAITING || g->waitsince <= 0)
-        return 0;
-    /* The runtime's nanotime is CLOCK_MONOTONIC, the same clock here. */
+/* The runtime's nanotime is CLOCK_MONOTONIC, the same clock here. */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    return now > g->waitsince ? (now - g->waitsince) / 60000000000LL : 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whole minutes a waiting goroutine has waited at now, 0 if not known. */
+static int64_t wait_minutes(const gort_g_t *g, int64_t now)
+{
+    if (g->status != GORT_WAITING || g->waitsince <= 0 || now <= g->waitsince)
+        return 0;
+    return (now - g->waitsince) / 60000000000LL;
 }
 
 int gort_is_runtime_frame(const char *f)
@@ -383,9 +392,15 @@ static int by_addr(const void *a, const void *b)
 static long readv_sorted(gort_t *r, gomem_req_t *reqs, size_t n, gomem_req_t *tmp, size_t *order)
 {
     long rc;
+    int sorted = 1;
 
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         order[i] = i;
+        if (i && reqs[i].addr < reqs[i - 1].addr)
+            sorted = 0;
+    }
+    if (sorted)
+        return gomem_readv(r->mem, reqs, n);
     sort_reqs = reqs;
     qsort(order, n, sizeof *order, by_addr);
     for (size_t i = 0; i < n; i++)
@@ -618,6 +633,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
     }
     for (uint64_t base = 0; base < len && !stop; base += BATCH) {
         size_t nb = len - base < BATCH ? (size_t)(len - base) : BATCH, live = 0;
+        int64_t now = now_ns(); /* once a batch: a call per goroutine was 2% of a dump */
 
         if ((rc = gomem_read(r->mem, arr + 8 * base, ptrs, 8 * nb)) != 0)
             goto gone;
@@ -716,6 +732,7 @@ int gort_walk(gort_t *r, int depth, gort_cb_t cb, void *ctx, char *err)
             if (depth > 0)
                 symbolize(r, s, depth);
             creator(r, &s->g);
+            s->g.wait_minutes = wait_minutes(&s->g, now);
             stop = cb(ctx, &s->g) != 0;
         }
     }

@@ -24,7 +24,6 @@ int agentless_released_early(void);
 int agentless_dump(pid_t pid, int json, int stop, int user, int depth);
 /* The agent's memstats keys, read from the runtime's globals (needs DWARF). */
 int agentless_memstats(pid_t pid, int json);
-void agentless_state_text(gort_t *r, const gort_g_t *g, char *buf, size_t size);
 
 /* Live goroutines of pid, read from its memory: the cheap walk (no
  * stacks).  0, or -errno with err. */

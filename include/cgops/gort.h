@@ -54,6 +54,7 @@ typedef struct {
     unsigned status;   /* GORT_*, _Gscan masked off */
     uint8_t waitreason;
     int64_t waitsince; /* nanotime, 0 when not known yet */
+    int64_t wait_minutes; /* whole minutes waited when read (gort_wait_minutes) */
     uint64_t parent_goid; /* 0 when the runtime does not record it (< Go 1.21) */
     uint64_t gopc, startpc;
     uint64_t m;     /* the m running it, 0 if none */
