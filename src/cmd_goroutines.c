@@ -96,11 +96,16 @@ typedef struct frame_text {
     size_t len;
 } frame_text_t;
 
+static int json_escape(char *dst, size_t size, const char *s);
+static void json_str(FILE *f, const char *s);
+
+/* A frame as text ("f(...)\n\tfile:line +0xOFF\n") or, in a JSON dump, as
+ * its JSON object: formatted once per distinct frame. */
 static void print_frame(dump_t *d, const gort_frame_t *fr)
 {
     uint64_t h = ((uintptr_t)fr->function * 31 + fr->pc * 17 + (uint64_t)fr->line) * 0x9e3779b97f4a7c15ull;
     frame_text_t *e = &d->frames[h >> (64 - 12)];
-    char buf[2048];
+    char buf[4096], fn[1500], file[1500];
     int n;
 
     if (e->text && e->function == fr->function && e->file == fr->file && e->pc == fr->pc &&
@@ -108,13 +113,28 @@ static void print_frame(dump_t *d, const gort_frame_t *fr)
         fwrite_unlocked(e->text, 1, e->len, d->out);
         return;
     }
-    if (!fr->inlined && fr->pc > fr->entry)
+    if (d->json) {
+        if (json_escape(fn, sizeof fn, fr->function) != 0 || json_escape(file, sizeof file, fr->file) != 0)
+            n = -1;
+        else
+            n = snprintf(buf, sizeof buf, "{\"function\":\"%s\",\"file\":\"%s\",\"line\":%d,\"inlined\":%s}", fn,
+                         file, (int)fr->line, fr->inlined ? "true" : "false");
+    } else if (!fr->inlined && fr->pc > fr->entry) {
         n = snprintf(buf, sizeof buf, "%s(...)\n\t%s:%d +0x%llx\n", fr->function, fr->file, (int)fr->line,
                      (unsigned long long)(fr->pc - fr->entry));
-    else
+    } else {
         n = snprintf(buf, sizeof buf, "%s(...)\n\t%s:%d\n", fr->function, fr->file, (int)fr->line);
-    if (n < 0 || (size_t)n >= sizeof buf) { /* a very long name: not kept */
-        fprintf(d->out, "%s(...)\n\t%s:%d\n", fr->function, fr->file, (int)fr->line);
+    }
+    if (n < 0 || (size_t)n >= sizeof buf) { /* a very long name: formatted each time */
+        if (d->json) {
+            fputs("{\"function\":", d->out);
+            json_str(d->out, fr->function);
+            fputs(",\"file\":", d->out);
+            json_str(d->out, fr->file);
+            fprintf(d->out, ",\"line\":%d,\"inlined\":%s}", (int)fr->line, fr->inlined ? "true" : "false");
+        } else {
+            fprintf(d->out, "%s(...)\n\t%s:%d\n", fr->function, fr->file, (int)fr->line);
+        }
         return;
     }
     free(e->text);
@@ -216,6 +236,27 @@ static void json_str(FILE *f, const char *s)
     putc_unlocked('"', f);
 }
 
+/* s as JSON string content into dst: 0, or -1 when it does not fit. */
+static int json_escape(char *dst, size_t size, const char *s)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (n + 7 >= size)
+            return -1;
+        if (*p == '"' || *p == '\\') {
+            dst[n++] = '\\';
+            dst[n++] = (char)*p;
+        } else if (*p < 0x20) {
+            n += (size_t)snprintf(dst + n, size - n, "\\u%04x", *p);
+        } else {
+            dst[n++] = (char)*p;
+        }
+    }
+    dst[n] = '\0';
+    return 0;
+}
+
 static void json_key_str(FILE *f, const char *key, const char *v)
 {
     fprintf(f, ",\"%s\":", key);
@@ -265,11 +306,10 @@ static int dump_json(dump_t *d, const gort_g_t *g)
 
         if (d->user && gort_is_runtime_frame(fr->function))
             continue;
-        fputs(first ? "{\"function\":" : ",{\"function\":", f);
+        if (!first)
+            putc_unlocked(',', f);
         first = 0;
-        json_str(f, fr->function);
-        json_key_str(f, "file", fr->file);
-        fprintf(f, ",\"line\":%d,\"inlined\":%s}", (int)fr->line, fr->inlined ? "true" : "false");
+        print_frame(d, fr);
     }
     fprintf(f, "],\"frames_truncated\":%s}", g->truncated ? "true" : "false");
     return 0;
@@ -397,7 +437,7 @@ int agentless_dump(pid_t pid, int json, int stop, int user, int depth)
     d.json = json;
     d.user = user;
     d.depth = depth;
-    d.frames = cg_xcalloc(FRAME_TEXT_SLOTS, sizeof *d.frames);
+    d.frames = cg_xcalloc(FRAME_TEXT_SLOTS, sizeof *d.frames); /* text or JSON, as d.json */
     if (json) {
         char *ver = cg_text_safe(gort_go_version(r));
 
