@@ -29,7 +29,9 @@ flame_t *flame_new(void);
 
 /* Merge one stack of n frames (frames[0] is the root-most, e.g. main) with
  * value into the tree.  Names may be any bytes but NUL; an empty name is a
- * frame like any other.  A value of 0 adds nothing (and creates no frame).
+ * frame like any other.  A value of 0 adds nothing (and creates no frame);
+ * n == 0 adds the value to the root's own ("all" is wider than its
+ * children by it).
  * All or nothing: on error the tree is unchanged.  Returns 0, or
  *   -EINVAL  value < 0, n > 0 with frames NULL, or a NULL frame name
  *   -E2BIG   n > FLAME_MAX_DEPTH, a name longer than FLAME_MAX_NAME, or
