@@ -145,8 +145,10 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
         return cmd_usage_error(cmd, "--folded and --json are different outputs: choose one");
     if (o.folded && (o.top || o.cum || o.base))
         return cmd_usage_error(cmd, "--folded prints every stack: --top, --cum and --base do not apply");
-    if (profile_read_file(path, NULL, &p, err) != 0)
-        return cmd_error("%s", err);
+    if (profile_read_file(path, NULL, &p, err) != 0) {
+        cmd_error("%s", err);
+        return CG_EXIT_FAIL;
+    }
     if (o.base && profile_read_file(o.base, NULL, &base, err) != 0) {
         cmd_error("%s", err);
         goto out;
@@ -164,14 +166,14 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
             cmd_error("%s", err);
             goto out;
         }
-        if (o.focus || o.ignore) {
-            /* Filtering is the report's: use it through a filtered copy of
-             * nothing -- simplest is to refuse until needed. */
-            cmd_usage_error(cmd, "--folded does not take --focus or --ignore yet");
-            status = CG_EXIT_USAGE;
+        unsigned char *keep = NULL;
+        if ((o.focus || o.ignore) && profile_select(p, o.focus, o.ignore, &keep, err) != 0) {
+            cmd_error("%s", err);
             goto out;
         }
-        if (profile_folded(p, si, print_folded, &fc) != 0) {
+        rc = profile_folded_selected(p, si, keep, print_folded, &fc);
+        free(keep);
+        if (rc != 0) {
             cmd_error("out of memory");
             goto out;
         }

@@ -97,13 +97,19 @@ static void pb_free(void *ctx, void *p)
 
 /* ---- gzip ------------------------------------------------------------------ */
 
-static int gunzip(const unsigned char *in, size_t len, size_t max, unsigned char **out,
+/* The wire-format walk (below) that runs as the data is inflated. */
+typedef struct {
+    size_t pos, nsample, max_samples;
+} scan_t;
+static int scan_step(scan_t *s, const unsigned char *buf, size_t len, int final, char *err);
+
+static int gunzip(const unsigned char *in, size_t len, size_t max, scan_t *scan, unsigned char **out,
                   size_t *outlen, char *err)
 {
     z_stream z;
     size_t cap = len * 4 < ((size_t)1 << 16) ? (size_t)1 << 16 : len * 4, n = 0;
     unsigned char *buf;
-    int zr;
+    int zr, rc;
 
     if (cap > max + 1)
         cap = max + 1;
@@ -150,6 +156,11 @@ static int gunzip(const unsigned char *in, size_t len, size_t max, unsigned char
             cg_seterr(err, "profile inflates to more than %zu bytes: refused", max);
             return -EFBIG;
         }
+        if ((rc = scan_step(scan, buf, n, 0, err)) != 0) {
+            inflateEnd(&z);
+            free(buf);
+            return rc;
+        }
         if (zr == Z_STREAM_END) {
             /* Concatenated gzip members, as gzip(1) appends them. */
             if ((size_t)(z.next_in - in) < len && len - (size_t)(z.next_in - in) >= 2 &&
@@ -181,7 +192,8 @@ static int gunzip(const unsigned char *in, size_t len, size_t max, unsigned char
 
 /* ---- a first look at the wire format ---------------------------------------- */
 
-/* A varint at *pp, at most 10 bytes and 64 bits.  Returns 0 or -1. */
+/* A varint at *pp, at most 10 bytes and 64 bits.  Returns 0, -1 for an
+ * overlong one, -2 when the data ends inside it. */
 static int varint(const unsigned char **pp, const unsigned char *end, uint64_t *v)
 {
     const unsigned char *p = *pp;
@@ -189,7 +201,7 @@ static int varint(const unsigned char **pp, const unsigned char *end, uint64_t *
 
     for (int i = 0; i < 10; i++) {
         if (p >= end)
-            return -1;
+            return -2;
         unsigned char b = *p++;
         if (i == 9 && b > 1)
             return -1; /* more than 64 bits */
@@ -203,65 +215,72 @@ static int varint(const unsigned char **pp, const unsigned char *end, uint64_t *
     return -1;
 }
 
-/* Walk the top-level fields: every tag, varint and length is well formed,
- * and the counts that decide allocation sizes are within the limits before
- * protobuf-c allocates for them. */
-static int prescan(const unsigned char *p, size_t len, size_t max_samples, char *err)
+/* A walk over the top-level fields, fed as the data is inflated: every
+ * tag, varint and length is well formed, and the number of samples is
+ * within the limit before protobuf-c allocates for them.  Fed while
+ * inflating, it stops a stream of zeros (field number 0) at its first
+ * kilobytes instead of after a gigabyte. */
+/* Scan buf[s->pos, len).  A field cut by the end of the data waits for
+ * more unless final.  Returns 0, -EINVAL or -EFBIG (message in err). */
+static int scan_step(scan_t *s, const unsigned char *buf, size_t len, int final, char *err)
 {
-    const unsigned char *end = p + len;
-    size_t nsample = 0;
+    const unsigned char *end = buf + len;
 
-    while (p < end) {
+    while (s->pos < len) {
+        const unsigned char *p = buf + s->pos;
         uint64_t key, v;
-        size_t off = (size_t)(len - (size_t)(end - p));
+        int r;
 
-        if (varint(&p, end, &key) != 0) {
-            cg_seterr(err, "malformed protobuf at byte %zu: bad or overlong varint", off);
+        if ((r = varint(&p, end, &key)) != 0)
+            goto bad_varint;
+        if ((key >> 3) == 0) {
+            cg_seterr(err, "malformed protobuf at byte %zu: field number 0", s->pos);
             return -EINVAL;
         }
         switch (key & 7) {
         case 0:
-            if (varint(&p, end, &v) != 0) {
-                cg_seterr(err, "malformed protobuf at byte %zu: bad or overlong varint", off);
-                return -EINVAL;
-            }
+            if ((r = varint(&p, end, &v)) != 0)
+                goto bad_varint;
             break;
         case 1:
             if (end - p < 8)
-                goto truncated;
+                goto short_data;
             p += 8;
             break;
         case 5:
             if (end - p < 4)
-                goto truncated;
+                goto short_data;
             p += 4;
             break;
         case 2:
-            if (varint(&p, end, &v) != 0) {
-                cg_seterr(err, "malformed protobuf at byte %zu: bad or overlong length", off);
-                return -EINVAL;
-            }
+            if ((r = varint(&p, end, &v)) != 0)
+                goto bad_varint;
             if (v > (uint64_t)(end - p))
-                goto truncated;
+                goto short_data;
             p += v;
-            if ((key >> 3) == 2 && ++nsample > max_samples) {
-                cg_seterr(err, "profile has more than %zu samples: refused", max_samples);
+            if ((key >> 3) == 2 && ++s->nsample > s->max_samples) {
+                cg_seterr(err, "profile has more than %zu samples: refused", s->max_samples);
                 return -EFBIG;
             }
             break;
         default:
-            cg_seterr(err, "malformed protobuf at byte %zu: wire type %u", off, (unsigned)(key & 7));
+            cg_seterr(err, "malformed protobuf at byte %zu: wire type %u", s->pos, (unsigned)(key & 7));
             return -EINVAL;
         }
-        if ((key >> 3) == 0) {
-            cg_seterr(err, "malformed protobuf at byte %zu: field number 0", off);
-            return -EINVAL;
-        }
+        s->pos = (size_t)(p - buf);
+        continue;
+    bad_varint:
+        if (r == -2)
+            goto short_data;
+        cg_seterr(err, "malformed protobuf at byte %zu: varint longer than 64 bits", s->pos);
+        return -EINVAL;
+    short_data:
+        if (!final)
+            return 0;
+        cg_seterr(err, "malformed protobuf: truncated field at byte %zu", s->pos);
+        return -EINVAL;
     }
     return 0;
-truncated:
-    cg_seterr(err, "malformed protobuf: truncated field");
-    return -EINVAL;
 }
 
 /* ---- ids to indexes ------------------------------------------------------------ */
@@ -603,15 +622,17 @@ int profile_decode(const void *data, size_t len, const profile_limits_t *limits,
     int rc;
 
     *out = NULL;
+    scan_t scan = {0, 0, max_samples};
+
     if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) {
-        if ((rc = gunzip(buf, len, max_inflated, &inflated, &len, err)) != 0)
+        if ((rc = gunzip(buf, len, max_inflated, &scan, &inflated, &len, err)) != 0)
             return rc;
         buf = inflated;
     } else if (len > max_inflated) {
         cg_seterr(err, "profile is larger than %zu bytes: refused", max_inflated);
         return -EFBIG;
     }
-    if ((rc = prescan(buf, len, max_samples, err)) != 0) {
+    if ((rc = scan_step(&scan, buf, len, 1, err)) != 0) {
         free(inflated);
         return rc;
     }
@@ -749,6 +770,13 @@ int profile_folded(const profile_t *p, int sample_index,
                    void (*emit)(void *ctx, const char *const *frames, size_t n, int64_t value),
                    void *ctx)
 {
+    return profile_folded_selected(p, sample_index, NULL, emit, ctx);
+}
+
+int profile_folded_selected(const profile_t *p, int sample_index, const unsigned char *keep,
+                            void (*emit)(void *ctx, const char *const *frames, size_t n, int64_t value),
+                            void *ctx)
+{
     const char **frames = NULL;
     char *names = NULL; /* "[binary]" names need room: 256 bytes per frame */
     size_t cap = 0;
@@ -760,7 +788,7 @@ int profile_folded(const profile_t *p, int sample_index,
         int64_t v = s->values[sample_index];
         size_t n = 0, need = 0;
 
-        if (v == 0)
+        if (v == 0 || (keep && !keep[i]))
             continue;
         for (uint32_t j = 0; j < s->nlocs; j++) {
             uint32_t nl = p->locs[s->locs[j]].nlines;

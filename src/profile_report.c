@@ -581,6 +581,49 @@ static void graph_free(graph_t *g)
     }
 }
 
+int profile_select(const profile_t *p, const char *focus, const char *ignore, unsigned char **keep,
+                   char *err)
+{
+    regex_t fre, ire;
+    src_t src;
+    int rc = 0;
+
+    *keep = NULL;
+    memset(&src, 0, sizeof src);
+    if (focus && regcomp(&fre, focus, REG_EXTENDED | REG_NOSUB) != 0) {
+        cg_seterr(err, "--focus: '%s' is not a valid regular expression", focus);
+        return -EINVAL;
+    }
+    if (ignore && regcomp(&ire, ignore, REG_EXTENDED | REG_NOSUB) != 0) {
+        if (focus)
+            regfree(&fre);
+        cg_seterr(err, "--ignore: '%s' is not a valid regular expression", ignore);
+        return -EINVAL;
+    }
+    src.filter = calloc(p->nlocs + 1, 1);
+    *keep = malloc(p->nsamples + 1);
+    if (src.filter == NULL || *keep == NULL) {
+        rc = -ENOMEM;
+        free(*keep);
+        *keep = NULL;
+    } else {
+        for (size_t i = 0; i < p->nlocs; i++) {
+            if (ignore && regex_match_loc(p, &p->locs[i], &ire))
+                src.filter[i] = -1;
+            else if (focus == NULL || regex_match_loc(p, &p->locs[i], &fre))
+                src.filter[i] = 1;
+        }
+        for (size_t i = 0; i < p->nsamples; i++)
+            (*keep)[i] = (unsigned char)sample_selected(&src, &p->samples[i]);
+    }
+    free(src.filter);
+    if (focus)
+        regfree(&fre);
+    if (ignore)
+        regfree(&ire);
+    return rc;
+}
+
 /* ---- the report total, on merged samples ---------------------------------------------- */
 
 static int append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)

@@ -126,4 +126,10 @@ int profile_folded(const profile_t *p, int sample_index,
                    void (*emit)(void *ctx, const char *const *frames, size_t n, int64_t value),
                    void *ctx);
 
+/* profile_folded for the samples whose keep[i] is nonzero (all if keep is
+ * NULL): see profile_select in profile_report.h. */
+int profile_folded_selected(const profile_t *p, int sample_index, const unsigned char *keep,
+                            void (*emit)(void *ctx, const char *const *frames, size_t n, int64_t value),
+                            void *ctx);
+
 #endif

@@ -54,6 +54,14 @@ void profile_top_free(profile_top_t *t);
  * max_rows rows (all if 0). */
 int profile_top_print(FILE *f, const profile_top_t *t, size_t max_rows);
 
+/* pprof's -focus/-ignore on the samples of p: *keep (malloc'd, one byte
+ * per sample, free it) is 1 for a sample with a frame matching focus (any
+ * frame if focus is NULL) and none matching ignore.  A frame matches by
+ * its function's name or file, or its binary.  Returns 0, -EINVAL (bad
+ * regex, message in err) or -ENOMEM. */
+int profile_select(const profile_t *p, const char *focus, const char *ignore, unsigned char **keep,
+                   char *err);
+
 /* The value v, in unit `from`, as pprof prints it in unit `to` ("minimum",
  * "auto", or a unit): "1.50MB", "620ms", "12". */
 void profile_scaled_label(int64_t v, const char *from, const char *to, char *buf, size_t size);
