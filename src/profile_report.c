@@ -23,6 +23,31 @@
 #include <strings.h>
 #include <time.h>
 
+/* Go's int64 arithmetic wraps; so does pprof's, on hostile values.  C's
+ * would be undefined, so every sum goes through these. */
+static int64_t add64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static int64_t mul64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+static int64_t abs64(int64_t v)
+{
+    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+}
+
+/* Go's int64(f) on amd64: out of range (or NaN) gives the minimum. */
+static int64_t f2i(double f)
+{
+    if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0))
+        return INT64_MIN;
+    return (int64_t)f;
+}
+
 /* ---- pprof's measurement package ----------------------------------------------- */
 
 typedef struct {
@@ -85,7 +110,7 @@ static const unit_t *sniff_unit(const unit_type_t *ut, const char *name)
 /* pprof's Scale: *unit is "" when the unit is not worth printing. */
 static double scale(int64_t value, const char *from, const char *to, const char **unit)
 {
-    if (value < 0 && -value > 0)
+    if (value < 0 && value != INT64_MIN)
         return -scale(-value, from, to, unit);
     for (size_t t = 0; t < CG_ARRAY_SIZE(unit_types); t++) {
         const unit_type_t *ut = &unit_types[t];
@@ -130,7 +155,7 @@ void profile_scaled_label(int64_t v, const char *from, const char *to, char *buf
 {
     const char *unit;
     double x = scale(v, from, to, &unit);
-    char num[64];
+    char num[128];
     size_t n;
 
     snprintf(num, sizeof num, "%.2f", x);
@@ -426,7 +451,7 @@ static int edge_add(graph_t *g, uint32_t src, uint32_t dst, int64_t w, int inl)
         if (e->src == src && e->dst == dst) {
             if (e->stamp != g->stamp) { /* once per sample */
                 e->stamp = g->stamp;
-                e->weight += w;
+                e->weight = add64(e->weight, w);
                 if (!inl)
                     e->inline_ = 0;
             }
@@ -473,7 +498,7 @@ static int graph_pass(graph_t *g)
 
         for (size_t i = 0; i < p->nsamples; i++) {
             const profile_sample_t *smp = &p->samples[i];
-            int64_t w = smp->values[g->si] * src->sign;
+            int64_t w = mul64(smp->values[g->si], src->sign);
             int64_t parent = -1;
             int residual = 0;
 
@@ -500,7 +525,7 @@ static int graph_pass(graph_t *g)
                     }
                     if (n->stamp != g->stamp) {
                         n->stamp = g->stamp;
-                        n->cum += w;
+                        n->cum = add64(n->cum, w);
                     }
                     if (parent >= 0 && (uint32_t)parent != ni &&
                         (rc = edge_add(g, (uint32_t)parent, ni, w, k != nl - 1)) != 0)
@@ -510,15 +535,10 @@ static int graph_pass(graph_t *g)
                 }
             }
             if (parent >= 0 && !residual)
-                g->nodes[parent].flat += w;
+                g->nodes[parent].flat = add64(g->nodes[parent].flat, w);
         }
     }
     return 0;
-}
-
-static int64_t abs64(int64_t v)
-{
-    return v < 0 ? -v : v;
 }
 
 static int cmp_flat(const void *a, const void *b, void *ctx)
@@ -763,12 +783,12 @@ static int merged_total(const profile_t *const *ps, const int *signs, size_t np,
                 nvals = nn;
             }
             if (rc == 0)
-                vals[idx] += s->values[si] * signs[pi];
+                vals[idx] = add64(vals[idx], mul64(s->values[si], signs[pi]));
         }
         free(canon);
     }
     for (size_t i = 0; rc == 0 && i < samples.n; i++)
-        *total += abs64(vals[i]);
+        *total = add64(*total, abs64(vals[i]));
     free(vals);
     free(key);
     strtab_free(&locs);
@@ -842,7 +862,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
                 goto out;
         } else {
             for (size_t i = 0; i < p->nsamples; i++)
-                t->total += abs64(p->samples[i].values[g.si]);
+                t->total = add64(t->total, abs64(p->samples[i].values[g.si]));
         }
     }
 
@@ -883,9 +903,9 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
     n = graph_nodes(&g, order);
     int64_t total_value = 0;
     for (size_t i = 0; i < n; i++)
-        total_value += g.nodes[order[i]].flat;
-    int64_t node_cutoff = abs64((int64_t)((double)total_value * o->node_fraction));
-    int64_t edge_cutoff = abs64((int64_t)((double)total_value * o->edge_fraction));
+        total_value = add64(total_value, g.nodes[order[i]].flat);
+    int64_t node_cutoff = abs64(f2i((double)total_value * o->node_fraction));
+    int64_t edge_cutoff = abs64(f2i((double)total_value * o->edge_fraction));
     if (node_cutoff > 0) {
         size_t kept = 0;
         for (size_t i = 0; i < g.nnodes; i++)
@@ -947,8 +967,8 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
     scale(min_value, sunit, "minimum", &min_unit);
     scale(max_value, sunit, "minimum", &max_unit);
     unit = min_unit;
-    if (strcmp(min_unit, max_unit) != 0 && min_value * 100 < max_value)
-        scale(100 * min_value, sunit, "minimum", &unit);
+    if (strcmp(min_unit, max_unit) != 0 && mul64(min_value, 100) < max_value)
+        scale(mul64(100, min_value), sunit, "minimum", &unit);
     snprintf(t->out_unit, sizeof t->out_unit, "%s", unit[0] ? unit : sunit);
 
     if ((t->rows = calloc(n + 1, sizeof *t->rows)) == NULL) {
@@ -965,7 +985,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
         r->flat = x->flat;
         r->cum = x->cum;
         r->inline_label = x->inl ? (x->noinl ? "(partial-inline)" : "(inline)") : "";
-        flat_sum += x->flat;
+        flat_sum = add64(flat_sum, x->flat);
     }
 
     /* The header, as pprof's ProfileLabels and reportLabels. */
@@ -998,7 +1018,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
         /* profile.Merge's header: the earliest time (as it compares), the durations summed. */
         if (tn == 0 || o->base->time_nanos < tn)
             tn = o->base->time_nanos;
-        dn += o->base->duration_nanos;
+        dn = add64(dn, o->base->duration_nanos);
     }
     if (tn != 0) {
         time_t secs = (time_t)(tn / 1000000000);
@@ -1019,7 +1039,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
         profile_scaled_label(dn, "nanoseconds", "auto", a, sizeof a);
         profile_scaled_label(t->total, sunit, t->out_unit, b, sizeof b);
         if (strcmp(tu, "ns") == 0 && total_ns != 0) {
-            profile_percentage((int64_t)total_ns, dn, c, sizeof c);
+            profile_percentage(f2i(total_ns), dn, c, sizeof c);
             snprintf(ratio, sizeof ratio, "(%s)", c);
         }
         if ((rc = add_header(t, "Duration: %s, Total samples = %s %s", a, b, ratio)) != 0)
@@ -1053,7 +1073,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
     }
     if (t->total != 0) {
         if (t->dropped_nodes > 0) {
-            profile_scaled_label(abs64((int64_t)((double)t->total * o->node_fraction)), sunit, t->out_unit, a,
+            profile_scaled_label(abs64(f2i((double)t->total * o->node_fraction)), sunit, t->out_unit, a,
                                  sizeof a);
             if ((rc = add_header(t, "Dropped %zu node%s (cum <= %s)", t->dropped_nodes,
                                  t->dropped_nodes > 1 ? "s" : "", a)) != 0)
@@ -1103,7 +1123,7 @@ int profile_top_print(FILE *f, const profile_top_t *t, size_t max_rows)
     for (size_t i = 0; i < t->nrows && (max_rows == 0 || i < max_rows); i++) {
         const profile_row_t *r = &t->rows[i];
 
-        flat_sum += r->flat;
+        flat_sum = add64(flat_sum, r->flat);
         profile_scaled_label(r->flat, t->sample_unit, t->out_unit, fl, sizeof fl);
         profile_scaled_label(r->cum, t->sample_unit, t->out_unit, cu, sizeof cu);
         profile_percentage(r->flat, t->total, p1, sizeof p1);
