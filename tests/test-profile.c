@@ -592,3 +592,34 @@ TEST(profile_folded_root_first)
     profile_free(p);
     free(o.b);
 }
+
+/* Values at the ends of int64 wrap as in Go (pprof's own arithmetic), and
+ * never reach C's undefined overflow (the sanitizer build aborts on it). */
+TEST(profile_top_extreme_values)
+{
+    pb_t o = {0};
+    profile_t *p;
+    profile_top_t t;
+    profile_report_opts_t ro = PROFILE_REPORT_OPTS_INIT;
+    char err[CG_ERR_LEN] = "";
+    uint64_t f_a = 1, l_a = 1;
+
+    pb_vtype(&o, 1, 1, 2);
+    pb_func(&o, 1, 3);
+    pb_loc(&o, 1, 0, 1, &f_a);
+    pb_sample(&o, 1, &l_a, 1, (int64_t[]){INT64_MAX});
+    pb_sample(&o, 1, &l_a, 1, (int64_t[]){INT64_MAX});
+    pb_sample(&o, 1, &l_a, 1, (int64_t[]){INT64_MIN});
+    strings(&o);
+    pb_uint(&o, 10, 1);
+    ASSERT_EQ(decode(&o, &p, err), 0);
+    ASSERT_EQ(profile_top(p, &ro, &t, err), 0);
+    /* MAX + MAX + |MIN| (= MIN) = -2 + MIN, wrapped: MAX - 1. */
+    ASSERT_EQ(t.total, INT64_MAX - 1);
+    profile_top_free(&t);
+    ro.base = p;
+    ASSERT_EQ(profile_top(p, &ro, &t, err), 0);
+    profile_top_free(&t);
+    profile_free(p);
+    free(o.b);
+}
