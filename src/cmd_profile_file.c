@@ -7,6 +7,7 @@
  */
 #include "cgops/cmd.h"
 #include "cgops/common.h"
+#include "cgops/out_json.h"
 #include "cgops/profile.h"
 #include "cgops/profile_report.h"
 
@@ -36,7 +37,7 @@ const opt_t cmd_profile_file_opts[] = {
                 "the value to report: inuse_space, alloc_objects, delay, ... or its number"),
     OPT_STRING_(0, "base", "FILE", profile_file_opts_t, base, "subtract this profile first (pprof -base)"),
     OPT_BOOL_(0, "folded", profile_file_opts_t, folded, "print collapsed stacks: root;...;leaf VALUE"),
-    OPT_BOOL_('j', "json", profile_file_opts_t, json, "print the functions' flat and cum, and the metadata, as JSON"),
+    OPT_BOOL_('j', "json", profile_file_opts_t, json, "print the functions' flat and cum, and the metadata, as JSON (schema: protocol/schemas/profile.schema.json)"),
     OPT_STRING_(0, "focus", "REGEX", profile_file_opts_t, focus,
                 "only stacks with a function (or file) matching REGEX (pprof -focus)"),
     OPT_STRING_(0, "ignore", "REGEX", profile_file_opts_t, ignore,
@@ -66,6 +67,15 @@ static void print_folded(void *ctx, const char *const *frames, size_t n, int64_t
     fprintf(c->out, " %lld\n", (long long)value);
 }
 
+/* An exact integer: cJSON's numbers are doubles, which round past 2^53. */
+static void add_int(cJSON *o, const char *key, int64_t v)
+{
+    char digits[32];
+
+    snprintf(digits, sizeof digits, "%lld", (long long)v);
+    cJSON_AddRawToObject(o, key, digits);
+}
+
 static int print_json(const profile_t *p, const profile_top_t *t)
 {
     cJSON *root = cJSON_CreateObject(), *types, *fns, *comments;
@@ -76,13 +86,13 @@ static int print_json(const profile_t *p, const profile_top_t *t)
     cJSON_AddStringToObject(root, "file", p->nmappings ? p->mappings[0].file : "");
     cJSON_AddStringToObject(root, "sample_type", p->types[t->sample_index].type);
     cJSON_AddStringToObject(root, "unit", p->types[t->sample_index].unit);
-    cJSON_AddNumberToObject(root, "total", (double)t->total);
-    cJSON_AddNumberToObject(root, "time_nanos", (double)p->time_nanos);
-    cJSON_AddNumberToObject(root, "duration_nanos", (double)p->duration_nanos);
-    cJSON_AddNumberToObject(root, "period", (double)p->period);
+    add_int(root, "total", (int64_t)t->total);
+    add_int(root, "time_nanos", (int64_t)p->time_nanos);
+    add_int(root, "duration_nanos", (int64_t)p->duration_nanos);
+    add_int(root, "period", (int64_t)p->period);
     cJSON_AddStringToObject(root, "period_type", p->period_type.type);
     cJSON_AddStringToObject(root, "period_unit", p->period_type.unit);
-    cJSON_AddNumberToObject(root, "samples", (double)p->nsamples);
+    add_int(root, "samples", (int64_t)p->nsamples);
     types = cJSON_AddArrayToObject(root, "sample_types");
     for (size_t i = 0; types && i < p->ntypes; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -93,17 +103,17 @@ static int print_json(const profile_t *p, const profile_top_t *t)
     comments = cJSON_AddArrayToObject(root, "comments");
     for (size_t i = 0; comments && i < p->ncomments; i++)
         cJSON_AddItemToArray(comments, cJSON_CreateString(p->comments[i]));
-    cJSON_AddNumberToObject(root, "dropped_functions", (double)t->dropped_nodes);
+    add_int(root, "dropped_functions", (int64_t)t->dropped_nodes);
     fns = cJSON_AddArrayToObject(root, "functions");
     for (size_t i = 0; fns && i < t->nrows; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", t->rows[i].name);
-        cJSON_AddNumberToObject(o, "flat", (double)t->rows[i].flat);
-        cJSON_AddNumberToObject(o, "cum", (double)t->rows[i].cum);
+        add_int(o, "flat", (int64_t)t->rows[i].flat);
+        add_int(o, "cum", (int64_t)t->rows[i].cum);
         cJSON_AddBoolToObject(o, "inline", t->rows[i].inline_label[0] != '\0');
         cJSON_AddItemToArray(fns, o);
     }
-    text = cJSON_PrintUnformatted(root);
+    text = out_json_print(root, 0);
     cJSON_Delete(root);
     if (text == NULL)
         return -ENOMEM;

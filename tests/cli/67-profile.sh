@@ -79,6 +79,8 @@ for spec in "cpu.pb.gz ns" "heap.pb.gz B" "allocs.pb.gz B alloc_space" "goroutin
     [ "$bad" = 0 ] && pass "--folded $1: every line is STACK VALUE" || fail "--folded $1: $bad odd lines"
     run "$CGOPS" profile "$P/$1" --json ${3:+--sample-index $3}
     expect_rc 0 "--json $1"
+    printf '%s\n' "$OUT" >"$T/prof.json"
+    validate profile.schema.json "$T/prof.json"
     jt=$(printf '%s\n' "$OUT" | jq -r .total)
     [ "$jt" = "$want" ] && pass "--json $1 total is pprof's" || fail "--json $1 total $jt, pprof's $want"
     jn=$(printf '%s\n' "$OUT" | jq -r '.functions[].name')
