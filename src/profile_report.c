@@ -479,8 +479,10 @@ static int edge_add(graph_t *g, uint32_t src, uint32_t dst, int64_t w, int inl)
 }
 
 /* One of pprof's newGraph passes over the samples, with the nodes whose
- * kept flag is set (all of them when g->all_kept). */
-static int graph_pass(graph_t *g)
+ * kept flag is set (all of them when g->all_kept).  Edges are only read
+ * from the last pass (for the inline marks): the others skip them, which
+ * on a large profile is most of the time. */
+static int graph_pass(graph_t *g, int with_edges)
 {
     int rc;
 
@@ -527,7 +529,7 @@ static int graph_pass(graph_t *g)
                         n->stamp = g->stamp;
                         n->cum = add64(n->cum, w);
                     }
-                    if (parent >= 0 && (uint32_t)parent != ni &&
+                    if (with_edges && parent >= 0 && (uint32_t)parent != ni &&
                         (rc = edge_add(g, (uint32_t)parent, ni, w, k != nl - 1)) != 0)
                         return rc;
                     parent = ni;
@@ -898,7 +900,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
 
     /* First pass: every node, to find the low-frequency ones. */
     g.all_kept = 1;
-    if ((rc = graph_pass(&g)) != 0)
+    if ((rc = graph_pass(&g, 0)) != 0)
         goto out;
     n = graph_nodes(&g, order);
     int64_t total_value = 0;
@@ -906,6 +908,7 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
         total_value = add64(total_value, g.nodes[order[i]].flat);
     int64_t node_cutoff = abs64(f2i((double)total_value * o->node_fraction));
     int64_t edge_cutoff = abs64(f2i((double)total_value * o->edge_fraction));
+    int rebuilt = 0;
     if (node_cutoff > 0) {
         size_t kept = 0;
         for (size_t i = 0; i < g.nnodes; i++)
@@ -916,10 +919,15 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
                 kept++;
             }
         if (kept != n) {
+            /* The kept nodes keep their cum (each still gets every sample
+             * it is on), so kept is the next graph's size: that pass is
+             * the last one unless --top trims it further. */
+            int last = !(o->node_count > 0 && (size_t)o->node_count < kept);
             t->dropped_nodes = n - kept;
             g.all_kept = 0;
-            if ((rc = graph_pass(&g)) != 0)
+            if ((rc = graph_pass(&g, last)) != 0)
                 goto out;
+            rebuilt = last;
             n = graph_nodes(&g, order);
         }
     }
@@ -931,10 +939,14 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
         for (size_t i = 0; i < (size_t)o->node_count; i++)
             g.nodes[order[i]].kept = 1;
         g.all_kept = 0;
-        if ((rc = graph_pass(&g)) != 0)
+        if ((rc = graph_pass(&g, 1)) != 0)
             goto out;
         n = graph_nodes(&g, order);
         qsort_r(order, n, sizeof *order, o->cum_sort ? cmp_cum : cmp_flat, &g);
+    } else if (!rebuilt) {
+        /* The graph stands as it is: one more pass for its edges. */
+        if ((rc = graph_pass(&g, 1)) != 0)
+            goto out;
     }
     total_nodes = n;
 
