@@ -35,7 +35,9 @@ _cgops() {
         --timeout) COMPREPLY=($(compgen -W "1s 5s 10s 30s 1m" -- "$cur")); return ;;
         --by) COMPREPLY=($(compgen -W "location start creator wait" -- "$cur")); return ;;
         -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
-        -n|--iterations|--depth|--filter) return ;;
+        -n|--iterations|--depth|--filter|--top|--focus|--ignore) return ;;
+        --base) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --sample-index) COMPREPLY=($(compgen -W "inuse_space inuse_objects alloc_space alloc_objects cpu samples contentions delay" -- "$cur")); return ;;
     esac
 
     if [ -z "$cmd" ]; then
@@ -54,6 +56,9 @@ _cgops() {
         pprof-heap|pprof-cpu|trace)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
+        profile)
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
+            else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
         setgc)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents) off" -- "$cur")); fi ;;

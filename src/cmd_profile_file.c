@@ -1,0 +1,211 @@
+/* cmd_profile_file.c -- `cgops profile FILE`: read a pprof profile without Go
+ *
+ * The default output is the table `go tool pprof -top` prints, byte for
+ * byte (profile_report.c); --folded gives collapsed stacks for flame graph
+ * tools, --json the functions' flat and cum with the profile's metadata.
+ * (cmd_profile.c is the other profile command: it fetches from an agent.)
+ */
+#include "cgops/cmd.h"
+#include "cgops/common.h"
+#include "cgops/out_json.h"
+#include "cgops/profile.h"
+#include "cgops/profile_report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *top;
+    int cum;
+    const char *sample_index;
+    const char *base;
+    int folded;
+    int json;
+    const char *focus;
+    const char *ignore;
+} profile_file_opts_t;
+
+const opt_t cmd_profile_file_opts[] = {
+    OPT_STRING_(0, "top", "N", profile_file_opts_t, top,
+                "keep the N heaviest functions (pprof -top -nodecount=N); default all"),
+    OPT_BOOL_(0, "cum", profile_file_opts_t, cum, "sort by cumulative value (pprof -cum)"),
+    OPT_STRING_(0, "sample-index", "NAME", profile_file_opts_t, sample_index,
+                "the value to report: inuse_space, alloc_objects, delay, ... or its number"),
+    OPT_STRING_(0, "base", "FILE", profile_file_opts_t, base, "subtract this profile first (pprof -base)"),
+    OPT_BOOL_(0, "folded", profile_file_opts_t, folded, "print collapsed stacks: root;...;leaf VALUE"),
+    OPT_BOOL_('j', "json", profile_file_opts_t, json, "print the functions' flat and cum, and the metadata, as JSON (schema: protocol/schemas/profile.schema.json)"),
+    OPT_STRING_(0, "focus", "REGEX", profile_file_opts_t, focus,
+                "only stacks with a function (or file) matching REGEX (pprof -focus)"),
+    OPT_STRING_(0, "ignore", "REGEX", profile_file_opts_t, ignore,
+                "drop stacks with a function (or file) matching REGEX (pprof -ignore)"),
+    OPT_SEPARATOR_(),
+    OPT_END_(),
+};
+
+typedef struct {
+    FILE *out;
+    int error;
+} folded_ctx_t;
+
+static void print_folded(void *ctx, const char *const *frames, size_t n, int64_t value)
+{
+    folded_ctx_t *c = ctx;
+
+    for (size_t i = 0; i < n; i++) {
+        /* ';' separates frames and ' ' ends the stack: keep both out of names. */
+        for (const char *s = frames[i]; *s; s++)
+            fputc(*s == ';' ? ':' : *s == '\n' ? ' ' : *s, c->out);
+        if (i + 1 < n)
+            fputc(';', c->out);
+    }
+    if (n == 0)
+        fputs("<unknown>", c->out);
+    fprintf(c->out, " %lld\n", (long long)value);
+}
+
+/* An exact integer: cJSON's numbers are doubles, which round past 2^53. */
+static void add_int(cJSON *o, const char *key, int64_t v)
+{
+    char digits[32];
+
+    snprintf(digits, sizeof digits, "%lld", (long long)v);
+    cJSON_AddRawToObject(o, key, digits);
+}
+
+static int print_json(const profile_t *p, const profile_top_t *t)
+{
+    cJSON *root = cJSON_CreateObject(), *types, *fns, *comments;
+    char *text;
+
+    if (root == NULL)
+        return -ENOMEM;
+    cJSON_AddStringToObject(root, "file", p->nmappings ? p->mappings[0].file : "");
+    cJSON_AddStringToObject(root, "sample_type", p->types[t->sample_index].type);
+    cJSON_AddStringToObject(root, "unit", p->types[t->sample_index].unit);
+    add_int(root, "total", (int64_t)t->total);
+    add_int(root, "time_nanos", (int64_t)p->time_nanos);
+    add_int(root, "duration_nanos", (int64_t)p->duration_nanos);
+    add_int(root, "period", (int64_t)p->period);
+    cJSON_AddStringToObject(root, "period_type", p->period_type.type);
+    cJSON_AddStringToObject(root, "period_unit", p->period_type.unit);
+    add_int(root, "samples", (int64_t)p->nsamples);
+    types = cJSON_AddArrayToObject(root, "sample_types");
+    for (size_t i = 0; types && i < p->ntypes; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", p->types[i].type);
+        cJSON_AddStringToObject(o, "unit", p->types[i].unit);
+        cJSON_AddItemToArray(types, o);
+    }
+    comments = cJSON_AddArrayToObject(root, "comments");
+    for (size_t i = 0; comments && i < p->ncomments; i++)
+        cJSON_AddItemToArray(comments, cJSON_CreateString(p->comments[i]));
+    add_int(root, "dropped_functions", (int64_t)t->dropped_nodes);
+    fns = cJSON_AddArrayToObject(root, "functions");
+    for (size_t i = 0; fns && i < t->nrows; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", t->rows[i].name);
+        add_int(o, "flat", (int64_t)t->rows[i].flat);
+        add_int(o, "cum", (int64_t)t->rows[i].cum);
+        cJSON_AddBoolToObject(o, "inline", t->rows[i].inline_label[0] != '\0');
+        cJSON_AddItemToArray(fns, o);
+    }
+    text = out_json_print(root, 0);
+    cJSON_Delete(root);
+    if (text == NULL)
+        return -ENOMEM;
+    puts(text);
+    free(text);
+    return 0;
+}
+
+int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
+{
+    profile_file_opts_t o = {0};
+    opt_args_t args = {0};
+    profile_report_opts_t ro = PROFILE_REPORT_OPTS_INIT;
+    profile_t *p = NULL, *base = NULL;
+    profile_top_t t;
+    char err[CG_ERR_LEN] = "";
+    const char *path;
+    int rc, status = CG_EXIT_FAIL;
+
+    if ((rc = opt_parse(cmd, argc, argv, &o, &args)) != OPT_GO_ON)
+        return rc;
+    if (args.n != 1) {
+        free(args.v);
+        return cmd_usage_error(cmd, args.n ? "one profile file at a time" : "which profile file?");
+    }
+    path = args.v[0];
+    free(args.v);
+    if (o.top) {
+        char *end;
+        long n;
+
+        errno = 0;
+        n = strtol(o.top, &end, 10);
+        if (*end || errno || n <= 0 || n > INT_MAX)
+            return cmd_usage_error(cmd, "--top: '%s' is not a positive number", o.top);
+        ro.node_count = (int)n;
+    }
+    if (o.folded + o.json > 1)
+        return cmd_usage_error(cmd, "--folded and --json are different outputs: choose one");
+    if (o.folded && (o.top || o.cum || o.base))
+        return cmd_usage_error(cmd, "--folded prints every stack: --top, --cum and --base do not apply");
+    if (profile_read_file(path, NULL, &p, err) != 0) {
+        cmd_error("%s", err);
+        return CG_EXIT_FAIL;
+    }
+    if (o.base && profile_read_file(o.base, NULL, &base, err) != 0) {
+        cmd_error("%s", err);
+        goto out;
+    }
+    ro.sample_index = o.sample_index;
+    ro.cum_sort = o.cum;
+    ro.focus = o.focus;
+    ro.ignore = o.ignore;
+    ro.base = base;
+    if (o.folded) {
+        folded_ctx_t fc = {stdout, 0};
+        int si;
+
+        if (profile_sample_index(p, o.sample_index, &si, err) != 0) {
+            cmd_error("%s", err);
+            goto out;
+        }
+        unsigned char *keep = NULL;
+        if ((o.focus || o.ignore) && profile_select(p, o.focus, o.ignore, &keep, err) != 0) {
+            cmd_error("%s", err);
+            goto out;
+        }
+        rc = profile_folded_selected(p, si, keep, print_folded, &fc);
+        free(keep);
+        if (rc != 0) {
+            cmd_error("out of memory");
+            goto out;
+        }
+        status = CG_EXIT_OK;
+        goto out;
+    }
+    if (profile_top(p, &ro, &t, err) != 0) {
+        cmd_error("%s", err);
+        goto out;
+    }
+    if (o.json)
+        rc = print_json(p, &t);
+    else
+        rc = profile_top_print(stdout, &t, 0);
+    profile_top_free(&t);
+    if (rc != 0) {
+        cmd_error("cannot print the report: %s", strerror(-rc));
+        goto out;
+    }
+    status = CG_EXIT_OK;
+out:
+    profile_free(p);
+    profile_free(base);
+    return status;
+}

@@ -1,0 +1,133 @@
+#!/bin/bash
+# 67-profile.sh -- `cgops profile FILE` against `go tool pprof` on real
+# profiles: proffix (a Go fixture) writes CPU, heap, allocs, goroutine,
+# block and mutex profiles, and for each kind, sample index, --cum,
+# --top N (-nodecount), --focus/--ignore and --base the whole output must
+# be byte-identical to pprof's -top; --folded and --json must add up to
+# pprof's total; broken and hostile files are refused with a message.
+. "$(dirname "$0")/lib.sh"
+
+command -v go >/dev/null 2>&1 || skip_all "no 'go' on PATH to compare with"
+export GOTELEMETRY=off GOFLAGS= HOME="${HOME:-$T}"
+P="$T/prof"
+mkdir -p "$P"
+run "$FIXTURES/proffix" "$P" 1
+expect_rc 0 "proffix writes its profiles"
+for k in cpu heap allocs goroutine block mutex heap2; do
+    [ -s "$P/$k.pb.gz" ] || fail "proffix wrote no $k profile"
+done
+
+# same NAME "CGOPS ARGS" PPROF ARGS...: both outputs byte for byte
+same() {
+    local name=$1 cargs=$2
+    shift 2
+    # shellcheck disable=SC2086
+    "$CGOPS" profile $cargs >"$T/c.txt" 2>"$T/c.err"
+    local rc=$?
+    (cd "$P" && go tool pprof "$@") >"$T/g.txt" 2>"$T/g.err" || {
+        fail "$name: go tool pprof failed: $(cat "$T/g.err")"
+        return
+    }
+    if [ $rc -ne 0 ]; then
+        fail "$name: cgops exited $rc: $(cat "$T/c.err")"
+    elif cmp -s "$T/c.txt" "$T/g.txt"; then
+        pass "$name: identical to go tool pprof ($(wc -l <"$T/g.txt") lines)"
+    else
+        fail "$name: differs from go tool pprof: $(diff "$T/c.txt" "$T/g.txt" | head -20)"
+    fi
+}
+
+for k in cpu heap allocs goroutine block mutex; do
+    same "$k" "$P/$k.pb.gz" -top "$k.pb.gz"
+    same "$k --cum" "$P/$k.pb.gz --cum" -top -cum "$k.pb.gz"
+    same "$k --top 20" "$P/$k.pb.gz --top 20" -top -nodecount=20 "$k.pb.gz"
+    same "$k --top 3" "$P/$k.pb.gz --top 3" -top -nodecount=3 "$k.pb.gz"
+done
+for si in inuse_space inuse_objects alloc_space alloc_objects; do
+    same "heap --sample-index $si" "$P/heap.pb.gz --sample-index $si" -top -sample_index=$si heap.pb.gz
+    same "allocs --sample-index $si" "$P/allocs.pb.gz --sample-index $si" -top -sample_index=$si allocs.pb.gz
+done
+same "cpu --sample-index samples" "$P/cpu.pb.gz --sample-index samples" -top -sample_index=samples cpu.pb.gz
+same "block --sample-index contentions" "$P/block.pb.gz --sample-index contentions" -top -sample_index=contentions block.pb.gz
+same "mutex --sample-index 0" "$P/mutex.pb.gz --sample-index 0" -top -sample_index=0 mutex.pb.gz
+same "heap --base" "$P/heap2.pb.gz --base $P/heap.pb.gz" -top -base heap.pb.gz heap2.pb.gz
+same "heap --base, alloc_space" "$P/heap2.pb.gz --base $P/heap.pb.gz --sample-index alloc_space" \
+    -top -sample_index=alloc_space -base heap.pb.gz heap2.pb.gz
+same "heap --base reversed --cum" "$P/heap.pb.gz --base $P/heap2.pb.gz --cum" -top -cum -base heap2.pb.gz heap.pb.gz
+same "cpu --focus" "$P/cpu.pb.gz --focus spinB" -top -focus=spinB cpu.pb.gz
+same "cpu --ignore" "$P/cpu.pb.gz --ignore spinC" -top -ignore=spinC cpu.pb.gz
+same "allocs --focus --ignore" "$P/allocs.pb.gz --focus main --ignore churn" -top -focus=main -ignore=churn allocs.pb.gz
+grep -q "(inline)" "$T/c.txt" || {
+    "$CGOPS" profile "$P/cpu.pb.gz" | grep -q "(inline)" &&
+        pass "the CPU profile has (inline) rows to compare" || skip "no inlined frame sampled this run"
+}
+
+# pprof's total in the sample's base unit (-unit=ns, -unit=B; counts as is).
+pprof_total() { # FILE UNIT [SAMPLE_INDEX]
+    (cd "$P" && go tool pprof -top ${2:+-unit=$2} ${3:+-sample_index=$3} "$1" 2>/dev/null) |
+        sed -n 's/^Showing nodes accounting for .* of \([0-9]*\)[a-zA-Z]* total$/\1/p'
+}
+for spec in "cpu.pb.gz ns" "heap.pb.gz B" "allocs.pb.gz B alloc_space" "goroutine.pb.gz" "block.pb.gz ns" "mutex.pb.gz ns"; do
+    set -- $spec
+    want=$(pprof_total "$1" "${2:-}" "${3:-}")
+    run "$CGOPS" profile "$P/$1" --folded ${3:+--sample-index $3}
+    expect_rc 0 "--folded $1"
+    got=$(printf '%s\n' "$OUT" | awk '{ s += $NF } END { printf "%.0f", s }')
+    [ -n "$want" ] && [ "$got" = "$want" ] && pass "--folded $1 sums to pprof's total $want" ||
+        fail "--folded $1: sum $got, pprof's total '$want'"
+    bad=$(printf '%s\n' "$OUT" | grep -cvE '^[^ ]+( [^ ]+)* -?[0-9]+$')
+    [ "$bad" = 0 ] && pass "--folded $1: every line is STACK VALUE" || fail "--folded $1: $bad odd lines"
+    run "$CGOPS" profile "$P/$1" --json ${3:+--sample-index $3}
+    expect_rc 0 "--json $1"
+    printf '%s\n' "$OUT" >"$T/prof.json"
+    validate profile.schema.json "$T/prof.json"
+    jt=$(printf '%s\n' "$OUT" | jq -r .total)
+    [ "$jt" = "$want" ] && pass "--json $1 total is pprof's" || fail "--json $1 total $jt, pprof's $want"
+    jn=$(printf '%s\n' "$OUT" | jq -r '.functions[].name')
+    pn=$( (cd "$P" && go tool pprof -top ${3:+-sample_index=$3} "$1" 2>/dev/null) |
+        sed -n '/^ *flat  flat%/,$p' | tail -n +2 | awk '{ print $6 }')
+    [ "$jn" = "$pn" ] && pass "--json $1 functions in pprof's order" || fail "--json $1 names: $jn / $pn"
+done
+run "$CGOPS" profile "$P/cpu.pb.gz" --folded --focus spinB
+want=$( (cd "$P" && go tool pprof -top -unit=ns -focus=spinB cpu.pb.gz 2>/dev/null) |
+    sed -n 's/^Showing nodes accounting for \([0-9]*\)ns,.*/\1/p')
+got=$(printf '%s\n' "$OUT" | awk '{ s += $NF } END { printf "%.0f", s }')
+[ "$got" = "$want" ] && pass "--folded --focus keeps pprof's samples" || fail "--folded --focus: $got, pprof $want"
+
+# Bad command lines and bad files.
+run "$CGOPS" profile
+expect_rc 2 "no file"
+run "$CGOPS" profile "$P/cpu.pb.gz" --top zero
+expect_rc 2 "--top zero"
+run "$CGOPS" profile "$P/cpu.pb.gz" --folded --json
+expect_rc 2 "--folded with --json"
+run "$CGOPS" profile "$P/heap.pb.gz" --sample-index nosuch
+expect_rc 1 "unknown sample index"
+expect_err_contains "alloc_objects alloc_space inuse_objects inuse_space" "lists the sample types"
+run "$CGOPS" profile "$P/heap.pb.gz" --base "$P/cpu.pb.gz"
+expect_rc 1 "a base of another kind"
+expect_err_contains "not the same kind of profile" "says why"
+run "$CGOPS" profile "$P/cpu.pb.gz" --focus "("
+expect_rc 1 "a bad regex"
+expect_err_contains "not a valid regular expression" "says so"
+run "$CGOPS" profile "$T/nonexistent"
+expect_rc 1 "a missing file"
+expect_err_contains "cannot read" "says it cannot read"
+head -c 300 "$P/heap.pb.gz" >"$T/cut.gz"
+run "$CGOPS" profile "$T/cut.gz"
+expect_rc 1 "a truncated gzip file"
+expect_err_contains "truncated" "says truncated"
+zcat "$P/heap.pb.gz" | head -c 3000 >"$T/cut.pb"
+run "$CGOPS" profile "$T/cut.pb"
+expect_rc 1 "a truncated protobuf"
+expect_err_contains "truncated" "says truncated"
+printf 'this is not a profile\n' >"$T/text"
+run "$CGOPS" profile "$T/text"
+expect_rc 1 "a text file"
+expect_err_contains "malformed" "says malformed"
+# A gigabyte of zeros, gzipped (1 MB): refused as soon as it starts.
+head -c 1100M /dev/zero | gzip -1 >"$T/zeros.gz"
+run "$CGOPS" profile "$T/zeros.gz"
+expect_rc 1 "1.1 GB of zeros"
+expect_err_contains "field number 0" "refused at the first field"
+finish
