@@ -6,8 +6,10 @@
  * (cmd_profile.c is the other profile command: it fetches from an agent.)
  */
 #include "cgops/cmd.h"
+#include "cgops/flame.h"
 #include "cgops/common.h"
 #include "cgops/out_json.h"
+#include "cgops/outfile.h"
 #include "cgops/profile.h"
 #include "cgops/profile_report.h"
 
@@ -24,6 +26,7 @@ typedef struct {
     const char *sample_index;
     const char *base;
     int folded;
+    const char *svg;
     int json;
     const char *focus;
     const char *ignore;
@@ -37,6 +40,8 @@ const opt_t cmd_profile_file_opts[] = {
                 "the value to report: inuse_space, alloc_objects, delay, ... or its number"),
     OPT_STRING_(0, "base", "FILE", profile_file_opts_t, base, "subtract this profile first (pprof -base)"),
     OPT_BOOL_(0, "folded", profile_file_opts_t, folded, "print collapsed stacks: root;...;leaf VALUE"),
+    OPT_STRING_(0, "svg", "FILE", profile_file_opts_t, svg,
+                "write a self-contained flame graph (searchable, tooltips) to FILE ('-': standard output)"),
     OPT_BOOL_('j', "json", profile_file_opts_t, json, "print the functions' flat and cum, and the metadata, as JSON (schema: protocol/schemas/profile.schema.json)"),
     OPT_STRING_(0, "focus", "REGEX", profile_file_opts_t, focus,
                 "only stacks with a function (or file) matching REGEX (pprof -focus)"),
@@ -122,6 +127,63 @@ static int print_json(const profile_t *p, const profile_top_t *t)
     return 0;
 }
 
+/* Each stack of the profile into the flame graph's tree. */
+typedef struct {
+    flame_t *f;
+    int rc;
+} flame_ctx_t;
+
+static void add_flame(void *ctx, const char *const *frames, size_t n, int64_t value)
+{
+    flame_ctx_t *c = ctx;
+
+    if (c->rc == 0 && value > 0)
+        c->rc = flame_add(c->f, frames, n, value);
+}
+
+/* --svg: the selected stacks as a flame graph.  The SVG is made in memory
+ * (frames under 0.1% are not drawn, so it stays small) and then saved by
+ * outfile's rules: an existing FILE is replaced only once it is whole, a
+ * planted symlink is refused. */
+static int write_svg(const profile_t *p, int si, const unsigned char *keep, const char *path)
+{
+    flame_ctx_t fc = {flame_new(), 0};
+    const char *unit = p->types[si].unit && p->types[si].unit[0] ? p->types[si].unit : "samples";
+    const char *title = p->types[si].type && p->types[si].type[0] ? p->types[si].type : "profile";
+    char *svg = NULL, err[CG_ERR_LEN] = "";
+    size_t len = 0;
+    FILE *mem;
+    outfile_t of = OUTFILE_INIT;
+    int rc;
+
+    rc = profile_folded_selected(p, si, keep, add_flame, &fc);
+    if (rc == 0)
+        rc = fc.rc;
+    if (rc != 0) {
+        flame_free(fc.f);
+        return cmd_error("--svg: %s", rc == -E2BIG ? "the profile has too many frames for a flame graph"
+                                                  : strerror(-rc));
+    }
+    mem = open_memstream(&svg, &len);
+    rc = mem ? flame_write_svg(fc.f, mem, title, unit) : -ENOMEM;
+    if (mem && fclose(mem) != 0 && rc == 0)
+        rc = -ENOMEM;
+    flame_free(fc.f);
+    if (rc != 0) {
+        free(svg);
+        return cmd_error("--svg: %s", strerror(-rc));
+    }
+    if (strcmp(path, "-") == 0) {
+        rc = fwrite(svg, 1, len, stdout) == len ? 0 : cmd_error("write error on standard output");
+    } else if ((rc = outfile_open(&of, path, NULL, err)) != 0 || (rc = outfile_write_all(&of, svg, len, err)) != 0 ||
+               (rc = outfile_commit(&of, err)) != 0) {
+        outfile_abandon(&of);
+        rc = cmd_error("--svg: %s", err[0] ? err : strerror(-rc));
+    }
+    free(svg);
+    return rc;
+}
+
 int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
 {
     profile_file_opts_t o = {0};
@@ -151,8 +213,10 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
             return cmd_usage_error(cmd, "--top: '%s' is not a positive number", o.top);
         ro.node_count = (int)n;
     }
-    if (o.folded + o.json > 1)
-        return cmd_usage_error(cmd, "--folded and --json are different outputs: choose one");
+    if (o.folded + o.json + (o.svg != NULL) > 1)
+        return cmd_usage_error(cmd, "--folded, --json and --svg are different outputs: choose one");
+    if (o.svg && (o.top || o.cum || o.base))
+        return cmd_usage_error(cmd, "--svg draws every stack: --top, --cum and --base do not apply");
     if (o.folded && (o.top || o.cum || o.base))
         return cmd_usage_error(cmd, "--folded prints every stack: --top, --cum and --base do not apply");
     if (profile_read_file(path, NULL, &p, err) != 0) {
@@ -168,6 +232,20 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
     ro.focus = o.focus;
     ro.ignore = o.ignore;
     ro.base = base;
+    if (o.svg) {
+        unsigned char *keep = NULL;
+        int si;
+
+        if (profile_sample_index(p, o.sample_index, &si, err) != 0 ||
+            ((o.focus || o.ignore) && profile_select(p, o.focus, o.ignore, &keep, err) != 0)) {
+            cmd_error("%s", err);
+            goto out;
+        }
+        rc = write_svg(p, si, keep, o.svg);
+        free(keep);
+        status = rc == 0 ? CG_EXIT_OK : CG_EXIT_FAIL;
+        goto out;
+    }
     if (o.folded) {
         folded_ctx_t fc = {stdout, 0};
         int si;

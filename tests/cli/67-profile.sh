@@ -130,4 +130,38 @@ head -c 1100M /dev/zero | gzip -1 >"$T/zeros.gz"
 run "$CGOPS" profile "$T/zeros.gz"
 expect_rc 1 "1.1 GB of zeros"
 expect_err_contains "field number 0" "refused at the first field"
+# --svg: a flame graph of the CPU profile.  Valid XML; the root's tooltip
+# is the profile's total (the sum of --folded); the function with the most
+# flat time is named in it; headless Chromium draws it (not blank).
+run "$CGOPS" profile --folded "$P/cpu.pb.gz"
+total=$(awk '{s += $NF} END {print s}' "$T/out")
+top_fn=$("$CGOPS" profile --top 1 "$P/cpu.pb.gz" | awk '/^ *[0-9.]+[a-z]* +[0-9.]+%/ {print $NF; exit}')
+run "$CGOPS" profile --svg "$T/cpu.svg" "$P/cpu.pb.gz"
+expect_rc 0 "profile --svg"
+[ -z "$OUT" ] && pass "--svg FILE prints nothing" || fail "printed: $OUT"
+/usr/bin/python3 - "$T/cpu.svg" "$total" "$top_fn" <<'PY'
+import re, sys
+from xml.dom import minidom
+doc = minidom.parse(sys.argv[1])
+titles = [t.firstChild.data for t in doc.getElementsByTagName("title") if t.firstChild]
+vals = [int(m.group(1).replace(",", "")) for t in titles for m in [re.search(r"\(([\d,]+) ", t)] if m]
+assert vals and max(vals) == int(sys.argv[2]), (max(vals) if vals else None, sys.argv[2])
+text = open(sys.argv[1]).read()
+assert sys.argv[3] in text, sys.argv[3]
+PY
+expect_rc 0 "the SVG parses, its root is the total ($total) and names $top_fn"
+run "$CGOPS" profile --svg - "$P/cpu.pb.gz"
+expect_rc 0 "profile --svg -"
+expect_out_contains "<svg" "--svg - writes the SVG on standard output"
+run "$CGOPS" profile --svg "$T/x.svg" --top 3 "$P/cpu.pb.gz"
+expect_rc 2 "--svg with --top"
+if [ -x "$CHROMIUM" ]; then
+    chrome "file://$T/cpu.svg" "$T/cpu.png" >"$T/chrome.out" 2>&1
+    set -- $(png_check "$T/cpu.png" 2>/dev/null)
+    [ "${3:-0}" -gt 50 ] && [ "${4:-0}" -gt 5000 ] && pass "chromium draws the flame graph: $3 colours, $4 flame pixels" ||
+        fail "blank or no PNG: ${*:-none} $(head -c 300 "$T/chrome.out")"
+else
+    skip "no $CHROMIUM"
+fi
+
 finish

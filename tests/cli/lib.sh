@@ -359,3 +359,75 @@ quit_dump() {
 gotrace() {
     /usr/bin/python3 "$CGOPS_SRC/tests/cli/gotrace.py" "$@"
 }
+
+# ---- headless Chromium (68-flame, 67-profile) ----------------------------
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+# png_check FILE: decode a PNG with zlib only and print "W H COLOURS HOT
+# MAGENTA": distinct colours, pixels of the flame palette (red high, blue
+# low, not the pale background) and pixels of the search highlight.
+png_check() {
+    /usr/bin/python3 - "$1" <<'EOF'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat = 8, b""
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+assert depth == 8 and ctype in (2, 6) and interlace == 0, "unexpected PNG format"
+bpp = 3 if ctype == 2 else 4
+raw = zlib.decompress(idat)
+stride = w * bpp
+prev = bytearray(stride)
+colours, hot, magenta = set(), 0, 0
+for y in range(h):
+    f = raw[y * (stride + 1)]
+    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    if f == 1:
+        for i in range(bpp, stride):
+            line[i] = (line[i] + line[i - bpp]) & 0xff
+    elif f == 2:
+        for i in range(stride):
+            line[i] = (line[i] + prev[i]) & 0xff
+    elif f == 3:
+        for i in range(stride):
+            line[i] = (line[i] + ((line[i - bpp] if i >= bpp else 0) + prev[i]) // 2) & 0xff
+    elif f == 4:
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xff
+    for x in range(0, stride, bpp):
+        r, g, b = line[x], line[x + 1], line[x + 2]
+        colours.add((r, g, b))
+        if r >= 200 and b <= 60:
+            hot += 1
+        if (r, g, b) == (230, 0, 230):
+            magenta += 1
+    prev = line
+print(w, h, len(colours), hot, magenta)
+EOF
+}
+
+# chrome URL OUT [--dump-dom]: one headless Chromium run with a fresh
+# profile, nothing fetched in the background.
+chrome() {
+    local url=$1 png=$2
+    shift 2
+    rm -rf "$T/chrome"
+    mkdir -p "$T/chrome"
+    HOME="$T/chrome" timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+        --disable-quic --no-first-run --disable-background-networking \
+        --disable-component-update --disable-sync --user-data-dir="$T/chrome" \
+        --screenshot="$png" --window-size=1200,800 "$@" "$url"
+}
+
