@@ -11,6 +11,8 @@
 #include "cgops/loop.h"
 #include "cgops/out_json.h"
 #include "cgops/outfile.h"
+#include "cgops/profile.h"
+#include "cgops/profile_report.h"
 #include "cgops/portfile.h"
 #include "cgops/proto.h"
 #include "cgops/request.h"
@@ -219,6 +221,26 @@ static int fail(uv_loop_t *loop, fetch_t *a, fetch_t *b, const char *msg)
     return CG_EXIT_FAIL;
 }
 
+/* The saved profile's top 20, as `go tool pprof -top -nodecount=20`. */
+static int print_top(const char *path)
+{
+    profile_report_opts_t ro = PROFILE_REPORT_OPTS_INIT;
+    profile_t *p = NULL;
+    profile_top_t t;
+    char err[CG_ERR_LEN] = "";
+    int rc;
+
+    ro.node_count = 20;
+    if ((rc = profile_read_file(path, NULL, &p, err)) != 0 || (rc = profile_top(p, &ro, &t, err)) != 0) {
+        profile_free(p);
+        return cmd_error("the saved profile cannot be read: %s", err);
+    }
+    rc = profile_top_print(stdout, &t, 0);
+    profile_top_free(&t);
+    profile_free(p);
+    return rc == 0 ? 0 : cmd_error("write error on standard output");
+}
+
 int cmd_profile(int argc, char **argv, const cmd_t *cmd)
 {
     profile_opts_t o = {0};
@@ -297,6 +319,15 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
             cJSON_AddStringToObject(v, "binary", o.binfile);
         out_json_write(stdout, v);
         cJSON_Delete(v);
+    }
+    /* Without Go on the host, what `go tool pprof` would open first: the
+     * top 20, read right here.  A trace has no native viewer: say where it
+     * can be read. */
+    if (!launch && !o.no_launch && !o.json && !go_on_path()) {
+        if (byte == PROTO_TRACE)
+            cmd_error("no Go here: read it with 'go tool trace %s' on a host with Go", profile);
+        else if (print_top(profile) != 0)
+            return CG_EXIT_FAIL;
     }
     if (launch) {
         fflush(stdout);

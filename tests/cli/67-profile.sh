@@ -164,4 +164,23 @@ else
     skip "no $CHROMIUM"
 fi
 
+# pprof-heap without Go on the host: the saved profile's top 20, read by
+# cgops, byte for byte what `go tool pprof -top -nodecount=20` prints of
+# the same file; --no-launch only saves; trace says where to read it.
+start_agent agentfix -alloc || finish
+mkdir -p "$T/nogo"
+run env PATH="$T/nogo" "$CGOPS" pprof-heap -o "$T/heap.out" "$APID"
+expect_rc 0 "pprof-heap without go on PATH"
+expect_out_contains "Profile dump saved to: $T/heap.out" "the file is saved"
+sed -n '2,$p' "$T/out" >"$T/ours"
+go tool pprof -top -nodecount=20 "$T/heap.out" 2>/dev/null >"$T/theirs"
+cmp -s "$T/ours" "$T/theirs" && pass "its top 20 is byte-identical to go tool pprof -top -nodecount=20" ||
+    fail "top 20 differs: $(diff "$T/theirs" "$T/ours" | head -10)"
+run env PATH="$T/nogo" "$CGOPS" pprof-heap --no-launch -o "$T/heap2.out" "$APID"
+expect_rc 0 "pprof-heap --no-launch"
+[ "$(wc -l <"$T/out")" = 1 ] && pass "--no-launch only saves" || fail "--no-launch printed: $OUT"
+run env PATH="$T/nogo" "$CGOPS" trace -o "$T/trace.out" "$APID"
+expect_rc 0 "trace without go on PATH"
+expect_err_contains "go tool trace $T/trace.out" "trace names go tool trace"
+
 finish
