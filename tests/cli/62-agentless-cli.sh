@@ -5,14 +5,6 @@
 # bad arguments of the agentless commands.
 . "$(dirname "$0")/lib.sh"
 
-# States of every thread of PID, one letter each.
-thread_states() {
-    local t
-    for t in /proc/"$1"/task/*/stat; do
-        sed 's/.*) //' "$t" 2>/dev/null | cut -c1
-    done | sort | tr -d '\n'
-}
-
 # Bad arguments: usage errors (2), before anything is read.
 for args in "goroutines" "goroutines abc" "goroutines 0" "goroutines 1 2" "goroutines --depth 0 1" \
     "goroutines --depth 101 1" "summary --by nowhere 1" "top -n 0 1" "top -n x 1" "top --by x 1" \
@@ -117,27 +109,7 @@ caught=
 for attempt in 1 2 3 4 5; do
     "$CGOPS" goroutines --stop "$big" >/dev/null 2>&1 &
     cg=$!
-    caught=$(/usr/bin/python3 - "$big" "$cg" <<'PY'
-import os, signal, sys, time
-target, cg = sys.argv[1], int(sys.argv[2])
-end = time.time() + 10
-while time.time() < end:
-    try:
-        for tid in os.listdir(f"/proc/{target}/task"):
-            with open(f"/proc/{target}/task/{tid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "t":
-                    os.kill(cg, signal.SIGSTOP)
-                    print("yes")
-                    sys.exit(0)
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    try:
-        os.kill(cg, 0)
-    except ProcessLookupError:
-        break
-print("no")
-PY
-)
+    caught=$(signal_when_held "$big" "$cg" STOP)
     [ "$caught" = yes ] && break
     wait "$cg" 2>/dev/null
 done

@@ -4,14 +4,6 @@
 # it holds a process stopped, and binaries patched by a local user.
 . "$(dirname "$0")/lib.sh"
 
-# States of every thread of PID, one letter each.
-thread_states() {
-    local t
-    for t in /proc/"$1"/task/*/stat; do
-        sed 's/.*) //' "$t" 2>/dev/null | cut -c1
-    done | sort | tr -d '\n'
-}
-
 # cgops suspended (SIGTSTP: Ctrl-Z) while it holds the process stopped for
 # --stop: the process must not stay stopped for as long as cgops is
 # suspended.  cgops is caught holding it (a thread in tracing stop) and
@@ -22,27 +14,7 @@ caught=
 for attempt in 1 2 3 4 5; do
     "$CGOPS" goroutines --stop "$big" >"$T/tstp.out" 2>"$T/tstp.err" &
     cg=$!
-    caught=$(/usr/bin/python3 - "$big" "$cg" <<'PY'
-import os, signal, sys, time
-target, cg = sys.argv[1], int(sys.argv[2])
-end = time.time() + 10
-while time.time() < end:
-    try:
-        for tid in os.listdir(f"/proc/{target}/task"):
-            with open(f"/proc/{target}/task/{tid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "t":
-                    os.kill(cg, signal.SIGTSTP)
-                    print("yes")
-                    sys.exit(0)
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    try:
-        os.kill(cg, 0)
-    except ProcessLookupError:
-        break
-print("no")
-PY
-)
+    caught=$(signal_when_held "$big" "$cg" TSTP)
     [ "$caught" = yes ] && break
     wait "$cg" 2>/dev/null
 done

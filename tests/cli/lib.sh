@@ -360,6 +360,42 @@ gotrace() {
     /usr/bin/python3 "$CGOPS_SRC/tests/cli/gotrace.py" "$@"
 }
 
+# thread_states PID: the state letter of every thread of PID, sorted
+# (a "t" is a thread in tracing stop)
+thread_states() {
+    local t
+    for t in /proc/"$1"/task/*/stat; do
+        sed 's/.*) //' "$t" 2>/dev/null | cut -c1
+    done | sort | tr -d '\n'
+}
+
+# signal_when_held TARGET CGPID SIG: wait (10 s at most) until a thread of
+# TARGET is in tracing stop (cgops --stop holds it), then send SIG to CGPID
+# at once; prints "yes", or "no" when cgops ended first.  Polled from one
+# python process: a shell loop is too slow to catch a short hold.
+signal_when_held() {
+    /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import os, signal, sys, time
+target, cg, sig = sys.argv[1], int(sys.argv[2]), getattr(signal, "SIG" + sys.argv[3])
+end = time.time() + 10
+while time.time() < end:
+    try:
+        for tid in os.listdir(f"/proc/{target}/task"):
+            with open(f"/proc/{target}/task/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "t":
+                    os.kill(cg, sig)
+                    print("yes")
+                    sys.exit(0)
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    try:
+        os.kill(cg, 0)
+    except ProcessLookupError:
+        break
+print("no")
+PY
+}
+
 # ---- headless Chromium (68-flame, 67-profile) ----------------------------
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
