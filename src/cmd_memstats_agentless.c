@@ -197,20 +197,18 @@ fail:
     return rc;
 }
 
-int agentless_sched_figures(pid_t pid, agentless_sched_t *out, char *err)
+/* runtime.sched's counters, read through an open target. */
+static int read_sched(const dwarf_target_t *t, pid_t pid, agentless_sched_t *out, char *err)
 {
     static const char *const fields[] = {"runqsize", "nmidle", "nmspinning", "npidle", "nmsys"};
     int64_t *dst[] = {&out->runq, &out->idle_ms, &out->spinning_ms, &out->idle_ps, &out->system_ms};
-    dwarf_target_t t;
     uint64_t sched;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = dwarf_target_open(pid, &t, err)) != 0)
-        return rc;
-    if ((rc = godwarf_global(t.dw, "runtime.sched", &sched)) != 0) {
+    if (godwarf_global(t->dw, "runtime.sched", &sched) != 0) {
         cg_seterr(err, "runtime.sched not in the DWARF");
-        goto out;
+        return -ENOENT;
     }
     for (size_t i = 0; i < CG_ARRAY_SIZE(fields); i++) {
         gofield_t f;
@@ -218,21 +216,52 @@ int agentless_sched_figures(pid_t pid, agentless_sched_t *out, char *err)
 
         /* Fields change type across releases (int32 to atomic.Int32):
          * the size comes from the DWARF, never assumed. */
-        if (godwarf_field(t.dw, "runtime.schedt", fields[i], &f) != 0 || f.size > 8 || f.size == 0) {
+        if (godwarf_field(t->dw, "runtime.schedt", fields[i], &f) != 0 || f.size > 8 || f.size == 0) {
             cg_seterr(err, "runtime.schedt.%s not in the DWARF", fields[i]);
-            rc = -ENOENT;
-            goto out;
+            return -ENOENT;
         }
-        if ((rc = gomem_read(t.mem, sched + t.bias + f.offset, b, f.size)) != 0) {
+        if ((rc = gomem_read(t->mem, sched + t->bias + f.offset, b, f.size)) != 0) {
             gomem_describe_error(pid, rc, "read memory of", err);
-            goto out;
+            return rc;
         }
         *dst[i] = (int64_t)goexe_le(b, (int)f.size);
         if (f.size == 4)
             *dst[i] = (int32_t)*dst[i];
     }
     out->valid = 1;
-out:
+    return 0;
+}
+
+/* The memstats keys, read through an open target. */
+static int read_memstats(const dwarf_target_t *t, pid_t pid, godwarf_msval_t *vals, size_t *n,
+                         const char *const **missing, char *err)
+{
+    godwarf_msplan_t *plan = NULL;
+    int rc;
+
+    *n = 0;
+    if ((rc = godwarf_memstats_plan(t->dw, t->minor, &plan, err)) == 0) {
+        rc = godwarf_memstats_read(plan, t->bias, read_mem, t->mem, vals, n, err);
+        if (rc == -ESRCH || rc == -EPERM)
+            gomem_describe_error(pid, rc, "read memory of", err);
+        if (missing)
+            *missing = godwarf_memstats_missing(plan);
+    }
+    godwarf_memstats_plan_free(plan);
+    return rc;
+}
+
+int agentless_dwarf_figures(pid_t pid, agentless_sched_t *sched, godwarf_msval_t *vals, size_t *n, char *err)
+{
+    dwarf_target_t t;
+    int rc;
+
+    memset(sched, 0, sizeof *sched);
+    *n = 0;
+    if ((rc = dwarf_target_open(pid, &t, err)) != 0)
+        return rc;
+    if ((rc = read_sched(&t, pid, sched, err)) == 0)
+        rc = read_memstats(&t, pid, vals, n, NULL, err);
     dwarf_target_close(&t);
     return rc;
 }
@@ -241,20 +270,12 @@ int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const
                               char *err)
 {
     dwarf_target_t t;
-    godwarf_msplan_t *plan = NULL;
     int rc;
 
     *n = 0;
     if ((rc = dwarf_target_open(pid, &t, err)) != 0)
         return rc;
-    if ((rc = godwarf_memstats_plan(t.dw, t.minor, &plan, err)) == 0) {
-        rc = godwarf_memstats_read(plan, t.bias, read_mem, t.mem, vals, n, err);
-        if (rc == -ESRCH || rc == -EPERM)
-            gomem_describe_error(pid, rc, "read memory of", err);
-        if (missing)
-            *missing = godwarf_memstats_missing(plan);
-    }
-    godwarf_memstats_plan_free(plan);
+    rc = read_memstats(&t, pid, vals, n, missing, err);
     dwarf_target_close(&t);
     return rc;
 }

@@ -374,8 +374,7 @@ int cmd_summary(int argc, char **argv, const cmd_t *cmd)
     agentless_threads(pid, &th, &nth);
     /* With DWARF: the scheduler's counters and the GC's figures. */
     memset(&dw, 0, sizeof dw);
-    if (agentless_sched_figures(pid, &dw.sched, dw.why) == 0)
-        agentless_memstats_values(pid, dw.ms, &dw.nms, NULL, dw.why);
+    agentless_dwarf_figures(pid, &dw.sched, dw.ms, &dw.nms, dw.why);
     rc = gort_walk(r, t.by == GROUP_LOCATION ? SUMMARY_DEPTH : 0, tally_cb, &t, err);
     /* After the walk, which reads the Ms again itself (ms stays valid
      * until the next gort call). */

@@ -6,6 +6,7 @@
 #define CGOPS_AGENTLESS_H
 
 #include "cgops/cmd.h"
+#include "cgops/godwarf.h"
 #include "cgops/gort.h"
 
 #include <cjson/cJSON.h>
@@ -36,13 +37,14 @@ typedef struct {
     int64_t runq;        /* global run queue */
     int64_t idle_ms, spinning_ms, idle_ps, system_ms;
 } agentless_sched_t;
-int agentless_sched_figures(pid_t pid, agentless_sched_t *out, char *err);
 
-#include "cgops/godwarf.h"
 /* The memstats keys computed from memory (vals has GODWARF_MS_KEYS room);
  * *missing (if not NULL) the keys left out.  0 or -errno with err. */
 int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const char *const **missing,
                               char *err);
+/* Both for summary, the DWARF and the memory opened once.  0 or -errno with
+ * err (sched->valid and *n say what was read). */
+int agentless_dwarf_figures(pid_t pid, agentless_sched_t *sched, godwarf_msval_t *vals, size_t *n, char *err);
 
 /* The agent's formats: formatBytes ("1.50KB (1536 bytes)") and Go's %v
  * of a float64. */
