@@ -15,6 +15,7 @@
 #include "cgops/godwarf.h"
 #include "cgops/goexe.h"
 #include "cgops/gomem.h"
+#include "cgops/gort.h"
 #include "cgops/out_json.h"
 #include "cgops/procinfo.h"
 #include "cgops/proto.h"
@@ -162,21 +163,12 @@ static void dwarf_target_close(dwarf_target_t *t)
 
 static int dwarf_target_open(pid_t pid, dwarf_target_t *t, char *err)
 {
-    char path[64];
-    int major = 0, rc;
+    int rc;
     uint64_t entry;
 
     memset(t, 0, sizeof *t);
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    t->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (t->fd < 0) {
-        rc = -errno;
-        if (rc == -ENOENT)
-            cg_seterr(err, "no such process: %d", (int)pid);
-        else
-            gomem_describe_error(pid, -EPERM, "open the executable of", err);
+    if ((rc = t->fd = gort_open_exe(pid, err)) < 0)
         return rc;
-    }
     if ((rc = gobin_read_fd(t->fd, &t->info, err)) != 0)
         goto fail;
     if (!t->info.is_go) {
@@ -184,8 +176,7 @@ static int dwarf_target_open(pid_t pid, dwarf_target_t *t, char *err)
         rc = -ENOEXEC;
         goto fail;
     }
-    if (sscanf(t->info.version, "go%d.%d", &major, &t->minor) != 2 || major != 1)
-        t->minor = 0;
+    t->minor = gort_go_minor(t->info.version);
     if ((rc = godwarf_open(t->fd, &t->dw, err)) != 0 || (rc = goexe_open_fd(t->fd, &t->exe, err)) != 0 ||
         (rc = gomem_open_pid(pid, &t->mem, err)) != 0)
         goto fail;

@@ -85,7 +85,7 @@ int gort_is_runtime_frame(const char *f)
 
 /* ---- opening -------------------------------------------------------------- */
 
-static int go_minor(const char *v)
+int gort_go_minor(const char *v)
 {
     int major, minor;
 
@@ -136,7 +136,7 @@ static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
         return -ENOEXEC;
     }
     cg_strlcpy(r->version, info->version, sizeof r->version);
-    r->minor = go_minor(r->version);
+    r->minor = gort_go_minor(r->version);
     if (r->minor && r->minor < 16) {
         cg_seterr(err, "pid %d runs %s: Go 1.16 or newer is needed to read it without an agent",
                   (int)r->pid, r->version);
@@ -162,27 +162,35 @@ static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
     return 0;
 }
 
+int gort_open_exe(pid_t pid, char *err)
+{
+    char path[64];
+    int fd, rc;
+
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    rc = -errno;
+    if (rc == -ENOENT)
+        cg_seterr(err, "no such process: %d", (int)pid);
+    else if (rc == -EACCES || rc == -EPERM)
+        gomem_describe_error(pid, -EPERM, "open the executable of", err);
+    else
+        cg_seterr(err, "cannot open the executable of pid %d: %s", (int)pid, strerror(-rc));
+    return rc;
+}
+
 int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
 {
     gort_t *r = cg_xcalloc(1, sizeof *r);
-    char path[64];
     gobin_info_t info;
     int rc;
 
     r->pid = pid;
     r->exefd = -1;
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    r->exefd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->exefd < 0) {
-        rc = -errno;
-        if (rc == -ENOENT)
-            cg_seterr(err, "no such process: %d", (int)pid);
-        else if (rc == -EACCES || rc == -EPERM)
-            gomem_describe_error(pid, -EPERM, "open the executable of", err);
-        else
-            cg_seterr(err, "cannot open the executable of pid %d: %s", (int)pid, strerror(errno));
+    if ((rc = r->exefd = gort_open_exe(pid, err)) < 0)
         goto fail;
-    }
     {
         pid_t tgid;
 

@@ -105,6 +105,13 @@ int gort_save_image(const gort_t *r, int fd, char *err);
 void gort_close(gort_t *r);
 
 const char *gort_go_version(const gort_t *r); /* "go1.19.8", or "" */
+
+/* /proc/PID/exe opened for reading (an fd), or -errno with err saying what
+ * is missing ("no such process", another user's process: gomem's words). */
+int gort_open_exe(pid_t pid, char *err);
+
+/* N of a "go1.N..." version, 0 for anything else (devel, unknown). */
+int gort_go_minor(const char *version);
 int gort_gomaxprocs(gort_t *r, int32_t *v);
 
 /* Walk every live goroutine (dead ones skipped).  depth: frames per
