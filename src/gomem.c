@@ -528,9 +528,25 @@ static ssize_t vm_readv(pid_t pid, const struct iovec *local, const struct iovec
     return r < 0 ? -errno : r;
 }
 
-int gomem_open_pid(pid_t pid, gomem_t **out, char *err)
+int gomem_open_pid_dir(pid_t pid, char *err)
 {
     char path[64];
+    int fd, rc;
+
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    rc = errno == ENOENT ? -ESRCH : -errno;
+    if (rc == -ESRCH)
+        cg_seterr(err, "no process %d", (int)pid);
+    else
+        cg_seterr(err, "cannot open %s: %s", path, strerror(-rc));
+    return rc;
+}
+
+int gomem_open_pid(pid_t pid, gomem_t **out, char *err)
+{
     gomem_t *m;
     int rc;
 
@@ -541,14 +557,7 @@ int gomem_open_pid(pid_t pid, gomem_t **out, char *err)
     }
     m = gomem_new();
     m->pid = pid;
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
-    m->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m->dirfd < 0) {
-        rc = errno == ENOENT ? -ESRCH : -errno;
-        if (rc == -ESRCH)
-            cg_seterr(err, "no process %d", (int)pid);
-        else
-            cg_seterr(err, "cannot open %s: %s", path, strerror(-rc));
+    if ((rc = m->dirfd = gomem_open_pid_dir(pid, err)) < 0) {
         gomem_close(m);
         return rc;
     }

@@ -269,7 +269,6 @@ static int seize_listed(gostop_t *s, char *err)
 int gostop_seize(pid_t pid, gostop_t **out, char *err)
 {
     uint64_t deadline = cg_now_ns() + (uint64_t)GOSTOP_TIMEOUT_MS * 1000000u;
-    char path[64];
     gostop_t *s;
     long tracer;
     int rc, slot = -1;
@@ -288,17 +287,10 @@ int gostop_seize(pid_t pid, gostop_t **out, char *err)
                   GOSTOP_MAX_ACTIVE);
         return -EBUSY;
     }
-    snprintf(path, sizeof path, "/proc/%d", (int)pid);
     s = cg_xcalloc(1, sizeof *s);
     s->pid = pid;
     s->slot = slot;
-    s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->dirfd < 0) {
-        rc = errno == ENOENT ? -ESRCH : -errno;
-        if (rc == -ESRCH)
-            cg_seterr(err, "no process %d", (int)pid);
-        else
-            cg_seterr(err, "cannot open %s: %s", path, strerror(-rc));
+    if ((rc = s->dirfd = gomem_open_pid_dir(pid, err)) < 0) {
         free(s);
         return rc;
     }

@@ -75,6 +75,11 @@ typedef struct {
  *   -ENOMEM, other -errno from open/read with err set. */
 int gomem_open_pid(pid_t pid, gomem_t **out, char *err);
 
+/* /proc/PID as an O_DIRECTORY fd (gomem and gostop keep one to read the
+ * process's files without the pid being reused under them), or -ESRCH "no
+ * process N" / -errno with err. */
+int gomem_open_pid_dir(pid_t pid, char *err);
+
 /* Open a recorded image (format above); the bytes are copied, img may be
  * freed afterwards.  Reads are served from the recorded ranges only:
  * anything else is -EFAULT, as an unmapped address would be.
