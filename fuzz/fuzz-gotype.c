@@ -18,6 +18,7 @@
 #include "cgops/godwarf.h"
 #include "cgops/goexe.h"
 #include "cgops/gotype.h"
+#include "../tests/synelf.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -98,7 +99,6 @@ static void query(const gotypes_t *t)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *img;
-    Elf64_Ehdr *eh;
     Elf64_Phdr *ph;
     goexe_t *x;
     gomod_t m;
@@ -111,20 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (img == NULL)
         return 0;
     memcpy(img + PAGE, data, size);
-    eh = (Elf64_Ehdr *)img;
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = TEXT;
-    eh->e_phoff = sizeof *eh;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = 2;
-    ph = (Elf64_Phdr *)(img + sizeof *eh);
+    synelf_header(img, TEXT, 2);
+    ph = (Elf64_Phdr *)(img + sizeof(Elf64_Ehdr));
     for (int i = 0; i < 2; i++) {
         ph[i].p_type = PT_LOAD;
         ph[i].p_flags = i == 0 ? PF_R | PF_X : PF_R | PF_W;

@@ -19,6 +19,7 @@
 #include "cgops/common.h"
 #include "cgops/goexe.h"
 #include "cgops/pclntab.h"
+#include "../tests/synelf.h"
 
 #include <elf.h>
 #include <stddef.h>
@@ -26,58 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BASE 0x400000u
-#define TABLE 0x100u
-#define TEXT 0x401000u
 
-/* The ELF image around the table; returns its size, *img heap-owned. */
+/* The ELF image around the table (synelf.h); returns its size, *img
+ * heap-owned. */
 static size_t wrap(const uint8_t *table, size_t n, int with_section, uint8_t **img)
 {
-    static const char shstr[] = "\0.gopclntab\0.shstrtab";
-    size_t shstr_off = TABLE + n, shoff = (shstr_off + sizeof shstr + 7) & ~(size_t)7;
-    size_t size = with_section ? shoff + 3 * sizeof(Elf64_Shdr) : shstr_off;
-    uint8_t *b = cg_xcalloc(1, size);
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof *eh);
+    size_t size = synelf_pclntab_size(n, with_section);
 
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = TEXT;
-    eh->e_phoff = sizeof *eh;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = 1;
-    ph->p_type = PT_LOAD;
-    ph->p_flags = PF_R;
-    ph->p_vaddr = ph->p_paddr = BASE;
-    ph->p_filesz = ph->p_memsz = shstr_off;
-    ph->p_align = 0x1000;
-    memcpy(b + TABLE, table, n);
-    if (with_section) {
-        Elf64_Shdr *sh = (Elf64_Shdr *)(b + shoff);
-
-        memcpy(b + shstr_off, shstr, sizeof shstr);
-        eh->e_shoff = shoff;
-        eh->e_shentsize = sizeof *sh;
-        eh->e_shnum = 3;
-        eh->e_shstrndx = 2;
-        sh[1].sh_name = 1;
-        sh[1].sh_type = SHT_PROGBITS;
-        sh[1].sh_flags = SHF_ALLOC;
-        sh[1].sh_addr = BASE + TABLE;
-        sh[1].sh_offset = TABLE;
-        sh[1].sh_size = n;
-        sh[2].sh_name = 12;
-        sh[2].sh_type = SHT_STRTAB;
-        sh[2].sh_offset = shstr_off;
-        sh[2].sh_size = sizeof shstr;
-    }
-    *img = b;
+    *img = cg_xcalloc(1, size);
+    synelf_pclntab(*img, table, n, with_section);
     return size;
 }
 
@@ -130,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t nf = pcln_nfunc(p);
 
             if (!(data[0] & 2))
-                pcln_set_text(p, TEXT);
-            pcln_set_gofunc(p, BASE + TABLE);
+                pcln_set_text(p, SYNELF_TEXT);
+            pcln_set_gofunc(p, SYNELF_BASE + SYNELF_TABLE);
             pcln_addr(p);
             pcln_magic_version(p);
             for (uint32_t i = 0; i < nf && i < 64; i++) {
@@ -144,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     probe(p, f.end);
                 }
             }
-            for (uint64_t pc = TEXT - 1; pc < TEXT + 0x80; pc += 3)
+            for (uint64_t pc = SYNELF_TEXT - 1; pc < SYNELF_TEXT + 0x80; pc += 3)
                 probe(p, pc);
             pcln_close(p);
         }

@@ -3,6 +3,7 @@
  * same binaries (the fixtures built by Debian's Go), and checked for sanity
  * on real binaries of other Go releases (tests/fixtures/gobins.sh). */
 #include "test.h"
+#include "synelf.h"
 #include "cgops/common.h"
 #include "cgops/godwarf.h"
 #include "cgops/goexe.h"
@@ -488,7 +489,6 @@ static goexe_t *open_seed(const char *name, uint8_t **img, size_t *len)
     char path[1024], err[CG_ERR_LEN];
     char *buf;
     size_t n;
-    Elf64_Ehdr *eh;
     Elf64_Phdr *ph;
     goexe_t *x;
 
@@ -499,19 +499,8 @@ static goexe_t *open_seed(const char *name, uint8_t **img, size_t *len)
     *img = cg_xcalloc(1, *len);
     memcpy(*img + 0x1000, buf, n);
     free(buf);
-    eh = (Elf64_Ehdr *)*img;
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_phoff = sizeof *eh;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = 1;
-    ph = (Elf64_Phdr *)(*img + sizeof *eh);
+    synelf_header(*img, 0, 1);
+    ph = (Elf64_Phdr *)(*img + sizeof(Elf64_Ehdr));
     ph->p_type = PT_LOAD;
     ph->p_flags = PF_R | PF_X;
     ph->p_offset = 0x1000;

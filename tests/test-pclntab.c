@@ -9,6 +9,7 @@
  * tests/fixtures/gobins.sh when it is there.
  */
 #include "test.h"
+#include "synelf.h"
 #include "cgops/common.h"
 #include "cgops/goexe.h"
 #include "cgops/pclntab.h"
@@ -561,10 +562,6 @@ TEST(pclntab_frames_inlined)
 
 /* ---- synthetic tables: every answer known by construction ------------------- */
 
-#define IMG_BASE 0x400000u
-#define IMG_TABLE 0x100u /* file offset (and address - IMG_BASE) of the table */
-#define SYN_TEXT 0x401000u
-
 typedef struct {
     uint8_t b[4096];
     size_t n;
@@ -626,12 +623,12 @@ static uint32_t put_pcvalue(buf_t *w, size_t pctab, const int32_t *val, const ui
 
 /* Write into w a table in the format of `version` (116, 118, 120; 115 for
  * Go 1.2-1.15's magic) with two functions:
- *   main.f [SYN_TEXT, +0x40): sp 0 / 8 from +4 / 0 from +0x3c; file a.go;
+ *   main.f [SYNELF_TEXT, +0x40): sp 0 / 8 from +4 / 0 from +0x3c; file a.go;
  *     line 10, 11 from +0x10, 12 from +0x20; main.g inlined at
  *     [+0x10, +0x20) with its call site at +0x08 (line 10); funcID 7.
  *   main.h [+0x40, +0x60): no tables at all.
  * text: the header's textStart (1.18+).  The funcdata base for 1.18+ is
- * the table's own address (IMG_BASE + IMG_TABLE). */
+ * the table's own address (SYNELF_BASE + SYNELF_TABLE). */
 static void make_table(buf_t *w, int version, uint64_t text)
 {
     size_t hdr, names, cutab, files, pctab, pcln, f0, f1, tree, off[5];
@@ -667,7 +664,7 @@ static void make_table(buf_t *w, int version, uint64_t text)
     pcln = w->n;
     /* Function table: 2 functions + the end; funcoffs patched below. */
     for (int i = 0; i < 3; i++) {
-        uint64_t entry = version == 116 ? SYN_TEXT + 0x20u * (i ? i + 1 : 0) : 0x20u * (i ? i + 1 : 0);
+        uint64_t entry = version == 116 ? SYNELF_TEXT + 0x20u * (i ? i + 1 : 0) : 0x20u * (i ? i + 1 : 0);
 
         put_le(w, entry, version == 116 ? 8 : 4);
         put_le(w, 0, version == 116 ? 8 : 4);
@@ -675,7 +672,7 @@ static void make_table(buf_t *w, int version, uint64_t text)
     /* _func of main.f */
     align(w, 8);
     f0 = w->n;
-    put_le(w, version == 116 ? SYN_TEXT : 0, version == 116 ? 8 : 4);
+    put_le(w, version == 116 ? SYNELF_TEXT : 0, version == 116 ? 8 : 4);
     put_le(w, n_f, 4);
     put_le(w, 0, 4);        /* args */
     put_le(w, 0, 4);        /* deferreturn */
@@ -705,7 +702,7 @@ static void make_table(buf_t *w, int version, uint64_t text)
     /* _func of main.h: no tables, no pcdata, no funcdata */
     align(w, 8);
     f1 = w->n;
-    put_le(w, version == 116 ? SYN_TEXT + 0x40 : 0x40, version == 116 ? 8 : 4);
+    put_le(w, version == 116 ? SYNELF_TEXT + 0x40 : 0x40, version == 116 ? 8 : 4);
     put_le(w, n_h, 4);
     for (int i = 0; i < 7; i++)
         put_le(w, 0, 4);
@@ -733,7 +730,7 @@ static void make_table(buf_t *w, int version, uint64_t text)
     if (version == 116) {
         memcpy(w->b + pcln + 8, &(uint64_t){f0 - pcln}, 8);
         memcpy(w->b + pcln + 24, &(uint64_t){f1 - pcln}, 8);
-        memcpy(w->b + tree, &(uint64_t){IMG_BASE + IMG_TABLE + gofunc_off}, 8);
+        memcpy(w->b + tree, &(uint64_t){SYNELF_BASE + SYNELF_TABLE + gofunc_off}, 8);
     } else {
         memcpy(w->b + pcln + 4, &(uint32_t){(uint32_t)(f0 - pcln)}, 4);
         memcpy(w->b + pcln + 12, &(uint32_t){(uint32_t)(f1 - pcln)}, 4);
@@ -754,56 +751,14 @@ static void make_table(buf_t *w, int version, uint64_t text)
     ASSERT(hsize == names);
 }
 
-/* The ELF image around a table: one read-only PT_LOAD at IMG_BASE with
- * the table at IMG_TABLE, and when with_section a .gopclntab section over
- * it.  Returns the image size. */
+/* The ELF image around a table (synelf.h).  Returns the image size. */
 static size_t make_elf(uint8_t *img, size_t cap, const uint8_t *table, size_t n, int with_section)
 {
-    static const char shstr[] = "\0.gopclntab\0.shstrtab";
-    size_t shstr_off = IMG_TABLE + n, shoff = (shstr_off + sizeof shstr + 7) & ~(size_t)7;
-    size_t size = with_section ? shoff + 3 * sizeof(Elf64_Shdr) : shstr_off;
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof *eh);
+    size_t size = synelf_pclntab_size(n, with_section);
 
     ASSERT(size <= cap);
     memset(img, 0, size);
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = SYN_TEXT;
-    eh->e_phoff = sizeof *eh;
-    eh->e_ehsize = sizeof *eh;
-    eh->e_phentsize = sizeof *ph;
-    eh->e_phnum = 1;
-    ph->p_type = PT_LOAD;
-    ph->p_flags = PF_R;
-    ph->p_vaddr = ph->p_paddr = IMG_BASE;
-    ph->p_filesz = ph->p_memsz = shstr_off;
-    ph->p_align = 0x1000;
-    memcpy(img + IMG_TABLE, table, n);
-    if (with_section) {
-        Elf64_Shdr *sh = (Elf64_Shdr *)(img + shoff);
-
-        memcpy(img + shstr_off, shstr, sizeof shstr);
-        eh->e_shoff = shoff;
-        eh->e_shentsize = sizeof *sh;
-        eh->e_shnum = 3;
-        eh->e_shstrndx = 2;
-        sh[1].sh_name = 1;
-        sh[1].sh_type = SHT_PROGBITS;
-        sh[1].sh_flags = SHF_ALLOC;
-        sh[1].sh_addr = IMG_BASE + IMG_TABLE;
-        sh[1].sh_offset = IMG_TABLE;
-        sh[1].sh_size = n;
-        sh[2].sh_name = 12;
-        sh[2].sh_type = SHT_STRTAB;
-        sh[2].sh_offset = shstr_off;
-        sh[2].sh_size = sizeof shstr;
-    }
+    synelf_pclntab(img, table, n, with_section);
     return size;
 }
 
@@ -815,11 +770,11 @@ static int syn_open(int version, int with_section, uint8_t *img, size_t cap, goe
     size_t size;
     int rc;
 
-    make_table(&w, version, SYN_TEXT);
+    make_table(&w, version, SYNELF_TEXT);
     size = make_elf(img, cap, w.b, w.n, with_section);
     ASSERT_EQ(goexe_open_mem(img, size, x, err), 0);
     if ((rc = pcln_open(*x, p, err)) == 0 && version != 116)
-        pcln_set_gofunc(*p, IMG_BASE + IMG_TABLE);
+        pcln_set_gofunc(*p, SYNELF_BASE + SYNELF_TABLE);
     if (rc != 0)
         goexe_close(*x);
     return rc;
@@ -838,51 +793,51 @@ static void check_synthetic(int version, int with_section)
 
     ASSERT_EQ(syn_open(version, with_section, img, sizeof img, &x, &p, err), 0);
     ASSERT_EQ(pcln_magic_version(p), version);
-    ASSERT_EQ(pcln_addr(p), IMG_BASE + IMG_TABLE);
+    ASSERT_EQ(pcln_addr(p), SYNELF_BASE + SYNELF_TABLE);
     ASSERT_EQ(pcln_nfunc(p), 2);
     /* Lookup. */
-    ASSERT_EQ(pcln_find(p, SYN_TEXT - 1, &f), -ENOENT);
-    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x60, &f), -ENOENT);
-    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x3f, &f), 0);
-    ASSERT_EQ(f.entry, SYN_TEXT);
-    ASSERT_EQ(f.end, SYN_TEXT + 0x40);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT - 1, &f), -ENOENT);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT + 0x60, &f), -ENOENT);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT + 0x3f, &f), 0);
+    ASSERT_EQ(f.entry, SYNELF_TEXT);
+    ASSERT_EQ(f.end, SYNELF_TEXT + 0x40);
     ASSERT_STR_EQ(pcln_name(p, &f), "main.f");
     ASSERT_EQ(pcln_funcid(p, &f), 7);
-    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x40, &h), 0);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT + 0x40, &h), 0);
     ASSERT_STR_EQ(pcln_name(p, &h), "main.h");
-    ASSERT_EQ(h.end, SYN_TEXT + 0x60);
+    ASSERT_EQ(h.end, SYNELF_TEXT + 0x60);
     /* pcsp: 0, 8 from +4, 0 from +0x3c. */
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT, &v), 0);
     ASSERT_EQ(v, 0);
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 3, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT + 3, &v), 0);
     ASSERT_EQ(v, 0);
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 4, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT + 4, &v), 0);
     ASSERT_EQ(v, 8);
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x3b, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT + 0x3b, &v), 0);
     ASSERT_EQ(v, 8);
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x3c, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT + 0x3c, &v), 0);
     ASSERT_EQ(v, 0);
-    ASSERT_EQ(pcln_spdelta(p, &f, SYN_TEXT + 0x40, &v), -ENOENT); /* not in f */
+    ASSERT_EQ(pcln_spdelta(p, &f, SYNELF_TEXT + 0x40, &v), -ENOENT); /* not in f */
     /* Lines. */
-    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x0f, &file, &line), 0);
+    ASSERT_EQ(pcln_fileline(p, &f, SYNELF_TEXT + 0x0f, &file, &line), 0);
     ASSERT_STR_EQ(file, "a.go");
     ASSERT_EQ(line, 10);
-    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x10, &file, &line), 0);
+    ASSERT_EQ(pcln_fileline(p, &f, SYNELF_TEXT + 0x10, &file, &line), 0);
     ASSERT_EQ(line, 11);
-    ASSERT_EQ(pcln_fileline(p, &f, SYN_TEXT + 0x3f, &file, &line), 0);
+    ASSERT_EQ(pcln_fileline(p, &f, SYNELF_TEXT + 0x3f, &file, &line), 0);
     ASSERT_EQ(line, 12);
     /* main.h has no tables. */
-    ASSERT_EQ(pcln_spdelta(p, &h, SYN_TEXT + 0x40, &v), -ENOENT);
-    ASSERT_EQ(pcln_fileline(p, &h, SYN_TEXT + 0x40, &file, &line), -ENOENT);
-    ASSERT_EQ(pcln_pcdata(p, &h, PCLN_PCDATA_INLTREEINDEX, SYN_TEXT + 0x40, &v), 0);
+    ASSERT_EQ(pcln_spdelta(p, &h, SYNELF_TEXT + 0x40, &v), -ENOENT);
+    ASSERT_EQ(pcln_fileline(p, &h, SYNELF_TEXT + 0x40, &file, &line), -ENOENT);
+    ASSERT_EQ(pcln_pcdata(p, &h, PCLN_PCDATA_INLTREEINDEX, SYNELF_TEXT + 0x40, &v), 0);
     ASSERT_EQ(v, -1);
-    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x41, fr, 4), 1);
+    ASSERT_EQ(pcln_frames(p, SYNELF_TEXT + 0x41, fr, 4), 1);
     ASSERT_STR_EQ(fr[0].function, "main.h");
     ASSERT_STR_EQ(fr[0].file, "?");
     /* Inlining: main.g inside main.f at [+0x10, +0x20). */
-    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x0f, fr, 4), 1);
+    ASSERT_EQ(pcln_frames(p, SYNELF_TEXT + 0x0f, fr, 4), 1);
     ASSERT_EQ(fr[0].line, 10);
-    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x18, fr, 4), 2);
+    ASSERT_EQ(pcln_frames(p, SYNELF_TEXT + 0x18, fr, 4), 2);
     ASSERT_STR_EQ(fr[0].function, "main.g");
     ASSERT_STR_EQ(fr[0].file, "a.go");
     ASSERT_EQ(fr[0].line, 11);
@@ -890,9 +845,9 @@ static void check_synthetic(int version, int with_section)
     ASSERT_STR_EQ(fr[1].function, "main.f");
     ASSERT_EQ(fr[1].line, 10); /* the call site, at +0x08 */
     ASSERT_EQ(fr[1].inlined, 0);
-    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x20, fr, 4), 1);
+    ASSERT_EQ(pcln_frames(p, SYNELF_TEXT + 0x20, fr, 4), 1);
     ASSERT_EQ(fr[0].line, 12);
-    ASSERT_EQ(pcln_frames(p, SYN_TEXT + 0x60, fr, 4), -ENOENT);
+    ASSERT_EQ(pcln_frames(p, SYNELF_TEXT + 0x60, fr, 4), -ENOENT);
     pcln_close(p);
     goexe_close(x);
 }
@@ -925,10 +880,10 @@ TEST(pclntab_text_unknown)
     ASSERT_EQ(goexe_open_mem(img, size, &x, err), 0);
     ASSERT_EQ(pcln_open(x, &p, err), 0);
     ASSERT_EQ(pcln_text(p), 0);
-    ASSERT_EQ(pcln_find(p, SYN_TEXT, &f), -ENOENT);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT, &f), -ENOENT);
     ASSERT_EQ(pcln_func_at(p, 0, &f), -ENOENT);
-    pcln_set_text(p, SYN_TEXT);
-    ASSERT_EQ(pcln_find(p, SYN_TEXT + 0x41, &f), 0);
+    pcln_set_text(p, SYNELF_TEXT);
+    ASSERT_EQ(pcln_find(p, SYNELF_TEXT + 0x41, &f), 0);
     ASSERT_STR_EQ(pcln_name(p, &f), "main.h");
     pcln_close(p);
     goexe_close(x);
@@ -960,7 +915,7 @@ TEST(pclntab_synthetic_hostile)
     for (size_t vi = 0; vi < CG_ARRAY_SIZE(versions); vi++) {
         buf_t w;
 
-        make_table(&w, versions[vi], SYN_TEXT);
+        make_table(&w, versions[vi], SYNELF_TEXT);
         for (size_t cut = 0; cut <= 2 * w.n; cut++) {
             buf_t m = w;
             size_t n = cut <= w.n ? cut : w.n;
@@ -975,8 +930,8 @@ TEST(pclntab_synthetic_hostile)
             ASSERT_EQ(goexe_open_mem(img, size, &x, err), 0);
             if (pcln_open(x, &p, err) == 0) {
                 if (versions[vi] != 116)
-                    pcln_set_gofunc(p, IMG_BASE + IMG_TABLE);
-                for (uint64_t pc = SYN_TEXT - 1; pc <= SYN_TEXT + 0x61; pc++) {
+                    pcln_set_gofunc(p, SYNELF_BASE + SYNELF_TABLE);
+                for (uint64_t pc = SYNELF_TEXT - 1; pc <= SYNELF_TEXT + 0x61; pc++) {
                     pcln_frame_t fr[3];
                     pcln_func_t f;
                     const char *file;
