@@ -169,6 +169,46 @@ start_fault() {
     FPID=$BGPID FPORT=${READY#ready }
 }
 
+# start_httpfix [FLAGS...]: start_fixture for httpfix (net/http/pprof and
+# expvar, tests/fixtures/README.md) with -ready FILE and FLAGS; waits for its
+# ready line and FILE.  Sets HTTPFIX_URL (the base URL in FILE, e.g.
+# http://127.0.0.1:PORT/admin), HTTPFIX_PID, HTTPFIX_OUT (stdout and
+# stderr), HTTPFIX_PORT and HTTPFIX_PORTFILE (the agent's with -agent, else
+# "0" and "-") and, with -tls DIR, HTTPFIX_CA (DIR/cert.pem).  Killed on
+# exit like every fixture.
+start_httpfix() {
+    local rf a prev=
+    HTTPFIX_URL= HTTPFIX_PID= HTTPFIX_OUT= HTTPFIX_PORT= HTTPFIX_PORTFILE= HTTPFIX_CA=
+    for a in "$@"; do
+        [ "$prev" = -tls ] && HTTPFIX_CA=$a/cert.pem
+        prev=$a
+    done
+    rf="$T/httpfix.$((NBG + 1)).url"
+    start_fixture -n "httpfix $*" "$FIXTURES/httpfix" -ready "$rf" "$@" || return 1
+    if [ ! -s "$rf" ]; then
+        fail "httpfix $*: ready, but no URL in $rf"
+        return 1
+    fi
+    HTTPFIX_URL=$(cat "$rf") HTTPFIX_PID=$RPID HTTPFIX_OUT=$BGOUT
+    HTTPFIX_PORT=$RPORT HTTPFIX_PORTFILE=$RPORTFILE
+}
+
+# http_get URL FILE [CAFILE]: fetch URL into FILE with python3's urllib
+# (curl is not a test package), trusting CAFILE (default $HTTPFIX_CA) for
+# https; 60 s at most.  Returns 1 on any error, with the reason on stderr.
+http_get() {
+    /usr/bin/python3 - "$1" "$2" "${3:-${HTTPFIX_CA:-}}" <<'PY'
+import ssl, sys, urllib.request
+url, out, ca = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=ca) if ca else None
+try:
+    with urllib.request.urlopen(url, timeout=60, context=ctx) as r, open(out, "wb") as f:
+        f.write(r.read())
+except Exception as e:
+    sys.exit(f"http_get {url}: {e}")
+PY
+}
+
 # run CMD...: run it; stdout in $OUT (and $T/out), stderr in $ERR, status in $RC
 run() {
     "$@" >"$T/out" 2>"$T/err"
