@@ -847,9 +847,15 @@ int profile_top(const profile_t *p, const profile_report_opts_t *o, profile_top_
 
     memset(t, 0, sizeof *t);
     memset(&g, 0, sizeof g);
-    if ((rc = profile_sample_index(p, o->sample_index, &t->sample_index, err)) != 0)
-        return rc;
     if (o->base && (rc = compatible(p, o->base, err)) != 0)
+        return rc;
+    /* pprof -base reports on the merge of the two (profile.Merge), whose
+     * default sample type is the first one set: the base's when the
+     * profile names none (a heap profile against an allocs one). */
+    const char *si = o->sample_index;
+    if ((si == NULL || si[0] == '\0') && o->base && p->default_type[0] == '\0' && o->base->default_type[0])
+        si = o->base->default_type;
+    if ((rc = profile_sample_index(p, si, &t->sample_index, err)) != 0)
         return rc;
     g.si = t->sample_index;
     stype = p->types[g.si].type;

@@ -540,6 +540,21 @@ TEST(profile_top_drops_and_base)
     ASSERT_EQ(t.total, 0);
     profile_top_free(&t);
     profile_free(base);
+    /* No default sample type, the base's is "samples" (14 -> string 8):
+     * pprof reports on the merge, whose default is the first one set. */
+    pb_uint(&ob, 14, 8);
+    ASSERT_EQ(decode(&ob, &base, err), 0);
+    ro.base = base;
+    ASSERT_EQ(profile_top(p, &ro, &t, err), 0);
+    ASSERT_EQ(t.sample_index, 0);
+    ASSERT_EQ(t.total, 100);
+    profile_top_free(&t);
+    /* The profile's own default, when set, wins over the base's. */
+    ro.base = p;
+    ASSERT_EQ(profile_top(base, &ro, &t, err), 0);
+    ASSERT_EQ(t.sample_index, 0);
+    profile_top_free(&t);
+    profile_free(base);
     /* A base of another kind (one sample type, not two) is refused. */
     free(ob.b);
     memset(&ob, 0, sizeof ob);
