@@ -17,26 +17,7 @@ for k in cpu heap allocs goroutine block mutex heap2; do
     [ -s "$P/$k.pb.gz" ] || fail "proffix wrote no $k profile"
 done
 
-# same NAME "CGOPS ARGS" PPROF ARGS...: both outputs byte for byte
-same() {
-    local name=$1 cargs=$2
-    shift 2
-    # shellcheck disable=SC2086
-    "$CGOPS" profile $cargs >"$T/c.txt" 2>"$T/c.err"
-    local rc=$?
-    (cd "$P" && go tool pprof "$@") >"$T/g.txt" 2>"$T/g.err" || {
-        fail "$name: go tool pprof failed: $(cat "$T/g.err")"
-        return
-    }
-    if [ $rc -ne 0 ]; then
-        fail "$name: cgops exited $rc: $(cat "$T/c.err")"
-    elif cmp -s "$T/c.txt" "$T/g.txt"; then
-        pass "$name: identical to go tool pprof ($(wc -l <"$T/g.txt") lines)"
-    else
-        fail "$name: differs from go tool pprof: $(diff "$T/c.txt" "$T/g.txt" | head -20)"
-    fi
-}
-
+# same and pprof_total: lib.sh
 for k in cpu heap allocs goroutine block mutex; do
     same "$k" "$P/$k.pb.gz" -top "$k.pb.gz"
     same "$k --cum" "$P/$k.pb.gz --cum" -top -cum "$k.pb.gz"
@@ -62,11 +43,6 @@ grep -q "(inline)" "$T/c.txt" || {
         pass "the CPU profile has (inline) rows to compare" || skip "no inlined frame sampled this run"
 }
 
-# pprof's total in the sample's base unit (-unit=ns, -unit=B; counts as is).
-pprof_total() { # FILE UNIT [SAMPLE_INDEX]
-    (cd "$P" && go tool pprof -top ${2:+-unit=$2} ${3:+-sample_index=$3} "$1" 2>/dev/null) |
-        sed -n 's/^Showing nodes accounting for .* of \([0-9]*\)[a-zA-Z]* total$/\1/p'
-}
 for spec in "cpu.pb.gz ns" "heap.pb.gz B" "allocs.pb.gz B alloc_space" "goroutine.pb.gz" "block.pb.gz ns" "mutex.pb.gz ns"; do
     set -- $spec
     want=$(pprof_total "$1" "${2:-}" "${3:-}")

@@ -436,6 +436,50 @@ print("no")
 PY
 }
 
+# ---- cgops profile against go tool pprof (67-profile, 69-profile-kinds) ----
+# Both run go tool pprof in $P, the directory of the profiles, so the file
+# names in its arguments are relative to it.
+
+# top_rows N: stdin up to the column header of a -top table ("flat  flat%
+# sum% ..."), and the first N rows after it
+top_rows() {
+    awk -v n="$1" 'h && n-- <= 0 { exit } { print } /^ *flat  flat%/ { h = 1 }'
+}
+
+# same NAME "CGOPS ARGS" PPROF ARGS...: `cgops profile CGOPS ARGS` and `go
+# tool pprof PPROF ARGS` print the same bytes; with SAME_ROWS=N, only their
+# headers and first N rows (top_rows) are compared
+same() {
+    local name=$1 cargs=$2 what="identical to go tool pprof"
+    shift 2
+    # shellcheck disable=SC2086
+    "$CGOPS" profile $cargs >"$T/c.txt" 2>"$T/c.err"
+    local rc=$?
+    (cd "$P" && go tool pprof "$@") >"$T/g.txt" 2>"$T/g.err" || {
+        fail "$name: go tool pprof failed: $(cat "$T/g.err")"
+        return
+    }
+    if [ -n "${SAME_ROWS:-}" ]; then
+        top_rows "$SAME_ROWS" <"$T/c.txt" >"$T/c.rows" && mv "$T/c.rows" "$T/c.txt"
+        top_rows "$SAME_ROWS" <"$T/g.txt" >"$T/g.rows" && mv "$T/g.rows" "$T/g.txt"
+        what="header and first $SAME_ROWS rows identical to go tool pprof's"
+    fi
+    if [ $rc -ne 0 ]; then
+        fail "$name: cgops exited $rc: $(cat "$T/c.err")"
+    elif cmp -s "$T/c.txt" "$T/g.txt"; then
+        pass "$name: $what ($(wc -l <"$T/g.txt") lines)"
+    else
+        fail "$name: differs from go tool pprof: $(diff "$T/c.txt" "$T/g.txt" | head -20)"
+    fi
+}
+
+# pprof_total FILE [UNIT [SAMPLE_INDEX]]: pprof's total in the sample's
+# base unit (-unit=ns, -unit=B; counts as is).
+pprof_total() {
+    (cd "$P" && go tool pprof -top ${2:+-unit=$2} ${3:+-sample_index=$3} "$1" 2>/dev/null) |
+        sed -n 's/^Showing nodes accounting for .* of \([0-9]*\)[a-zA-Z]* total$/\1/p'
+}
+
 # ---- headless Chromium (68-flame, 67-profile) ----------------------------
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
