@@ -14,7 +14,7 @@ mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go"
+run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev golang-go"
 
 test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
 
