@@ -44,6 +44,8 @@ typedef struct {
     uint64_t timeout_ns;
     int agent_only;
     int agentless;
+    opt_strings_t headers;
+    int insecure;
 } agent_opts_t;
 
 /* The options every agent command has. */
@@ -52,7 +54,10 @@ typedef struct {
     OPT_BOOL_(0, "all", agent_opts_t, all, "every local process with a verified agent"),                \
     OPT_DURATION_(0, "timeout", agent_opts_t, timeout_ns,                                              \
                   "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"),                   \
-    OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified")
+    OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified"),        \
+    OPT_STRINGS_('H', "header", "HEADER", agent_opts_t, headers,                                       \
+                 "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"), \
+    OPT_BOOL_(0, "insecure", agent_opts_t, insecure, "HTTP targets: do not check the TLS certificate")
 
 const opt_t cmd_agent_opts[] = {
     AGENT_OPTS,
@@ -86,6 +91,7 @@ typedef struct {
     fanout_t *fan;
     int procfd;          /* /proc, to resolve pids */
     long long gcvalue;   /* setgc's argument */
+    http_opts_t http;    /* -H, --insecure */
     int adding;          /* --all: discovery may still add targets */
     struct slot *slots;  /* one per target, in order (the fanout's items) */
     size_t nslots, capslots;
@@ -329,7 +335,9 @@ static void job_done(request_t *r, int status)
     if (cut)
         snprintf(warn, sizeof warn, "%.100s: the Go runtime cut the goroutine dump at 64 MiB",
                  j->target.display);
-    job_end(j, status ? msg : NULL, cut ? warn : NULL);
+    else if (r->note[0])
+        cg_strlcpy(warn, r->note, sizeof warn);
+    job_end(j, status ? msg : NULL, cut || r->note[0] ? warn : NULL);
     /* All written: a timed-out name lookup may still hold the loop. */
     if (fanout_all_written(run->fan) && !run->adding)
         uv_stop(run->loop);
@@ -355,7 +363,7 @@ static int job_start(void *item, size_t idx)
         pf.verified = slot->verified;
         portfile_target_init(run->procfd, slot->pid, &pf, &j->target);
     } else {
-        rc = portfile_target_resolve(run->procfd, slot->arg, &j->target, j->err);
+        rc = request_target_resolve(run->procfd, slot->arg, &j->target, j->err);
         if (rc < 0)
             cg_strlcpy(j->target.display, slot->arg, sizeof j->target.display);
         else
@@ -373,6 +381,7 @@ static int job_start(void *item, size_t idx)
     j->req.command = run->cmd->agent_byte;
     j->req.arg = run->gcvalue;
     j->req.what = run->cmd->name;
+    j->req.http = &run->http;
     j->req.on_data = on_data;
     j->req.on_done = job_done;
     request_set_timeouts(&j->req, run->cmd->agent_byte, run->o.timeout_ns);
@@ -459,6 +468,13 @@ static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
         else
             args->n--;
     }
+    for (size_t i = 0; rc == OPT_GO_ON && i < run->o.headers.n; i++) {
+        char err[CG_ERR_LEN];
+
+        if (http_opts_add_header(&run->http, run->o.headers.v[i], err) < 0)
+            rc = cmd_usage_error(cmd, "-H: %s", err);
+    }
+    run->http.insecure = run->o.insecure;
     if (rc == OPT_GO_ON && run->o.all && args->n)
         rc = cmd_usage_error(cmd, "--all takes no targets");
     if (rc == OPT_GO_ON && !run->o.all && args->n == 0)
@@ -515,14 +531,19 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     memset(&run, 0, sizeof run);
     run.cmd = cmd;
     rc = parse_args(&run, argc, argv, &args);
-    if (rc != OPT_GO_ON)
+    if (rc != OPT_GO_ON) {
+        free(run.o.headers.v);
+        http_opts_free(&run.http);
         return rc;
-    if (run.o.agentless && run.o.agent_only) {
-        free(args.v);
-        return cmd_usage_error(cmd, "--agentless and --agent-only exclude each other");
     }
-    if ((rc = agentless_fallback(&run, &args)) != OPT_GO_ON) {
+    if (run.o.agentless && run.o.agent_only)
+        rc = cmd_usage_error(cmd, "--agentless and --agent-only exclude each other");
+    else
+        rc = agentless_fallback(&run, &args);
+    if (rc != OPT_GO_ON) {
         free(args.v);
+        free(run.o.headers.v);
+        http_opts_free(&run.http);
         return rc;
     }
     run.mode.json = run.o.json;
@@ -530,6 +551,8 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     run.loop = loop_new(err);
     if (run.loop == NULL) {
         free(args.v);
+        free(run.o.headers.v);
+        http_opts_free(&run.http);
         cmd_error("%s", err);
         return CG_EXIT_FAIL;
     }
@@ -594,5 +617,7 @@ int cmd_agent(int argc, char **argv, const cmd_t *cmd)
     fanout_free(run.fan);
     free(run.slots);
     free(args.v);
+    free(run.o.headers.v);
+    http_opts_free(&run.http);
     return status;
 }

@@ -97,8 +97,9 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
     return gomem_read(ctx, addr, buf, len);
 }
 
-/* The agent's text for the computed keys. */
-static char *memstats_text(const godwarf_msval_t *v, size_t n)
+/* The agent's text for the computed keys (also what an HTTP target's
+ * memstats are printed as: http_pprof.c). */
+char *agentless_memstats_text(const godwarf_msval_t *v, size_t n)
 {
     char *text = NULL, line[256], val[128];
     size_t len = 0;
@@ -291,7 +292,7 @@ int agentless_memstats(pid_t pid, int json)
     if (list[0])
         cmd_error("pid %d: read from memory without an agent; not computable exactly this way, left out: %s",
                   (int)pid, list);
-    text = memstats_text(vals, n);
+    text = agentless_memstats_text(vals, n);
     if (json) {
         cJSON *doc = proto_memstats_json(text, strlen(text), err);
 

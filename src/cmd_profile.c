@@ -37,6 +37,9 @@ typedef struct {
     uint64_t timeout_ns;
     const char *outfile;
     const char *binfile;
+    const char *seconds;
+    opt_strings_t headers;
+    int insecure;
 } profile_opts_t;
 
 const opt_t cmd_profile_opts[] = {
@@ -47,6 +50,11 @@ const opt_t cmd_profile_opts[] = {
     OPT_BOOL_(0, "json", profile_opts_t, json, "print {path, size} instead of the gops messages"),
     OPT_DURATION_(0, "timeout", profile_opts_t, timeout_ns, "bound connect, silence and the whole exchange"),
     OPT_BOOL_('v', "verbose", profile_opts_t, verbose, "say why a port could not be verified"),
+    OPT_STRING_(0, "seconds", "N", profile_opts_t, seconds,
+                "HTTP targets: how long a CPU profile or trace records (default 30, 5)"),
+    OPT_STRINGS_('H', "header", "HEADER", profile_opts_t, headers,
+                 "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),
+    OPT_BOOL_(0, "insecure", profile_opts_t, insecure, "HTTP targets: do not check the TLS certificate"),
     OPT_SEPARATOR_(),
     OPT_END_(),
 };
@@ -105,13 +113,15 @@ static void on_done(request_t *r, int status)
     fetch_t *f = r->data;
     const char *what;
 
-    uv_stop(r->agent.loop); /* a timed-out name lookup may still hold the loop */
+    uv_stop(request_loop(r)); /* a timed-out name lookup may still hold the loop */
     f->status = status;
     if (status != 0) {
         cg_strlcpy(f->err, r->err, sizeof f->err);
     } else if (r->received == 0) {
-        snprintf(f->err, sizeof f->err, "%.100s: the agent closed the connection without a %s reply",
-                 f->target.display, r->what);
+        snprintf(f->err, sizeof f->err, "%.100s: %s without a %s reply", f->target.display,
+                 request_target_is_http(&f->target) ? "the server sent an empty body"
+                                                    : "the agent closed the connection",
+                 r->what);
         f->status = -EPROTO;
     } else if (!proto_binary_head_ok(r->command, f->head, f->headlen, &what)) {
         snprintf(f->err, sizeof f->err, "%.100s: the %s reply is not %s", f->target.display, r->what,
@@ -122,7 +132,8 @@ static void on_done(request_t *r, int status)
 
 /* Fetch one binary reply into the output opened for f, and keep it only
  * if it is whole.  Returns 0 or -1 with f->err set. */
-static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what, uint64_t timeout_ns)
+static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what, uint64_t timeout_ns,
+                      const http_opts_t *http, unsigned seconds)
 {
     memset(&f->req, 0, sizeof f->req);
     f->headlen = 0;
@@ -130,6 +141,8 @@ static int fetch_into(uv_loop_t *loop, fetch_t *f, int command, const char *what
     f->req.target = &f->target;
     f->req.command = command;
     f->req.what = what;
+    f->req.http = http;
+    f->req.seconds = seconds;
     f->req.on_data = on_data;
     f->req.on_done = on_done;
     request_set_timeouts(&f->req, command, timeout_ns);
@@ -241,75 +254,171 @@ static int print_top(const char *path)
     return rc == 0 ? 0 : cmd_error("write error on standard output");
 }
 
+/* The file name a fetched reply of command gets in $TMPDIR. */
+static const char *reply_template(int command)
+{
+    switch (command) {
+    case PROTO_HEAP: return "heap_profile";
+    case PROTO_CPU: return "cpu_profile";
+    case PROTO_TRACE: return "trace";
+    case PROTO_ALLOCS: return "allocs_profile";
+    case PROTO_BLOCK: return "block_profile";
+    case PROTO_MUTEX: return "mutex_profile";
+    case PROTO_GOROUTINE: return "goroutine_profile";
+    case PROTO_THREADCREATE: return "threadcreate_profile";
+    default: return "reply";
+    }
+}
+
+int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *seconds_arg,
+                       http_opts_t *http, unsigned *seconds)
+{
+    char err[CG_ERR_LEN];
+
+    memset(http, 0, sizeof *http);
+    *seconds = 0;
+    for (size_t i = 0; i < headers->n; i++)
+        if (http_opts_add_header(http, headers->v[i], err) < 0) {
+            http_opts_free(http);
+            return cmd_usage_error(cmd, "-H: %s", err);
+        }
+    http->insecure = insecure;
+    if (seconds_arg) {
+        long long n;
+
+        if (cg_parse_ll(seconds_arg, 1, 3600, &n) != 0) {
+            http_opts_free(http);
+            return cmd_usage_error(cmd, "--seconds: '%s' is not a number of seconds from 1 to 3600", seconds_arg);
+        }
+        *seconds = (unsigned)n;
+    }
+    return OPT_GO_ON;
+}
+
+int profile_fetch(const char *arg, int command, const http_opts_t *http, unsigned seconds, uint64_t timeout_ns,
+                  int verbose, char *path, size_t pathsize, char *err)
+{
+    fetch_t f;
+    uv_loop_t *loop;
+    int procfd, rc;
+
+    memset(&f, 0, sizeof f);
+    procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rc = request_target_resolve(procfd, arg, &f.target, err);
+    if (procfd >= 0)
+        close(procfd);
+    if (rc < 0)
+        return rc;
+    cmd_target_notes(&f.target, verbose);
+    if ((loop = loop_new(err)) == NULL)
+        return -ENOMEM;
+    if (output_open(&f, NULL, reply_template(command)) < 0) {
+        cg_strlcpy(err, f.err, CG_ERR_LEN);
+        loop_free(loop);
+        return -EIO;
+    }
+    rc = fetch_into(loop, &f, command, proto_command_name(command), timeout_ns, http, seconds);
+    loop_free(loop);
+    if (rc < 0) {
+        cg_strlcpy(err, f.err, CG_ERR_LEN);
+        return -EIO;
+    }
+    cg_strlcpy(path, f.out.path, pathsize);
+    return 0;
+}
+
 int cmd_profile(int argc, char **argv, const cmd_t *cmd)
 {
     profile_opts_t o = {0};
     opt_args_t args;
-    int byte = cmd->agent_byte, procfd, rc, launch;
+    int byte = cmd->agent_byte, procfd, rc, launch, http_target;
     fetch_t prof, bin;
     uv_loop_t *loop;
-    const char *tmpl = byte == PROTO_HEAP ? "heap_profile" : byte == PROTO_CPU ? "cpu_profile" : "trace";
+    const char *tmpl = reply_template(byte);
+    http_opts_t http;
+    unsigned seconds;
     struct stat st;
     char profile[PATH_MAX], err[CG_ERR_LEN];
 
     rc = opt_parse(cmd, argc, argv, &o, &args);
-    if (rc != OPT_GO_ON)
+    if (rc != OPT_GO_ON) {
+        free(o.headers.v);
         return rc;
-    if (args.n != 1) {
-        free(args.v);
-        return cmd_usage_error(cmd, args.n ? "%s takes exactly one target" : "%s needs a target: a pid or host:port",
-                               cmd->name);
     }
-    if (o.outfile && o.binfile && same_file(o.outfile, o.binfile)) {
+    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.seconds, &http, &seconds);
+    free(o.headers.v);
+    if (rc != OPT_GO_ON) {
         free(args.v);
-        return cmd_usage_error(cmd, "-o and --binary name the same file: the binary would replace the profile");
+        return rc;
+    }
+    if (args.n != 1)
+        rc = cmd_usage_error(cmd, args.n ? "%s takes exactly one target" : "%s needs a target: a pid, host:port or http://HOST:PORT",
+                             cmd->name);
+    else if (o.outfile && o.binfile && same_file(o.outfile, o.binfile))
+        rc = cmd_usage_error(cmd, "-o and --binary name the same file: the binary would replace the profile");
+    else if (seconds && byte != PROTO_CPU && byte != PROTO_TRACE)
+        rc = cmd_usage_error(cmd, "--seconds is for pprof-cpu and trace");
+    if (rc != OPT_GO_ON) {
+        free(args.v);
+        http_opts_free(&http);
+        return rc;
     }
     memset(&prof, 0, sizeof prof);
     memset(&bin, 0, sizeof bin);
     procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rc = portfile_target_resolve(procfd, args.v[0], &prof.target, prof.err);
+    rc = request_target_resolve(procfd, args.v[0], &prof.target, prof.err);
     free(args.v);
     if (procfd >= 0)
         close(procfd);
     if (rc < 0) {
+        http_opts_free(&http);
         cmd_error("%s", prof.err);
         return CG_EXIT_FAIL;
+    }
+    http_target = request_target_is_http(&prof.target);
+    if (http_target && o.binfile) {
+        http_opts_free(&http);
+        return cmd_usage_error(cmd, "--binary: net/http/pprof does not serve the executable");
     }
     cmd_target_notes(&prof.target, o.verbose);
     bin.target = prof.target;
     launch = !o.no_launch && !o.json && isatty(STDOUT_FILENO) && go_on_path();
     loop = loop_new(err);
     if (loop == NULL) {
+        http_opts_free(&http);
         cmd_error("%s", err);
         return CG_EXIT_FAIL;
     }
     /* Ctrl-C during a 30 s profile leaves no temp or partial file. */
     if (outfile_install_signal_cleanup() < 0)
-        return fail(loop, &prof, &bin, "cannot install the signal handlers that remove partial files");
+        goto fail_prof;
     /* Both outputs are made before anything is fetched: a bad --binary
      * path is reported at once, not after a 30 s CPU profile. */
     if (output_open(&prof, o.outfile, tmpl) < 0)
-        return fail(loop, &prof, &bin, prof.err);
+        goto fail_prof;
     if (o.binfile && output_open(&bin, o.binfile, "binary") < 0)
-        return fail(loop, &prof, &bin, bin.err);
+        goto fail_bin;
     if (byte == PROTO_CPU)
-        fputs("Profiling CPU now, will take 30 secs...\n", stderr);
+        fprintf(stderr, "Profiling CPU now, will take %u secs...\n", seconds ? seconds : 30);
     else if (byte == PROTO_TRACE)
-        fputs("Tracing now, will take 5 secs...\n", stderr);
-    if (fetch_into(loop, &prof, byte, cmd->name, o.timeout_ns) < 0)
-        return fail(loop, &prof, &bin, prof.err);
+        fprintf(stderr, "Tracing now, will take %u secs...\n", seconds ? seconds : 5);
+    if (fetch_into(loop, &prof, byte, cmd->name, o.timeout_ns, &http, seconds) < 0)
+        goto fail_prof;
     cg_strlcpy(profile, prof.out.path, sizeof profile);
     if (!o.json)
         printf("%s dump saved to: %s\n", byte == PROTO_TRACE ? "Trace" : "Profile", profile);
-    if (o.binfile || (launch && byte != PROTO_TRACE)) {
+    /* net/http/pprof profiles carry their function names: go tool pprof
+     * needs no binary for them. */
+    if (o.binfile || (launch && byte != PROTO_TRACE && !http_target)) {
         if (!o.binfile && output_open(&bin, NULL, "binary") < 0)
-            return fail(loop, &prof, &bin, bin.err);
-        if (fetch_into(loop, &bin, PROTO_BINARY_DUMP, "binary dump", o.timeout_ns) < 0)
-            return fail(loop, &prof, &bin, bin.err);
+            goto fail_bin;
+        if (fetch_into(loop, &bin, PROTO_BINARY_DUMP, "binary dump", o.timeout_ns, &http, 0) < 0)
+            goto fail_bin;
         if (!o.json)
             printf("Binary file saved to: %s\n", bin.out.path);
     }
     loop_free(loop);
+    http_opts_free(&http);
     /* --json last: it names only files that are written. */
     if (o.json) {
         cJSON *v = cJSON_CreateObject();
@@ -333,10 +442,18 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         fflush(stdout);
         if (byte == PROTO_TRACE)
             execlp("go", "go", "tool", "trace", profile, (char *)NULL);
+        else if (http_target)
+            execlp("go", "go", "tool", "pprof", profile, (char *)NULL);
         else
             execlp("go", "go", "tool", "pprof", bin.out.path, profile, (char *)NULL);
         cmd_error("cannot run go tool: %s", strerror(errno));
         return CG_EXIT_FAIL;
     }
     return CG_EXIT_OK;
+fail_prof:
+    http_opts_free(&http);
+    return fail(loop, &prof, &bin, prof.err[0] ? prof.err : "cannot install the signal handlers that remove partial files");
+fail_bin:
+    http_opts_free(&http);
+    return fail(loop, &prof, &bin, bin.err);
 }

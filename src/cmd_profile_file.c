@@ -12,6 +12,8 @@
 #include "cgops/outfile.h"
 #include "cgops/profile.h"
 #include "cgops/profile_report.h"
+#include "cgops/proto.h"
+#include "cgops/request.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *top;
@@ -30,6 +33,10 @@ typedef struct {
     int json;
     const char *focus;
     const char *ignore;
+    const char *seconds;
+    opt_strings_t headers;
+    int insecure;
+    uint64_t timeout_ns;
 } profile_file_opts_t;
 
 const opt_t cmd_profile_file_opts[] = {
@@ -47,6 +54,12 @@ const opt_t cmd_profile_file_opts[] = {
                 "only stacks with a function (or file) matching REGEX (pprof -focus)"),
     OPT_STRING_(0, "ignore", "REGEX", profile_file_opts_t, ignore,
                 "drop stacks with a function (or file) matching REGEX (pprof -ignore)"),
+    OPT_STRING_(0, "seconds", "N", profile_file_opts_t, seconds,
+                "a CPU profile fetched from an HTTP target records N seconds (default 30)"),
+    OPT_STRINGS_('H', "header", "HEADER", profile_file_opts_t, headers,
+                 "HTTP sources: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),
+    OPT_BOOL_(0, "insecure", profile_file_opts_t, insecure, "HTTP sources: do not check the TLS certificate"),
+    OPT_DURATION_(0, "timeout", profile_file_opts_t, timeout_ns, "bound a fetch: connect, silence and the whole exchange"),
     OPT_SEPARATOR_(),
     OPT_END_(),
 };
@@ -184,25 +197,102 @@ static int write_svg(const profile_t *p, int si, const unsigned char *keep, cons
     return rc;
 }
 
-int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
+/* A profile kind as `cgops profile TARGET KIND` and pprof's endpoints
+ * name it. */
+static int kind_command(const char *kind, size_t len)
 {
-    profile_file_opts_t o = {0};
-    opt_args_t args = {0};
-    profile_report_opts_t ro = PROFILE_REPORT_OPTS_INIT;
-    profile_t *p = NULL, *base = NULL;
-    profile_top_t t;
-    char err[CG_ERR_LEN] = "";
-    const char *path;
-    int rc, status = CG_EXIT_FAIL;
+    static const struct {
+        const char *name;
+        int command;
+    } kinds[] = {
+        {"heap", PROTO_HEAP}, {"cpu", PROTO_CPU}, {"profile", PROTO_CPU}, {"allocs", PROTO_ALLOCS},
+        {"block", PROTO_BLOCK}, {"mutex", PROTO_MUTEX}, {"goroutine", PROTO_GOROUTINE},
+        {"threadcreate", PROTO_THREADCREATE},
+    };
 
-    if ((rc = opt_parse(cmd, argc, argv, &o, &args)) != OPT_GO_ON)
-        return rc;
-    if (args.n != 1) {
-        free(args.v);
-        return cmd_usage_error(cmd, args.n ? "one profile file at a time" : "which profile file?");
+    for (size_t i = 0; i < CG_ARRAY_SIZE(kinds); i++)
+        if (strlen(kinds[i].name) == len && memcmp(kinds[i].name, kind, len) == 0)
+            return kinds[i].command;
+    return 0;
+}
+
+typedef struct {
+    const http_opts_t *http;
+    unsigned seconds;
+    uint64_t timeout_ns;
+} fetch_cfg_t;
+
+/* Read the profile at src: a file; "TARGET" with kind (a pid, host:port
+ * or base URL and "heap", "cpu", ...); or the URL of a pprof endpoint
+ * (".../debug/pprof/heap", "...profile?seconds=5").  A fetched profile
+ * goes to a temp file that is removed once read. */
+static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg, profile_t **p, char *err)
+{
+    char base[2048], path[PATH_MAX], why[CG_ERR_LEN] = "";
+    unsigned seconds = cfg->seconds;
+    int command, rc;
+
+    if (kind == NULL && !http_is_url(src))
+        return profile_read_file(src, NULL, p, err);
+    if (kind == NULL) {
+        const char *at = strstr(src, "/debug/pprof/"), *name, *q;
+        size_t len;
+
+        if (at == NULL) {
+            cg_seterr(err, "%.200s: name the endpoint (.../debug/pprof/heap) or give a kind: cgops profile URL heap",
+                      src);
+            return -EINVAL;
+        }
+        name = at + strlen("/debug/pprof/");
+        q = strchr(name, '?');
+        len = q ? (size_t)(q - name) : strlen(name);
+        command = kind_command(name, len);
+        if (q && strncmp(q, "?seconds=", 9) == 0 && command == PROTO_CPU) {
+            long long n;
+
+            if (cg_parse_ll(q + 9, 1, 3600, &n) != 0) {
+                cg_seterr(err, "%.200s: seconds must be from 1 to 3600", src);
+                return -EINVAL;
+            }
+            seconds = (unsigned)n;
+        } else if (q) {
+            cg_seterr(err, "%.200s: of the query only ?seconds=N (for profile) is understood", src);
+            return -EINVAL;
+        }
+        if ((size_t)(at - src) >= sizeof base) {
+            cg_seterr(err, "the URL is too long");
+            return -ENAMETOOLONG;
+        }
+        memcpy(base, src, (size_t)(at - src));
+        base[at - src] = '\0';
+        src = base;
+        kind = name;
+        if (command == 0) {
+            cg_seterr(err, "%.200s: not a profile endpoint (heap, profile, allocs, block, mutex, goroutine, threadcreate)",
+                      kind);
+            return -EINVAL;
+        }
+    } else if ((command = kind_command(kind, strlen(kind))) == 0) {
+        cg_seterr(err, "unknown profile kind '%.60s': heap, cpu, allocs, block, mutex, goroutine or threadcreate", kind);
+        return -EINVAL;
     }
-    path = args.v[0];
-    free(args.v);
+    if (command == PROTO_CPU)
+        fprintf(stderr, "Profiling CPU now, will take %u secs...\n", seconds ? seconds : 30);
+    rc = profile_fetch(src, command, cfg->http, seconds, cfg->timeout_ns, 0, path, sizeof path, why);
+    if (rc < 0) {
+        cg_strlcpy(err, why, CG_ERR_LEN);
+        return rc;
+    }
+    rc = profile_read_file(path, NULL, p, err);
+    unlink(path);
+    return rc;
+}
+
+/* The options that exclude each other or need a value checked. */
+static int usage_checks(const cmd_t *cmd, const profile_file_opts_t *opts, profile_report_opts_t *ro)
+{
+    profile_file_opts_t o = *opts;
+
     if (o.top) {
         char *end;
         long n;
@@ -211,7 +301,7 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
         n = strtol(o.top, &end, 10);
         if (*end || errno || n <= 0 || n > INT_MAX)
             return cmd_usage_error(cmd, "--top: '%s' is not a positive number", o.top);
-        ro.node_count = (int)n;
+        ro->node_count = (int)n;
     }
     if (o.folded + o.json + (o.svg != NULL) > 1)
         return cmd_usage_error(cmd, "--folded, --json and --svg are different outputs: choose one");
@@ -219,11 +309,54 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
         return cmd_usage_error(cmd, "--svg draws every stack: --top, --cum and --base do not apply");
     if (o.folded && (o.top || o.cum || o.base))
         return cmd_usage_error(cmd, "--folded prints every stack: --top, --cum and --base do not apply");
-    if (profile_read_file(path, NULL, &p, err) != 0) {
+    return OPT_GO_ON;
+}
+
+int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
+{
+    profile_file_opts_t o = {0};
+    opt_args_t args = {0};
+    profile_report_opts_t ro = PROFILE_REPORT_OPTS_INIT;
+    profile_t *p = NULL, *base = NULL;
+    profile_top_t t;
+    char err[CG_ERR_LEN] = "";
+    const char *path, *kind;
+    http_opts_t http;
+    fetch_cfg_t cfg;
+    int rc, status = CG_EXIT_FAIL;
+
+    if ((rc = opt_parse(cmd, argc, argv, &o, &args)) != OPT_GO_ON) {
+        free(o.headers.v);
+        return rc;
+    }
+    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.seconds, &http, &cfg.seconds);
+    free(o.headers.v);
+    if (rc != OPT_GO_ON) {
+        free(args.v);
+        return rc;
+    }
+    cfg.http = &http;
+    cfg.timeout_ns = o.timeout_ns;
+    if (args.n != 1 && args.n != 2) {
+        free(args.v);
+        http_opts_free(&http);
+        return cmd_usage_error(cmd, args.n ? "one profile at a time: FILE, URL, or TARGET KIND"
+                                           : "which profile? FILE, URL, or TARGET KIND");
+    }
+    path = args.v[0];
+    kind = args.n == 2 ? args.v[1] : NULL;
+    free(args.v);
+    rc = usage_checks(cmd, &o, &ro);
+    if (rc != OPT_GO_ON) {
+        http_opts_free(&http);
+        return rc;
+    }
+    if (load_source(path, kind, &cfg, &p, err) != 0) {
         cmd_error("%s", err);
+        http_opts_free(&http);
         return CG_EXIT_FAIL;
     }
-    if (o.base && profile_read_file(o.base, NULL, &base, err) != 0) {
+    if (o.base && load_source(o.base, NULL, &cfg, &base, err) != 0) {
         cmd_error("%s", err);
         goto out;
     }
@@ -285,5 +418,6 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
 out:
     profile_free(p);
     profile_free(base);
+    http_opts_free(&http);
     return status;
 }

@@ -62,6 +62,15 @@ static int set_value(const cmd_t *cmd, const opt_t *o, const char *spelled, cons
             return cmd_usage_error(cmd, "option '%s' needs a non-empty value", spelled);
         *(const char **)field = value;
         return 0;
+    case OPT_STRINGS: {
+        opt_strings_t *l = (opt_strings_t *)(void *)field;
+
+        if (value[0] == '\0')
+            return cmd_usage_error(cmd, "option '%s' needs a non-empty value", spelled);
+        l->v = cg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+        l->v[l->n++] = value;
+        return 0;
+    }
     case OPT_DURATION:
         if (opt_parse_duration(value, (uint64_t *)(void *)field) < 0)
             return cmd_usage_error(cmd, "invalid %s '%s': want a duration such as 10s, 500ms or 2.5",

@@ -75,6 +75,11 @@ int proto_binary_head_ok(int byte, const unsigned char *head, size_t n, const ch
     } kinds[] = {
         {PROTO_HEAP, "\x1f\x8b", 2, "a gzip-compressed profile"},
         {PROTO_CPU, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_ALLOCS, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_BLOCK, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_MUTEX, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_GOROUTINE, "\x1f\x8b", 2, "a gzip-compressed profile"},
+        {PROTO_THREADCREATE, "\x1f\x8b", 2, "a gzip-compressed profile"},
         {PROTO_TRACE, "go 1.", 5, "a Go execution trace"},
         {PROTO_BINARY_DUMP, "\x7f" "ELF", 4, "an ELF executable"},
     };
@@ -292,6 +297,11 @@ const char *proto_command_name(int byte)
     case PROTO_TRACE: return "trace";
     case PROTO_BINARY_DUMP: return "binary dump";
     case PROTO_SETGC: return "setgc";
+    case PROTO_ALLOCS: return "pprof-allocs";
+    case PROTO_BLOCK: return "pprof-block";
+    case PROTO_MUTEX: return "pprof-mutex";
+    case PROTO_GOROUTINE: return "pprof-goroutine";
+    case PROTO_THREADCREATE: return "pprof-threadcreate";
     default: return "unknown";
     }
 }
@@ -379,6 +389,11 @@ int proto_reply_check(int byte, const char *buf, size_t len, uint64_t received,
     case PROTO_CPU:
     case PROTO_TRACE:
     case PROTO_BINARY_DUMP:
+    case PROTO_ALLOCS:
+    case PROTO_BLOCK:
+    case PROTO_MUTEX:
+    case PROTO_GOROUTINE:
+    case PROTO_THREADCREATE:
         if (!proto_binary_head_ok(byte, (const unsigned char *)buf, len, &what)) {
             cg_seterr(err, "the %s reply is not %s (%llu bytes)", name, what,
                       (unsigned long long)received);

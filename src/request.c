@@ -1,5 +1,6 @@
 /* request.c -- one command sent to one target, whatever carries it */
 #include "cgops/request.h"
+#include "cgops/http_pprof.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,11 @@ void request_set_timeouts(request_t *r, int command, uint64_t timeout_ns)
         r->total_timeout_ms = MS(60);
         break;
     case PROTO_HEAP:
+    case PROTO_ALLOCS:
+    case PROTO_BLOCK:
+    case PROTO_MUTEX:
+    case PROTO_GOROUTINE:
+    case PROTO_THREADCREATE:
         r->idle_timeout_ms = MS(10);
         r->total_timeout_ms = MS(60);
         break;
@@ -38,6 +44,12 @@ void request_set_timeouts(request_t *r, int command, uint64_t timeout_ns)
         r->idle_timeout_ms = MS(10);
         r->total_timeout_ms = MS(30);
         break;
+    }
+    /* Over HTTP a CPU profile or trace lasts what was asked: the server is
+     * silent until then. */
+    if ((command == PROTO_CPU || command == PROTO_TRACE) && r->seconds) {
+        r->idle_timeout_ms = MS(r->seconds) + MS(10);
+        r->total_timeout_ms = MS(r->seconds) + MS(30);
     }
     if (timeout_ns) {
         uint64_t ms = (timeout_ns + 999999) / 1000000;
@@ -63,6 +75,28 @@ static void agent_done(agent_req_t *a, int status)
     r->on_done(r, status);
 }
 
+int request_target_resolve(int procfd, const char *arg, target_t *out, char *err)
+{
+    char why[CG_ERR_LEN] = "";
+    int rc;
+
+    if (!http_is_url(arg))
+        return portfile_target_resolve(procfd, arg, out, err);
+    memset(out, 0, sizeof *out);
+    cg_strlcpy(out->display, arg, sizeof out->display);
+    rc = http_base_parse(arg, out->url, sizeof out->url, why);
+    if (rc < 0) {
+        out->url[0] = '\0';
+        cg_seterr(err, "%.100s: %.400s", arg, why);
+    }
+    return rc;
+}
+
+uv_loop_t *request_loop(const request_t *r)
+{
+    return r->loop;
+}
+
 int request_start(uv_loop_t *loop, request_t *r)
 {
     agent_req_t *a = &r->agent;
@@ -71,6 +105,24 @@ int request_start(uv_loop_t *loop, request_t *r)
     memset(a, 0, sizeof *a);
     r->received = 0;
     r->err[0] = '\0';
+    r->note[0] = '\0';
+    r->hp = NULL;
+    r->loop = loop;
+    if (request_target_is_http(r->target))
+        return http_pprof_start(loop, r);
+    if (r->command > 0xff) {
+        snprintf(r->err, sizeof r->err,
+                 "%.100s: a gops agent has no %s profile: give the program's net/http/pprof address (http://HOST:PORT)",
+                 r->target->display, proto_command_name(r->command) + 6);
+        return -ENOTSUP;
+    }
+    if (r->seconds) {
+        snprintf(r->err, sizeof r->err,
+                 "%.100s: a gops agent's %s always lasts %s: --seconds needs an http:// target",
+                 r->target->display, r->command == PROTO_TRACE ? "trace" : "CPU profile",
+                 r->command == PROTO_TRACE ? "5 s" : "30 s");
+        return -ENOTSUP;
+    }
     if (r->command == PROTO_SETGC) {
         a->msglen = proto_setgc_request(r->arg, r->msg);
     } else {

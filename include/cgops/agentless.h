@@ -49,6 +49,8 @@ int agentless_dwarf_figures(pid_t pid, agentless_sched_t *sched, godwarf_msval_t
 /* The agent's formats: formatBytes ("1.50KB (1536 bytes)") and Go's %v
  * of a float64. */
 void agentless_format_bytes(uint64_t n, char *buf, size_t size);
+/* vals as the agent prints them: "key: value\n" lines (heap string). */
+char *agentless_memstats_text(const godwarf_msval_t *vals, size_t n);
 void agentless_format_float(double v, char *buf, size_t size);
 
 /* How goroutines are grouped (summary, top --by). */

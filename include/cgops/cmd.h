@@ -18,6 +18,7 @@
 #define CGOPS_CMD_H
 
 #include "cgops/opt.h"
+#include "cgops/http.h"
 #include "cgops/portfile.h"
 
 #include <stdio.h>
@@ -74,6 +75,16 @@ extern const opt_t cmd_profile_file_opts[];
 /* Under -v, say on stderr what resolving a pid target passed over: why the
  * caller's config dir was not used, why the port could not be verified. */
 void cmd_target_notes(const target_t *t, int verbose);
+
+/* The profile commands (cmd_profile.c) share these with `cgops profile`:
+ * -H/--insecure/--seconds into http and seconds (OPT_GO_ON, or the exit
+ * status after a usage error), and one fetch of command's reply from the
+ * target arg into a new file in $TMPDIR (path), kept only once whole.
+ * profile_fetch returns 0 or -errno with err set. */
+int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *seconds_arg,
+                       http_opts_t *http, unsigned *seconds);
+int profile_fetch(const char *arg, int command, const http_opts_t *http, unsigned seconds, uint64_t timeout_ns,
+                  int verbose, char *path, size_t pathsize, char *err);
 
 /* Print `cgops help NAME` for cmd on stdout; returns CG_EXIT_OK. */
 int cmd_help_command(const cmd_t *cmd);

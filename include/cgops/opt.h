@@ -20,7 +20,14 @@ typedef enum {
     OPT_STRING,    /* const char *, never empty */
     OPT_DURATION,  /* uint64_t nanoseconds, > 0: "500ms", "1m30s" or plain seconds "2.5" */
     OPT_SEPARATOR, /* "--": documented only, handled by the parser */
+    OPT_STRINGS,   /* opt_strings_t: every value of a repeated option, in order */
 } opt_kind_t;
+
+/* The values of an OPT_STRINGS option (pointers into argv; free v). */
+typedef struct {
+    const char **v;
+    size_t n;
+} opt_strings_t;
 
 typedef struct {
     opt_kind_t kind;
@@ -33,6 +40,7 @@ typedef struct {
 
 #define OPT_BOOL_(s, l, type, field, h) {OPT_BOOL, s, l, NULL, offsetof(type, field), h}
 #define OPT_STRING_(s, l, argh, type, field, h) {OPT_STRING, s, l, argh, offsetof(type, field), h}
+#define OPT_STRINGS_(s, l, argh, type, field, h) {OPT_STRINGS, s, l, argh, offsetof(type, field), h}
 #define OPT_DURATION_(s, l, type, field, h) {OPT_DURATION, s, l, "DURATION", offsetof(type, field), h}
 #define OPT_SEPARATOR_() {OPT_SEPARATOR, 0, "", NULL, 0, "end of options: every word after it is an argument"}
 #define OPT_END_() {OPT_END, 0, NULL, NULL, 0, NULL}

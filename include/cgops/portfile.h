@@ -84,6 +84,8 @@ typedef struct {
     int netns_pid;          /* pid whose network namespace must be entered to
                                connect, or 0 to connect from our own */
     portfile_t pf;          /* valid when pid != 0 */
+    char url[1024];         /* an HTTP target (net/http/pprof): its base URL,
+                               normalised (request.h); empty for an agent */
 } target_t;
 
 /* Resolve a command-line target: a string containing ':' is host:port

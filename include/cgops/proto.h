@@ -25,6 +25,14 @@
 #define PROTO_BINARY_DUMP 0x09
 #define PROTO_SETGC       0x10
 
+/* Profiles only net/http/pprof serves: no agent byte, so codes above any
+ * byte.  request.h refuses them for an agent target. */
+#define PROTO_ALLOCS       0x101
+#define PROTO_BLOCK        0x102
+#define PROTO_MUTEX        0x103
+#define PROTO_GOROUTINE    0x104
+#define PROTO_THREADCREATE 0x105
+
 /* gops sends setgc's argument as the full binary.MaxVarintLen64 buffer. */
 #define PROTO_SETGC_ARG_LEN 10
 
