@@ -32,6 +32,8 @@ _cgops() {
 
     case $prev in
         -o|--output|--binary) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -H|--header) [[ $cur == @* ]] && COMPREPLY=($(compgen -P @ -f -- "${cur#@}")); return ;;
+        --seconds) COMPREPLY=($(compgen -W "5 10 30 60" -- "$cur")); return ;;
         --timeout) COMPREPLY=($(compgen -W "1s 5s 10s 30s 1m" -- "$cur")); return ;;
         --by) COMPREPLY=($(compgen -W "location start creator wait" -- "$cur")); return ;;
         -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
@@ -56,6 +58,9 @@ _cgops() {
         pprof-heap|pprof-cpu|trace)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
+        pprof-allocs|pprof-block|pprof-mutex|pprof-goroutine|pprof-threadcreate)
+            # net/http/pprof only: a URL, nothing to offer but the options.
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")); fi ;;
         profile)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur")); fi ;;
