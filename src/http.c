@@ -644,6 +644,12 @@ static void req_closed(uv_handle_t *h)
     multi_put(m);
 }
 
+/* The prefix of every message: the target as the user wrote it. */
+static const char *req_name(const http_req_t *r)
+{
+    return r->display ? r->display : r->url;
+}
+
 static void fail(http_req_t *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(http_req_t *r, int status, const char *fmt, ...)
 {
@@ -653,7 +659,7 @@ static void fail(http_req_t *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof r->err, "%.100s: %.400s", r->display ? r->display : r->url, msg);
+    snprintf(r->err, sizeof r->err, "%.100s: %.400s", req_name(r), msg);
     finish(r, status);
 }
 
@@ -670,7 +676,7 @@ static void stop(http_req_t *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof r->err, "%.100s: %.400s", r->display ? r->display : r->url, msg);
+    snprintf(r->err, sizeof r->err, "%.100s: %.400s", req_name(r), msg);
     r->stop_status = status;
 }
 
@@ -1057,7 +1063,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     r->multi = NULL;
     easy = curl_easy_init();
     if (easy == NULL) {
-        snprintf(r->err, sizeof r->err, "%.100s: cannot set up libcurl", r->display);
+        snprintf(r->err, sizeof r->err, "%.100s: cannot set up libcurl", req_name(r));
         return -ENOMEM;
     }
     for (size_t i = 0; o && i < o->nheaders; i++) {
@@ -1092,6 +1098,11 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     SETOPT(CURLOPT_USERAGENT, "cgops/" CGOPS_VERSION);
     SETOPT(CURLOPT_PROXY, ""); /* not from the environment: see http.h */
     SETOPT(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* A transfer given up during its name lookup must not wait for the
+     * resolver thread (curl would join it, stalling the whole loop). */
+    SETOPT(CURLOPT_QUICK_EXIT, 1L);
+#endif
     if (hdrs)
         SETOPT(CURLOPT_HTTPHEADER, hdrs);
     if (o && o->insecure) {
@@ -1102,7 +1113,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
     rc = uv_timer_init(loop, &r->timer);
     if (rc < 0) {
-        snprintf(r->err, sizeof r->err, "%.100s: %s", r->display, uv_strerror(rc));
+        snprintf(r->err, sizeof r->err, "%.100s: %s", req_name(r), uv_strerror(rc));
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(easy);
         return rc;
@@ -1122,7 +1133,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     return 0;
 
 setopt_failed:
-    snprintf(r->err, sizeof r->err, "%.100s: libcurl refused an option: %s", r->display,
+    snprintf(r->err, sizeof r->err, "%.100s: libcurl refused an option: %s", req_name(r),
              curl_easy_strerror(cc));
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(easy);
