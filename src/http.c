@@ -250,6 +250,17 @@ static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
     return s;
 }
 
+/* A host name (letters, digits, '-', '_', '.') or a bracketed IPv6
+ * address. */
+static int host_ok(const char *h)
+{
+    size_t n = strlen(h);
+
+    if (h[0] == '[')
+        return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
 int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *s;
@@ -306,6 +317,17 @@ int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
     }
     if (host == NULL || host[0] == '\0') {
         cg_seterr(err, "bad URL '%.200s': no host", arg);
+        goto out;
+    }
+    if (!host_ok(host)) {
+        /* curl decodes %XX in a host name: what is left must be a name or
+         * an address, not bytes to put in a Host: header. */
+        cg_seterr(err, "bad URL '%.200s': bad host name", arg);
+        goto out;
+    }
+    if ((s = url_part(u, CURLUPART_ZONEID, 0)) != NULL) {
+        curl_free(s);
+        cg_seterr(err, "bad URL '%.200s': IPv6 zone ids are not supported", arg);
         goto out;
     }
     if (port && cg_parse_ll(port, 1, 65535, &portnum) != 0) {
