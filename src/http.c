@@ -473,6 +473,7 @@ struct http_multi {
     int handles;             /* our uv handles open: the timer and the polls */
     int dying;               /* being cleaned up: curl's calls ignored */
     http_sock_t *socks;
+    http_req_t *last;        /* the request whose on_done waits for m to close */
     struct http_multi *next;
 };
 
@@ -481,12 +482,23 @@ static struct http_multi *multis;
 
 static void finish(http_req_t *r, int status);
 
+/* One of m's handles is closed; with the last, m goes, then the on_done
+ * of the request that was waiting for it runs. */
+static void multi_unref(struct http_multi *m)
+{
+    http_req_t *last;
+
+    if (--m->handles > 0)
+        return;
+    last = m->last;
+    free(m);
+    if (last)
+        last->on_done(last, last->status);
+}
+
 static void multi_handle_closed(uv_handle_t *h)
 {
-    struct http_multi *m = h->data;
-
-    if (--m->handles == 0)
-        free(m);
+    multi_unref(h->data);
 }
 
 static void sock_closed(uv_handle_t *h)
@@ -495,8 +507,7 @@ static void sock_closed(uv_handle_t *h)
     struct http_multi *m = s->m;
 
     free(s);
-    if (--m->handles == 0)
-        free(m);
+    multi_unref(m);
 }
 
 static void sock_close(http_sock_t *s)
@@ -633,17 +644,18 @@ static struct http_multi *multi_get(uv_loop_t *loop)
     return m;
 }
 
-/* The last request on m ended: close its connections and handles. */
-static void multi_put(struct http_multi *m)
+/* The last request on m ended: close its connections and handles; the
+ * on_done of that request (last) waits until they are closed, so a caller
+ * that stops its loop there leaves nothing of ours open in it. */
+static void multi_put(struct http_multi *m, http_req_t *last)
 {
     struct http_multi **pp;
 
-    if (--m->nreqs > 0)
-        return;
     for (pp = &multis; *pp != m; pp = &(*pp)->next)
         ;
     *pp = m->next;
     m->dying = 1;
+    m->last = last;
     curl_multi_cleanup(m->multi); /* calls socket_cb(REMOVE) for its sockets */
     m->multi = NULL;
     while (m->socks) {
@@ -660,10 +672,14 @@ static void req_closed(uv_handle_t *h)
     http_req_t *r = h->data;
     struct http_multi *m = r->multi;
 
+    /* Not from inside a curl call (a close callback), so m may go. */
+    if (--m->nreqs == 0) {
+        multi_put(m, r);
+        return;
+    }
     /* on_done may free r, and may start another request on this loop,
-     * which then shares m (and its connections) before m is let go. */
+     * which then shares m and its connections. */
     r->on_done(r, r->status);
-    multi_put(m);
 }
 
 /* The prefix of every message: the target as the user wrote it. */

@@ -91,6 +91,7 @@ typedef struct {
     int *ndone;           /* counter shared by many requests */
     int free_in_done;
     int chain;            /* start another request on this loop from on_done, this many times */
+    int stop_loop;        /* uv_stop in on_done, as the commands do */
 } treq_t;
 
 static int on_data(http_req_t *r, const char *buf, size_t len, char *err)
@@ -139,6 +140,8 @@ static void on_done(http_req_t *r, int status)
 
     t->done++;
     t->status = status;
+    if (t->stop_loop)
+        uv_stop(r->loop);
     if (t->ndone)
         (*t->ndone)++;
     if (t->chain > 0) {
@@ -284,6 +287,36 @@ TEST(http_two_loops)
         ASSERT_STR_EQ(a[i].body, "hello from httpsrv\n");
     }
     ASSERT_EQ(uv_loop_close(&la), 0);
+    srv_stop(&s);
+}
+
+/* The commands stop their loop in the last on_done and close it: nothing
+ * of the transport may still be open then (its connections included). */
+TEST(http_nothing_open_after_last_on_done)
+{
+    srv_t s = srv_start();
+    static treq_t t[3];
+    uv_loop_t loop;
+    int ndone = 0;
+
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    get(&t[0], &s, "/ok", NULL);
+    t[0].stop_loop = 1;
+    ASSERT_EQ(http_req_start(&loop, &t[0].r), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(t[0].done, 1);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+
+    /* several: stopped by the last to end */
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    for (int i = 0; i < 3; i++) {
+        get(&t[i], &s, i == 1 ? "/404" : "/big?n=200000", NULL);
+        t[i].ndone = &ndone;
+        ASSERT_EQ(http_req_start(&loop, &t[i].r), 0);
+    }
+    while (ndone < 3)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
     srv_stop(&s);
 }
 
