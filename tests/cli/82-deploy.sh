@@ -390,7 +390,8 @@ run_pkgs=$(stage_pkgs 2)
 
 # What scripts/setup.sh installs to build cgops must be in the build stage
 # (golang-go builds the test fixtures only).
-setup_run=$(sed -n 's/^run_pkgs="\(.*\)"/\1/p' "$CGOPS_SRC/scripts/setup.sh")
+# (every assignment to run_pkgs, in order: a later line may add to it)
+setup_run=$(sh -c "$(grep '^run_pkgs=' "$CGOPS_SRC/scripts/setup.sh")"'; echo $run_pkgs')
 missing=""
 for p in $setup_run; do
     [ "$p" = golang-go ] && continue
