@@ -17,6 +17,9 @@ cd "$top"
 run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev golang-go"
 
 test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
+# tests/cli/82-deploy.sh: the manifests (YAML), the scrape configs (promtool),
+# the unit (systemd-analyze)
+test_pkgs="$test_pkgs python3-yaml prometheus systemd"
 
 install_missing() {
     missing=""
