@@ -62,6 +62,7 @@ struct collect {
     job_t **jobs;
     size_t njobs, next, inflight;
     uint64_t deadline; /* cg_now_ns() clock */
+    agentless_dwcache_t *dw; /* DWARF of each executable, parsed once */
     int procfd;
 };
 
@@ -297,7 +298,9 @@ static void read_memstats(collect_t *c, size_t i)
         c->run->errors[METRICS_ERR_TIMEOUT]++;
         return;
     }
-    rc = agentless_memstats_values(p->pid, vals, &n, NULL, err);
+    if (c->dw == NULL)
+        c->dw = agentless_dwcache_new();
+    rc = agentless_memstats_values_cached(c->dw, p->pid, vals, &n, err);
     if (rc != 0) {
         /* Only Go 1.19 builds with DWARF can be read this way: the others
          * (-ENOTSUP, -ENOENT for no DWARF) have no memstats, and that is
@@ -441,6 +444,7 @@ void metrics_run_free(metrics_run_t *run)
         }
         free(c->jobs);
         free(c->ps);
+        agentless_dwcache_free(c->dw);
         if (c->loop)
             loop_free(c->loop);
         if (c->scan.procs || c->scan.cache)
