@@ -63,6 +63,7 @@ struct collect {
     size_t njobs, next, inflight;
     uint64_t deadline; /* cg_now_ns() clock */
     agentless_dwcache_t *dw; /* DWARF of each executable, parsed once */
+    agentless_execache_t *exes; /* the runtime's tables of each executable, parsed once */
     int procfd;
 };
 
@@ -266,7 +267,7 @@ static void read_local(collect_t *c, size_t i, long long btime)
      * prints (both are signal->nr_threads), without a second read. */
     p->threads = (metrics_val_t){1, 1, (uint64_t)(st.num_threads > 0 ? st.num_threads : 0), 0};
 
-    rc = agentless_counts(p->pid, deadline, &s->counts, err);
+    rc = agentless_counts_cached(c->exes, p->pid, deadline, &s->counts, err);
     if (rc == 0) {
         s->have_counts = 1;
         return;
@@ -351,6 +352,7 @@ int metrics_collect(int procfd, const metrics_opts_t *o, metrics_run_t *run, cha
     c->run = run;
     c->procfd = procfd;
     c->deadline = t0 + o->timeout_ns;
+    c->exes = agentless_execache_new();
     c->loop = loop_new(err);
     if (c->loop == NULL)
         return -ENOMEM;
@@ -445,6 +447,7 @@ void metrics_run_free(metrics_run_t *run)
         free(c->jobs);
         free(c->ps);
         agentless_dwcache_free(c->dw);
+        agentless_execache_free(c->exes);
         if (c->loop)
             loop_free(c->loop);
         if (c->scan.procs || c->scan.cache)

@@ -42,6 +42,15 @@ typedef struct {
 } agentless_counts_t;
 int agentless_counts(pid_t pid, uint64_t deadline, agentless_counts_t *c, char *err);
 
+/* The same with the executable's tables parsed once per executable
+ * (device, inode, size, mtime: gort_exe_t) and kept in cache, failures
+ * included, for many processes running the same binary. */
+typedef struct agentless_execache agentless_execache_t;
+agentless_execache_t *agentless_execache_new(void);
+void agentless_execache_free(agentless_execache_t *cache);
+int agentless_counts_cached(agentless_execache_t *cache, pid_t pid, uint64_t deadline, agentless_counts_t *c,
+                            char *err);
+
 /* What only DWARF locates (cmd_memstats_agentless.c): the scheduler's
  * counters (runtime.sched) for summary, and the memstats figures. */
 typedef struct {
