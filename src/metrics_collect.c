@@ -366,7 +366,6 @@ int metrics_collect(int procfd, const metrics_opts_t *o, metrics_run_t *run, cha
     run->procs = cg_xcalloc(run->n ? run->n : 1, sizeof *run->procs);
     c->ps = cg_xcalloc(run->n ? run->n : 1, sizeof *c->ps);
     c->jobs = cg_xcalloc(2 * run->n + 1, sizeof *c->jobs);
-    portfile_prepare();
     for (size_t i = 0; i < run->n; i++) {
         const scan_proc_t *sp = &c->scan.procs[i];
         metrics_proc_t *p = &run->procs[i];
