@@ -18,8 +18,8 @@ run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev
 
 test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
 # tests/cli/82-deploy.sh: the manifests (YAML), the scrape configs (promtool),
-# the unit (systemd-analyze)
-test_pkgs="$test_pkgs python3-yaml prometheus systemd"
+# the unit (systemd-analyze); 81-metrics.sh: promtool and an OpenMetrics parser
+test_pkgs="$test_pkgs python3-yaml prometheus systemd python3-prometheus-client"
 
 install_missing() {
     missing=""

@@ -23,6 +23,7 @@ const cmd_t commands[] = {
     {"memstats", cmd_agent, PROTO_MEMSTATS, "TARGET...", "print the runtime's memory statistics", cmd_memstats_opts},
     {"pprof-allocs", cmd_profile, PROTO_ALLOCS, "URL", "save the allocations profile (net/http/pprof targets)", cmd_profile_opts},
     {"pprof-block", cmd_profile, PROTO_BLOCK, "URL", "save the blocking profile (net/http/pprof targets)", cmd_profile_opts},
+    {"metrics", cmd_metrics, 0, "", "print the Prometheus metrics of every Go process of the host, once", cmd_metrics_opts},
     {"pprof-cpu", cmd_profile, PROTO_CPU, "TARGET", "record a 30 s CPU profile and save it", cmd_profile_opts},
     {"pprof-goroutine", cmd_profile, PROTO_GOROUTINE, "URL", "save the goroutine profile (net/http/pprof targets)", cmd_profile_opts},
     {"pprof-heap", cmd_profile, PROTO_HEAP, "TARGET", "save a heap profile", cmd_profile_opts},
