@@ -414,12 +414,13 @@ else
         fail "not in Debian 12:$bad"
 
     # The runtime stage must hold every shared library the binary loads,
-    # save what debian:12-slim has already: the Essential packages and
-    # what they depend on.  Sanitizer runtimes (an ASan build) are no part
+    # save what debian:12-slim has already (the Essential packages and what
+    # they depend on) and what apt installs with the stage's own packages
+    # (libcurl4 brings its TLS, IDN, SSH libraries).  Sanitizer runtimes (an ASan build) are no part
     # of a release build.
     ess=$(apt-cache dumpavail | awk '/^Package:/ {p = $2} /^Essential: yes/ {print p}' | sort -u)
     apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-        --no-replaces --no-enhances $ess 2>/dev/null | grep -v '^[ <]' | sort -u >"$T/base"
+        --no-replaces --no-enhances $ess $run_pkgs 2>/dev/null | grep -v '^[ <]' | sort -u >"$T/base"
     missing=""
     nlib=0
     for lib in $(ldd "$CGOPS" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
