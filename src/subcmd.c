@@ -327,6 +327,13 @@ int subcmd_start(uv_loop_t *loop, subcmd_t *s)
     return 0;
 }
 
+void subcmd_cancel(subcmd_t *s)
+{
+    if (s->status_ == 0 && !s->exited_)
+        s->status_ = -ECANCELED;
+    kill_all(s);
+}
+
 void subcmd_release(subcmd_t *s)
 {
     free(s->out);

@@ -277,3 +277,33 @@ TEST(subcmd_many_at_once)
     free(many_first);
     ASSERT_EQ(loop_free(loop), 0);
 }
+
+static void cancel_cb(subcmd_t *s, int status)
+{
+    *(int *)s->data = status;
+}
+
+/* A cancelled child (held by a silent agent) ends at once, -ECANCELED. */
+TEST(subcmd_cancel)
+{
+    char target[64];
+    const char *argv[] = {"stack", "--timeout", "60s", target, NULL};
+    uv_loop_t *loop = loop_new(NULL);
+    int status = 1;
+    subcmd_t s;
+
+    use_cgops();
+    snprintf(target, sizeof target, "127.0.0.1:%d", silent_agent());
+    memset(&s, 0, sizeof s);
+    s.argv = argv;
+    s.timeout_ms = 60000;
+    s.max_out = 1 << 20;
+    s.on_done = cancel_cb;
+    s.data = &status;
+    ASSERT_EQ(subcmd_start(loop, &s), 0);
+    subcmd_cancel(&s);
+    uv_run(loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(status, -ECANCELED);
+    subcmd_release(&s);
+    ASSERT_EQ(loop_free(loop), 0);
+}

@@ -45,7 +45,8 @@ typedef struct subcmd subcmd_t;
 
 /* status: 0 the child ran and exited (see exit_status, term_signal);
  * -ETIMEDOUT killed at the deadline; -EFBIG stdout went over max_out (the
- * child was killed, out holds the first max_out bytes); -errno the spawn
+ * child was killed, out holds the first max_out bytes); -ECANCELED
+ * subcmd_cancel; -errno the spawn
  * failed (-ENOENT: no such executable). */
 typedef void (*subcmd_done_cb)(subcmd_t *s, int status);
 
@@ -93,6 +94,11 @@ void subcmd_set_exe(const char *path);
  * timeout or cap 0, no on_done) or the error of subcmd_exe_init, and
  * on_done is not called.  s must stay put until on_done. */
 int subcmd_start(uv_loop_t *loop, subcmd_t *s);
+
+/* Stop s early (a request the client cancelled): its group is killed as at
+ * the deadline and on_done gets -ECANCELED, unless it had already ended
+ * otherwise.  Only between a successful subcmd_start and on_done. */
+void subcmd_cancel(subcmd_t *s);
 
 /* Free s->out (s itself is the caller's). */
 void subcmd_release(subcmd_t *s);
