@@ -49,7 +49,7 @@ _cgops() {
         return
     fi
     case $cmd in
-        list|tree) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
+        list|tree|mcp) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
         process|goroutines|summary|top)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;

@@ -16,7 +16,7 @@ cd "$top"
 
 run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go"
 
-test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
+test_pkgs="$run_pkgs nodejs npm tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
 
 install_missing() {
     missing=""

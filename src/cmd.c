@@ -20,6 +20,7 @@ const cmd_t commands[] = {
     {"goroutines", cmd_goroutines, 0, "PID", "print every goroutine of any Go process, read from its memory (no agent)", cmd_goroutines_opts},
     {"help", cmd_help, 0, "[COMMAND]", "show help for cgops or one command", cmd_help_opts},
     {"list", cmd_list, 0, "", "list Go processes (the default)", cmd_list_opts},
+    {"mcp", cmd_mcp, 0, "", "serve the inspection commands as Model Context Protocol tools on stdio", cmd_mcp_opts},
     {"memstats", cmd_agent, PROTO_MEMSTATS, "TARGET...", "print the runtime's memory statistics", cmd_memstats_opts},
     {"pprof-cpu", cmd_profile, PROTO_CPU, "TARGET", "record a 30 s CPU profile and save it", cmd_profile_opts},
     {"pprof-heap", cmd_profile, PROTO_HEAP, "TARGET", "save a heap profile", cmd_profile_opts},
