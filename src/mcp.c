@@ -777,12 +777,11 @@ static void render(sb_t *b, const cJSON *v, int depth)
             }
         } else if (cJSON_IsString(c))
             sb_add(b, " %.300s\n", c->valuestring);
-        else if (cJSON_IsNumber(c)) {
-            char *s = cJSON_PrintUnformatted(c);
-
-            sb_add(b, " %s\n", s ? s : "?");
-            free(s);
-        } else
+        else if (cJSON_IsNumber(c) && c->valuedouble == floor(c->valuedouble) && fabs(c->valuedouble) < 9007199254740992.0)
+            sb_add(b, " %.0f\n", c->valuedouble);
+        else if (cJSON_IsNumber(c))
+            sb_add(b, " %.6g\n", c->valuedouble);
+        else
             sb_add(b, " %s\n", cJSON_IsTrue(c) ? "true" : cJSON_IsFalse(c) ? "false" : "null");
     }
 }
