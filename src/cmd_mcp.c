@@ -25,6 +25,7 @@
 #include "cgops/subcmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +263,7 @@ int cmd_mcp(int argc, char **argv, const cmd_t *cmd)
     opt_args_t args = {0};
     server_t *sv;
     char err[CG_ERR_LEN] = "";
-    int rc, deleted = 0;
+    int rc, fl, deleted = 0;
 
     if ((rc = opt_parse(cmd, argc, argv, &o, &args)) != OPT_GO_ON)
         return rc;
@@ -288,6 +289,11 @@ int cmd_mcp(int argc, char **argv, const cmd_t *cmd)
         free(sv);
         return cmd_error("%s", err);
     }
+    /* A client may hand us a non-blocking stdin; the reads run in
+     * libuv's thread pool and must block there, or EAGAIN would look like
+     * the end of input. */
+    if ((fl = fcntl(0, F_GETFL)) >= 0 && (fl & O_NONBLOCK))
+        fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
     read_more(sv);
     uv_run(sv->loop, UV_RUN_DEFAULT);
     loop_free(sv->loop);

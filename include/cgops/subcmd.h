@@ -27,7 +27,7 @@
  *
  * Concurrency is the caller's business: each child costs a process, two
  * pipes and up to max_out bytes, so a server caps how many run at once
- * (cgops mcp runs one tool call at a time; serve keeps its own limit) and
+ * (cgops mcp runs at most 4 tool calls at once and queues the rest) and
  * queues the rest.  If the server itself is killed, its children are not:
  * each ends by its own bounds (every cgops command ends in bounded time;
  * a write to the closed pipe ends it sooner).

@@ -55,6 +55,21 @@ nullerr=$(jq -r 'select(.id == null) | .error.code' "$T/raw.out" | tr '\n' ' ')
 [ "$(reply 10)" = '{"jsonrpc":"2.0","id":10,"result":{}}' ] && pass "a last line without newline is answered" ||
     fail "last line: $(reply 10)"
 
+# A non-blocking stdin (a client may pass one): EAGAIN is not the end of
+# input.  The request comes after cgops has started reading.
+got=$(timeout 60 /usr/bin/python3 -c '
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen([sys.argv[1], "mcp"], stdin=r, stdout=subprocess.PIPE)
+os.close(r)
+time.sleep(0.5)
+os.write(w, b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n")
+os.close(w)
+sys.stdout.write(p.communicate(timeout=30)[0].decode())' "$CGOPS")
+[ "$got" = '{"jsonrpc":"2.0","id":1,"result":{}}' ] && pass "a non-blocking stdin is read, not taken for its end" ||
+    fail "non-blocking stdin: '$got'"
+
 # ---- the official SDK client ----
 if ! SDK=$(sh "$CGOPS_SRC/tests/mcp/install.sh" 2>"$T/install.err"); then
     fail "cannot install the MCP SDK client: $(cat "$T/install.err")"
