@@ -15,6 +15,13 @@
 PARK_N=37
 
 # ---- the raw protocol: errors, ping after them, a line over 1 MiB, EOF ----
+# A silent agent (accepts, never answers) to cancel a call on.
+start_fixture -n "silent agent" /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print("ready", s.getsockname()[1], flush=True)
+time.sleep(3600)' || finish
+SILENT=127.0.0.1:${READY#ready }
 {
     echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
     echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -28,6 +35,8 @@ PARK_N=37
     /usr/bin/python3 -c 'print("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{\"x\":\"" + "a" * (1 << 20) + "\"}}")'
     echo '{"jsonrpc":"2.0","id":8,"method":"ping"}'
     echo '{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"1999-01-01","capabilities":{}}}'
+    echo '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"stack","arguments":{"target":"'"$SILENT"'"}}}'
+    echo '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":11,"reason":"test"}}'
     printf '{"jsonrpc":"2.0","id":10,"method":"ping"}'
 } >"$T/raw.in"
 timeout 60 "$CGOPS" mcp <"$T/raw.in" >"$T/raw.out" 2>"$T/raw.err"
@@ -50,6 +59,7 @@ nullerr=$(jq -r 'select(.id == null) | .error.code' "$T/raw.out" | tr '\n' ' ')
 [ "$(code_of 4)" = -32600 ] && pass "jsonrpc 1.0: -32600" || fail "jsonrpc 1.0: $(reply 4)"
 [ "$(code_of 5)" = -32602 ] && [ "$(code_of 6)" = -32602 ] && pass "missing and fractional pid: -32602" ||
     fail "bad params: $(reply 5) $(reply 6)"
+[ -z "$(reply 11)" ] && pass "a cancelled call gets no reply" || fail "cancelled call answered: $(reply 11)"
 [ -z "$(reply 7)" ] && [ "$(reply 8)" = '{"jsonrpc":"2.0","id":8,"result":{}}' ] &&
     pass "the line over 1 MiB is skipped, the next one answered" || fail "after the long line: $(reply 7) $(reply 8)"
 [ "$(reply 10)" = '{"jsonrpc":"2.0","id":10,"result":{}}' ] && pass "a last line without newline is answered" ||
