@@ -80,6 +80,26 @@ sys.stdout.write(p.communicate(timeout=30)[0].decode())' "$CGOPS")
 [ "$got" = '{"jsonrpc":"2.0","id":1,"result":{}}' ] && pass "a non-blocking stdin is read, not taken for its end" ||
     fail "non-blocking stdin: '$got'"
 
+# The binary replaced under a running server (a package upgrade): its tools
+# still run, as the server's own version (/proc/self/exe).
+cp "$CGOPS" "$T/cgops-old"
+mkfifo "$T/fifo"
+"$T/cgops-old" mcp <"$T/fifo" >"$T/old.out" 2>"$T/old.err" &
+OLDPID=$!
+STARTED="$STARTED $OLDPID"
+exec 7>"$T/fifo"
+echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' >&7
+for _ in $(seq 300); do grep -q '"id":1' "$T/old.out" && break; sleep 0.1; done
+rm -f "$T/cgops-old"
+readlink "/proc/$OLDPID/exe" | grep -q ' (deleted)$' && pass "the running server's binary is deleted" ||
+    fail "exe: $(readlink "/proc/$OLDPID/exe")"
+echo '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"process_info","arguments":{"pid":'"$$"'}}}' >&7
+exec 7>&-
+wait "$OLDPID"
+got=$(jq -r 'select(.id == 2) | "\(.result.isError) \(.result.structuredContent.pid)"' "$T/old.out")
+[ "$got" = "false $$" ] && pass "after the binary was deleted, tools still run" ||
+    fail "deleted binary: '$got' $(cat "$T/old.out" "$T/old.err")"
+
 # ---- the official SDK client ----
 if ! SDK=$(sh "$CGOPS_SRC/tests/mcp/install.sh" 2>"$T/install.err"); then
     fail "cannot install the MCP SDK client: $(cat "$T/install.err")"
