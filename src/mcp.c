@@ -746,11 +746,35 @@ static double num_of(const cJSON *o, const char *k, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-/* Any JSON as indented "key: value" lines, arrays cut to their first 8
- * items: the readable text of tools whose structure speaks for itself. */
-static void render(sb_t *b, const cJSON *v, int depth)
+static void scalar(sb_t *b, const cJSON *c)
+{
+    if (cJSON_IsString(c))
+        sb_add(b, "%.300s", c->valuestring);
+    else if (cJSON_IsNumber(c) && c->valuedouble == floor(c->valuedouble) &&
+             fabs(c->valuedouble) < 9007199254740992.0)
+        sb_add(b, "%.0f", c->valuedouble); /* exact below 2^53 */
+    else if (cJSON_IsNumber(c))
+        sb_add(b, "%.6g", c->valuedouble);
+    else
+        sb_add(b, "%s", cJSON_IsTrue(c) ? "true" : cJSON_IsFalse(c) ? "false" : "null");
+}
+
+static int flat_object(const cJSON *o)
 {
     const cJSON *c;
+
+    if (!cJSON_IsObject(o))
+        return 0;
+    cJSON_ArrayForEach(c, o) if (cJSON_IsObject(c) || cJSON_IsArray(c)) return 0;
+    return 1;
+}
+
+/* Any JSON as indented "key: value" lines, arrays cut to their first 8
+ * items, an object of plain values on one line: the readable text of tools
+ * whose structure speaks for itself. */
+static void render(sb_t *b, const cJSON *v, int depth)
+{
+    const cJSON *c, *m;
     int i = 0, n;
 
     cJSON_ArrayForEach(c, v)
@@ -766,7 +790,17 @@ static void render(sb_t *b, const cJSON *v, int depth)
             sb_add(b, "%*s%s:", depth * 2, "", k);
         else
             sb_add(b, "%*s-", depth * 2, "");
-        if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+        if (flat_object(c) && cJSON_GetArraySize(c) > 0) {
+            const char *sep = " ";
+
+            cJSON_ArrayForEach(m, c)
+            {
+                sb_add(b, "%s%s: ", sep, m->string);
+                scalar(b, m);
+                sep = ", ";
+            }
+            sb_add(b, "\n");
+        } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
             if (cJSON_GetArraySize(c) == 0)
                 sb_add(b, " %s\n", cJSON_IsArray(c) ? "[]" : "{}");
             else if (depth >= 4)
@@ -775,14 +809,11 @@ static void render(sb_t *b, const cJSON *v, int depth)
                 sb_add(b, "\n");
                 render(b, c, depth + 1);
             }
-        } else if (cJSON_IsString(c))
-            sb_add(b, " %.300s\n", c->valuestring);
-        else if (cJSON_IsNumber(c) && c->valuedouble == floor(c->valuedouble) && fabs(c->valuedouble) < 9007199254740992.0)
-            sb_add(b, " %.0f\n", c->valuedouble);
-        else if (cJSON_IsNumber(c))
-            sb_add(b, " %.6g\n", c->valuedouble);
-        else
-            sb_add(b, " %s\n", cJSON_IsTrue(c) ? "true" : cJSON_IsFalse(c) ? "false" : "null");
+        } else {
+            sb_add(b, " ");
+            scalar(b, c);
+            sb_add(b, "\n");
+        }
     }
 }
 
