@@ -51,7 +51,7 @@ _cgops() {
         return
     fi
     case $cmd in
-        list|tree|metrics) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
+        list|tree|metrics|mcp) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
         process|goroutines|summary|top)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;

@@ -20,6 +20,7 @@ const cmd_t commands[] = {
     {"goroutines", cmd_goroutines, 0, "PID", "print every goroutine of any Go process, read from its memory (no agent)", cmd_goroutines_opts},
     {"help", cmd_help, 0, "[COMMAND]", "show help for cgops or one command", cmd_help_opts},
     {"list", cmd_list, 0, "", "list Go processes (the default)", cmd_list_opts},
+    {"mcp", cmd_mcp, 0, "", "serve the inspection commands as Model Context Protocol tools on stdio", cmd_mcp_opts},
     {"memstats", cmd_agent, PROTO_MEMSTATS, "TARGET...", "print the runtime's memory statistics", cmd_memstats_opts},
     {"pprof-allocs", cmd_profile, PROTO_ALLOCS, "URL", "save the allocations profile (net/http/pprof targets)", cmd_profile_opts},
     {"pprof-block", cmd_profile, PROTO_BLOCK, "URL", "save the blocking profile (net/http/pprof targets)", cmd_profile_opts},
