@@ -25,6 +25,7 @@ const cmd_t commands[] = {
     {"pprof-heap", cmd_profile, PROTO_HEAP, "TARGET", "save a heap profile", cmd_profile_opts},
     {"process", cmd_process, 0, "PID [PERIOD]", "show details of one process", cmd_process_opts},
     {"profile", cmd_profile_file, 0, "FILE", "print a pprof profile file as `go tool pprof -top` does (no Go needed)", cmd_profile_file_opts},
+    {"serve", cmd_serve, 0, "", "serve the HTTP API and Prometheus /metrics of the host's Go processes", cmd_serve_opts},
     {"setgc", cmd_agent, PROTO_SETGC, "TARGET... N|off", "set the GC target percentage", cmd_agent_opts},
     {"stack", cmd_agent, PROTO_STACK, "TARGET...", "print the stack traces of all goroutines", cmd_stack_opts},
     {"stats", cmd_agent, PROTO_STATS, "TARGET...", "print goroutine, thread and CPU counts", cmd_agent_opts},
