@@ -36,7 +36,7 @@ _cgops() {
         --by) COMPREPLY=($(compgen -W "location start creator wait" -- "$cur")); return ;;
         -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
         -n|--iterations|--depth|--filter|--top|--focus|--ignore) return ;;
-        --base) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --base|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --sample-index) COMPREPLY=($(compgen -W "inuse_space inuse_objects alloc_space alloc_objects cpu samples contentions delay" -- "$cur")); return ;;
     esac
 
@@ -49,7 +49,7 @@ _cgops() {
         return
     fi
     case $cmd in
-        list|tree) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
+        list|tree|metrics) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
         process|goroutines|summary|top)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;

@@ -21,6 +21,7 @@ const cmd_t commands[] = {
     {"help", cmd_help, 0, "[COMMAND]", "show help for cgops or one command", cmd_help_opts},
     {"list", cmd_list, 0, "", "list Go processes (the default)", cmd_list_opts},
     {"memstats", cmd_agent, PROTO_MEMSTATS, "TARGET...", "print the runtime's memory statistics", cmd_memstats_opts},
+    {"metrics", cmd_metrics, 0, "", "print the Prometheus metrics of every Go process of the host, once", cmd_metrics_opts},
     {"pprof-cpu", cmd_profile, PROTO_CPU, "TARGET", "record a 30 s CPU profile and save it", cmd_profile_opts},
     {"pprof-heap", cmd_profile, PROTO_HEAP, "TARGET", "save a heap profile", cmd_profile_opts},
     {"process", cmd_process, 0, "PID [PERIOD]", "show details of one process", cmd_process_opts},

@@ -30,6 +30,18 @@ int agentless_memstats(pid_t pid, int json);
  * stacks).  0, or -errno with err. */
 int agentless_count(pid_t pid, uint64_t *n, char *err);
 
+/* The goroutines of pid by status, read as agentless_count does, and
+ * GOMAXPROCS (metrics).  user counts them as runtime.NumGoroutine does
+ * (the runtime's own left out).  deadline: CLOCK_MONOTONIC ns (cg_now_ns)
+ * after which the walk gives up with -ETIMEDOUT, 0 for none. */
+typedef struct {
+    uint64_t by_status[GORT_NSTATUS];
+    uint64_t total, user;
+    int have_gomaxprocs;
+    int32_t gomaxprocs;
+} agentless_counts_t;
+int agentless_counts(pid_t pid, uint64_t deadline, agentless_counts_t *c, char *err);
+
 /* What only DWARF locates (cmd_memstats_agentless.c): the scheduler's
  * counters (runtime.sched) for summary, and the memstats figures. */
 typedef struct {
