@@ -49,8 +49,12 @@
 #define METRICS_OUT_MAX (16u << 20)
 /* Bytes of request body taken (gc and setgc need none). */
 #define BODY_MAX 4096
-/* The first scrape waits for the first figures at most this long. */
+/* The first scrape waits for the first figures at most this long.
+ * `cgops metrics` bounds its own run (each process 2 s of it); its child
+ * gets a little more before it is killed. */
 #define FIRST_SCRAPE_WAIT_MS 10000
+#define METRICS_RUN_TIMEOUT "8s"
+#define METRICS_CHILD_MS 12000
 /* After the last child, how long open connections get to finish. */
 #define DRAIN_MS 2000
 #define MAXARGS 16
@@ -126,7 +130,7 @@ struct serve_s {
     char token[SERVE_TOKEN_MAX + 1];
     int auth;
     char addr[INET6_ADDRSTRLEN + 16];
-    char tmpdir[PATH_MAX];
+    char tmpdir[1024];
     unsigned long tmpseq;
     int epfd;
     uv_poll_t poll;
@@ -138,6 +142,10 @@ struct serve_s {
     job_t *running;
     unsigned nrunning;
     mcache_t mc[2];
+    /* `cgops metrics` for each format, its error counters carried across
+     * runs in a state file of our private directory. */
+    char statefile[2][1100];
+    const char *margv[2][8];
     struct {
         unsigned code;
         uint64_t n;
@@ -148,8 +156,6 @@ struct serve_s {
     void *stop_ctx;
 };
 
-static const char *const default_metrics_argv[] = {"metrics", NULL};
-static const char *const default_openmetrics_argv[] = {"metrics", "--openmetrics", NULL};
 
 static uint64_t now_ms(void)
 {
@@ -464,17 +470,14 @@ static void child_error(const subcmd_t *sc, int status, char *msg, size_t size)
         snprintf(msg, size, "the command failed: %s", strerror(-status));
         return;
     }
-    /* The message is the last "cgops: " line (a "hint:" may follow it),
-     * else the last line. */
+    /* subcmd gives one line per message, "cgops: " dropped: the message
+     * is the last line that is not a "hint:". */
     cg_strlcpy(buf, sc->errtext, sizeof buf);
     t = cg_trim(buf);
     line = t;
-    for (char *p = t; p; p = (nl = strchr(p, '\n')) ? nl + 1 : NULL)
-        if (strncmp(p, "cgops: ", 7) == 0)
+    for (char *p = t; p && *p; p = (nl = strchr(p, '\n')) ? nl + 1 : NULL)
+        if (strncmp(p, "hint:", 5) != 0)
             line = p;
-    if (line == t && strncmp(t, "cgops: ", 7) != 0)
-        while ((nl = strchr(line, '\n')) != NULL && nl[1] != '\0')
-            line = nl + 1;
     if ((nl = strchr(line, '\n')) != NULL)
         *nl = '\0';
     if (strncmp(line, "cgops: ", 7) == 0)
@@ -689,7 +692,7 @@ static void serve_metrics(req_t *r)
         return;
     }
     if (mc->job == NULL && !s->stopping) {
-        job_t *j = job_new(s, JOB_METRICS, FIRST_SCRAPE_WAIT_MS, METRICS_OUT_MAX,
+        job_t *j = job_new(s, JOB_METRICS, METRICS_CHILD_MS, METRICS_OUT_MAX,
                            mc->om ? s->o.openmetrics_argv : s->o.metrics_argv);
 
         j->mc = mc;
@@ -1130,10 +1133,6 @@ int serve_start(uv_loop_t *loop, const serve_opts_t *o, serve_t **out, char *err
         s->o.max_per_ip = 256;
     if (!s->o.conn_timeout_s)
         s->o.conn_timeout_s = 10;
-    if (!s->o.metrics_argv)
-        s->o.metrics_argv = default_metrics_argv;
-    if (!s->o.openmetrics_argv)
-        s->o.openmetrics_argv = default_openmetrics_argv;
     if (o->token && o->token[0]) {
         cg_strlcpy(s->token, o->token, sizeof s->token);
         s->auth = 1;
@@ -1148,6 +1147,23 @@ int serve_start(uv_loop_t *loop, const serve_opts_t *o, serve_t **out, char *err
         serve_free(s);
         return rc;
     }
+    for (int i = 0; i < 2; i++) {
+        const char **a = s->margv[i];
+
+        snprintf(s->statefile[i], sizeof s->statefile[i], "%s/metrics-%s.state", s->tmpdir, i ? "om" : "text");
+        *a++ = "metrics";
+        *a++ = "--timeout";
+        *a++ = METRICS_RUN_TIMEOUT;
+        *a++ = "--state";
+        *a++ = s->statefile[i];
+        if (i)
+            *a++ = "--openmetrics";
+        *a = NULL;
+    }
+    if (!s->o.metrics_argv)
+        s->o.metrics_argv = s->margv[0];
+    if (!s->o.openmetrics_argv)
+        s->o.openmetrics_argv = s->margv[1];
     if ((fd = bind_listen(&s->o, s->addr, sizeof s->addr, &v6, err)) < 0) {
         serve_free(s);
         return fd;
@@ -1305,6 +1321,9 @@ void serve_free(serve_t *s)
         MHD_stop_daemon(s->d);
     for (int i = 0; i < 2; i++)
         free(s->mc[i].body);
+    for (int i = 0; i < 2; i++)
+        if (s->statefile[i][0])
+            unlink(s->statefile[i]);
     if (s->tmpdir[0])
         rmdir(s->tmpdir);
     explicit_bzero(s->token, sizeof s->token);
