@@ -16,7 +16,11 @@ cd "$top"
 
 run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go libmicrohttpd-dev"
 
-test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium prometheus curl"
+test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
+# tests/cli/81-metrics.sh: promtool, and an OpenMetrics parser
+test_pkgs="$test_pkgs prometheus python3-prometheus-client"
+# tests/cli/83-serve.sh and 84-prometheus.sh: curl as a client
+test_pkgs="$test_pkgs curl"
 
 install_missing() {
     missing=""

@@ -328,7 +328,7 @@ int metrics_render(FILE *f, const metrics_run_t *run, int om)
 
 #define STATE_MAGIC "cgops-metrics-state 1"
 
-int metrics_state_parse(const char *text, size_t len, uint64_t errors[METRICS_ERR_N], char *err)
+static int parse_state(const char *text, size_t len, uint64_t errors[METRICS_ERR_N], char *err)
 {
     const char *p = text, *end = text + len;
     size_t mlen = strlen(STATE_MAGIC);
@@ -383,6 +383,16 @@ int metrics_state_parse(const char *text, size_t len, uint64_t errors[METRICS_ER
         p = nl + 1;
     }
     return 0;
+}
+
+int metrics_state_parse(const char *text, size_t len, uint64_t errors[METRICS_ERR_N], char *err)
+{
+    int rc = parse_state(text, len, errors, err);
+
+    /* Nothing of a refused file is kept: half of it is no count. */
+    if (rc < 0)
+        memset(errors, 0, METRICS_ERR_N * sizeof errors[0]);
+    return rc;
 }
 
 char *metrics_state_format(const uint64_t errors[METRICS_ERR_N])
