@@ -991,6 +991,44 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* MHD's own unescaping turns "%00" into a NUL, and the path it hands us
+ * then ends there: "/api/v1/processes/1%00/x" would be read as process 1.
+ * Here %00 becomes 0x01 instead, which no route or value takes, so such a
+ * path is refused (400/404) rather than cut.  Applies to the path and to
+ * the query values alike. */
+static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *w = s;
+    int hi, lo;
+
+    (void)cls;
+    (void)c;
+    for (const char *r = s; *r; r++) {
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            *w = (char)(hi << 4 | lo);
+            if (*w == '\0')
+                *w = '\x01';
+            w++;
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 /* MHD logs through here: a module never prints, and the client's errors
  * are answered, not logged. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1064,7 +1102,7 @@ static void sweep_cb(uv_timer_t *t)
         kick(s);
 }
 
-static int bind_listen(const serve_opts_t *o, char *addr, size_t addrsize, int *v6, char *err)
+static int bind_listen(const serve_opts_t *o, int auth, char *addr, size_t addrsize, int *v6, char *err)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -1073,7 +1111,7 @@ static int bind_listen(const serve_opts_t *o, char *addr, size_t addrsize, int *
 
     if ((rc = serve_listen_parse(o->listen ? o->listen : SERVE_DEFAULT_LISTEN, &ss, &len, &loopback, err)) < 0)
         return rc;
-    if (!loopback && (o->token == NULL || o->token[0] == '\0')) {
+    if (!loopback && !auth) {
         cg_seterr(err, "listening on '%s', which is not a loopback address, needs --token-file",
                   o->listen);
         return -EPERM;
@@ -1164,7 +1202,7 @@ int serve_start(uv_loop_t *loop, const serve_opts_t *o, serve_t **out, char *err
         s->o.metrics_argv = s->margv[0];
     if (!s->o.openmetrics_argv)
         s->o.openmetrics_argv = s->margv[1];
-    if ((fd = bind_listen(&s->o, s->addr, sizeof s->addr, &v6, err)) < 0) {
+    if ((fd = bind_listen(&s->o, s->auth, s->addr, sizeof s->addr, &v6, err)) < 0) {
         serve_free(s);
         return fd;
     }
@@ -1178,6 +1216,7 @@ int serve_start(uv_loop_t *loop, const serve_opts_t *o, serve_t **out, char *err
                             MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                             MHD_OPTION_NOTIFY_CONNECTION, connection_cb, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, s,
                             MHD_OPTION_END);
     if (s->d == NULL) {
         cg_seterr(err, "libmicrohttpd could not start on '%s'", s->addr);
