@@ -359,9 +359,25 @@ wait "$W"
 rc=$?
 [ "$rc" = 0 ] && pass "token server: exit 0 on SIGTERM" || fail "token server: exit $rc"
 
-# ---- IPv6 loopback --------------------------------------------------------------
+# ---- IPv6 loopback, and SIGINT ---------------------------------------------------
 if /usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
     start_serve --listen "[::1]:0" || finish
+    case $SADDR in
+    "[::1]:"*) pass "listens on $SADDR" ;;
+    *) fail "[::1]:0 printed $SADDR" ;;
+    esac
+else
+    skip "IPv6 loopback (no ::1 here)"
+    start_serve --listen localhost:0 || finish
+fi
+http GET "http://$SADDR/healthz"
+expect_code 200 "/healthz on $SADDR"
+kill -INT "$SPID"
+wait "$SPID"
+rc=$?
+[ "$rc" = 0 ] && pass "exit 0 on SIGINT" || fail "SIGINT: exit $rc"
+
+finish
     case $SADDR in
     "[::1]:"*) pass "listens on $SADDR" ;;
     *) fail "[::1]:0 printed $SADDR" ;;
