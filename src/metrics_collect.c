@@ -62,6 +62,8 @@ struct collect {
     job_t **jobs;
     size_t njobs, next, inflight;
     uint64_t deadline; /* cg_now_ns() clock */
+    agentless_dwcache_t *dw; /* DWARF of each executable, parsed once */
+    agentless_execache_t *exes; /* the runtime's tables of each executable, parsed once */
     int procfd;
 };
 
@@ -265,7 +267,7 @@ static void read_local(collect_t *c, size_t i, long long btime)
      * prints (both are signal->nr_threads), without a second read. */
     p->threads = (metrics_val_t){1, 1, (uint64_t)(st.num_threads > 0 ? st.num_threads : 0), 0};
 
-    rc = agentless_counts(p->pid, deadline, &s->counts, err);
+    rc = agentless_counts_cached(c->exes, p->pid, deadline, &s->counts, err);
     if (rc == 0) {
         s->have_counts = 1;
         return;
@@ -297,7 +299,9 @@ static void read_memstats(collect_t *c, size_t i)
         c->run->errors[METRICS_ERR_TIMEOUT]++;
         return;
     }
-    rc = agentless_memstats_values(p->pid, vals, &n, NULL, err);
+    if (c->dw == NULL)
+        c->dw = agentless_dwcache_new();
+    rc = agentless_memstats_values_cached(c->dw, p->pid, vals, &n, err);
     if (rc != 0) {
         /* Only Go 1.19 builds with DWARF can be read this way: the others
          * (-ENOTSUP, -ENOENT for no DWARF) have no memstats, and that is
@@ -348,6 +352,7 @@ int metrics_collect(int procfd, const metrics_opts_t *o, metrics_run_t *run, cha
     c->run = run;
     c->procfd = procfd;
     c->deadline = t0 + o->timeout_ns;
+    c->exes = agentless_execache_new();
     c->loop = loop_new(err);
     if (c->loop == NULL)
         return -ENOMEM;
@@ -361,7 +366,6 @@ int metrics_collect(int procfd, const metrics_opts_t *o, metrics_run_t *run, cha
     run->procs = cg_xcalloc(run->n ? run->n : 1, sizeof *run->procs);
     c->ps = cg_xcalloc(run->n ? run->n : 1, sizeof *c->ps);
     c->jobs = cg_xcalloc(2 * run->n + 1, sizeof *c->jobs);
-    portfile_prepare();
     for (size_t i = 0; i < run->n; i++) {
         const scan_proc_t *sp = &c->scan.procs[i];
         metrics_proc_t *p = &run->procs[i];
@@ -441,6 +445,8 @@ void metrics_run_free(metrics_run_t *run)
         }
         free(c->jobs);
         free(c->ps);
+        agentless_dwcache_free(c->dw);
+        agentless_execache_free(c->exes);
         if (c->loop)
             loop_free(c->loop);
         if (c->scan.procs || c->scan.cache)

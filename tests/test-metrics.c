@@ -240,7 +240,7 @@ TEST(metrics_values)
     memset(&run, 0, sizeof run);
     p.ms[METRICS_MS_TOTAL_ALLOC] = ival(UINT64_MAX);
     p.ms[METRICS_MS_PAUSE_TOTAL] = fval(38837 / 1e9);
-    p.ms[METRICS_MS_LAST_GC] = fval(1795563619163395994ull / 1e9);
+    p.ms[METRICS_MS_LAST_GC] = fval((double)1795563619163395994ull / 1e9);
     p.start_time = fval(0.1);
     run.procs = &p;
     run.n = 1;

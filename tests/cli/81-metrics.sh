@@ -51,8 +51,13 @@ expect_rc 2 "an argument"
 run "$CGOPS" metrics --timeout nonsense
 expect_rc 2 "a bad --timeout"
 
-start_parkfix parkfix -noagent || finish
-PF=$PFPID
+# Two processes of each executable: the second is read through the tables
+# parsed for the first (and PIE ones load at other addresses).
+PFS=""
+for fx in parkfix parkfix parkfix-pie parkfix-pie; do
+    start_parkfix "$fx" -noagent || finish
+    PFS="$PFS $PFPID"
+done
 start_agent agentfix -goroutines 5 || finish
 AF=$APID
 start_fault silent || finish
@@ -156,26 +161,29 @@ else
     skip "promtool does not read OpenMetrics: $(head -c 200 "$T/promtool.out")"
 fi
 
-# The parkfix without an agent: its goroutines from memory equal the
+# The parkfixes without an agent: their goroutines from memory equal the
 # runtime's own dump (SIGQUIT, GOTRACEBACK=system): go_goroutines counts as
 # runtime.NumGoroutine (the runtime's goroutines left out), the states sum
 # to every goroutine.
-g=$(mval "$T/m.txt" go_goroutines "$PF")
-sum=0
-for st in running runnable waiting syscall idle copystack preempted; do
-    v=$(mval "$T/m.txt" cgops_goroutines "$PF" "$st")
-    [ "$v" = absent ] || sum=$((sum + v))
+for PF in $PFS; do
+    g=$(mval "$T/m.txt" go_goroutines "$PF")
+    sum=0
+    for st in running runnable waiting syscall idle copystack preempted; do
+        v=$(mval "$T/m.txt" cgops_goroutines "$PF" "$st")
+        [ "$v" = absent ] || sum=$((sum + v))
+    done
+    sys=$(mval "$T/m.txt" cgops_goroutines "$PF" syscall)
+    quit_dump "$PF" "$T/pf.quit" || continue
+    user=$(gotrace parse --user "$T/pf.quit" | jq length)
+    all=$(gotrace parse "$T/pf.quit" | jq '[.[] | select(.id != 0)] | length')
+    insys=$(gotrace parse "$T/pf.quit" | jq '[.[] | select(.id != 0 and .state == "syscall")] | length')
+    [ "$g" = "$user" ] && pass "parkfix $PF: go_goroutines $g = the runtime dump's user goroutines" ||
+        fail "parkfix $PF: go_goroutines $g, runtime's dump $user"
+    [ "$sum" = "$all" ] && pass "parkfix $PF: cgops_goroutines sum to the dump's $all goroutines" ||
+        fail "parkfix $PF: states sum to $sum, dump has $all"
+    [ "$sys" = "$insys" ] && pass "parkfix $PF: $sys in syscall, as in the dump" ||
+        fail "parkfix $PF: syscall $sys, dump $insys"
 done
-sys=$(mval "$T/m.txt" cgops_goroutines "$PF" syscall)
-quit_dump "$PF" "$T/pf.quit" || finish
-user=$(gotrace parse --user "$T/pf.quit" | jq length)
-all=$(gotrace parse "$T/pf.quit" | jq '[.[] | select(.id != 0)] | length')
-insys=$(gotrace parse "$T/pf.quit" | jq '[.[] | select(.id != 0 and .state == "syscall")] | length')
-[ "$g" = "$user" ] && pass "parkfix: go_goroutines $g = the runtime dump's user goroutines" ||
-    fail "parkfix: go_goroutines $g, runtime's dump $user"
-[ "$sum" = "$all" ] && pass "parkfix: cgops_goroutines sum to the dump's $all goroutines" ||
-    fail "parkfix: states sum to $sum, dump has $all"
-[ "$sys" = "$insys" ] && pass "parkfix: $sys in syscall, as in the dump" || fail "parkfix: syscall $sys, dump $insys"
 
 # --state: the counters carry over; a file that is not a state file starts
 # them again with a message; a state file that cannot be written fails.
