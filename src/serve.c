@@ -809,8 +809,11 @@ static void dispatch(req_t *r)
     case SERVE_R_MEMSTATS:
     case SERVE_R_STACK: {
         const char *cmd = rt->kind == SERVE_R_STATS ? "stats" : rt->kind == SERVE_R_MEMSTATS ? "memstats" : "stack";
-        const char *argv[] = {cmd, "--json", "--timeout", "5s", "--", pid, NULL};
-        run_argv(r, JOB_JSON, 30000, argv);
+        /* The runtime formats a whole dump before its first byte: a
+         * stack of many goroutines may keep the agent silent a while. */
+        int stack = rt->kind == SERVE_R_STACK;
+        const char *argv[] = {cmd, "--json", "--timeout", stack ? "20s" : "5s", "--", pid, NULL};
+        run_argv(r, JOB_JSON, stack ? 40000 : 30000, argv);
         return;
     }
     case SERVE_R_GC: {
