@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -150,6 +151,8 @@ struct serve_s {
         unsigned code;
         uint64_t n;
     } counts[NCODES];
+    unsigned inflight;    /* requests begun and not completed */
+    int trim;             /* answers were freed since the last malloc_trim */
     int stopping, stopped;
     uint64_t stop_at;
     void (*stop_cb)(serve_t *s, void *ctx);
@@ -350,15 +353,44 @@ static void job_fail_all(job_t *j, unsigned code, const char *msg)
     }
 }
 
+/* One copy of an answer shared by the responses of every waiter (fifty
+ * clients asking for the listing at once hold it once, not fifty times):
+ * each response holds a reference, dropped by MHD when it is sent. */
+typedef struct {
+    unsigned refs;
+    char data[];
+} shared_t;
+
+static void shared_unref(void *cls)
+{
+    shared_t *sh = cls;
+
+    if (--sh->refs == 0)
+        free(sh);
+}
+
 static void job_answer_all(job_t *j, const char *ctype, const void *body, size_t len)
 {
+    shared_t *sh = cg_xmalloc(sizeof *sh + len + 1);
+
+    memcpy(sh->data, body, len);
+    sh->refs = 1; /* ours, until every response holds one */
     while (j->waiters) {
         req_t *r = j->waiters;
+        struct MHD_Response *resp;
 
         waiter_del(&j->waiters, r);
         r->job = NULL;
-        answer_body(r, 200, ctype, body, len);
+        sh->refs++;
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(len, sh->data, shared_unref, sh);
+        if (resp == NULL)
+            abort();
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        answer(r, 200, resp);
     }
+    shared_unref(sh);
 }
 
 static void metrics_done(job_t *j, int status);
@@ -886,6 +918,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (r == NULL) {
         /* The head is in: say so, then wait for the body, if any. */
         r = cg_xcalloc(1, sizeof *r);
+        s->inflight++;
         r->srv = s;
         r->conn = conn;
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -958,6 +991,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         r->sock->busy = 0;
         r->sock->since_ms = now_ms();
     }
+    r->srv->inflight--;
+    r->srv->trim = 1;
     free(r);
     *con_cls = NULL;
 }
@@ -1100,6 +1135,13 @@ static void sweep_cb(uv_timer_t *t)
             shutdown(k->fd, SHUT_RDWR);
             k->cut = 1;
         }
+    }
+    /* A crowd or a large answer leaves freed memory that glibc keeps;
+     * once all is quiet it goes back, so the resident size returns to its
+     * base instead of keeping the last peak. */
+    if (s->trim && s->inflight == 0 && s->nrunning == 0) {
+        malloc_trim(0);
+        s->trim = 0;
     }
     if (s->d)
         kick(s);
