@@ -39,6 +39,8 @@ _cgops() {
         -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
         -n|--iterations|--depth|--filter|--top|--focus|--ignore) return ;;
         --base|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --listen|--min-interval) return ;;
         --sample-index) COMPREPLY=($(compgen -W "inuse_space inuse_objects alloc_space alloc_objects cpu samples contentions delay" -- "$cur")); return ;;
     esac
 
@@ -61,6 +63,7 @@ _cgops() {
         pprof-allocs|pprof-block|pprof-mutex|pprof-goroutine|pprof-threadcreate)
             # net/http/pprof only: a URL, nothing to offer but the options.
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")); fi ;;
+        serve) COMPREPLY=($(compgen -W "$(_cgops_opts serve)" -- "$cur")) ;;
         profile)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur")); fi ;;

@@ -14,12 +14,14 @@ mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev golang-go"
+run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev golang-go"
 
 test_pkgs="$run_pkgs nodejs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
 # tests/cli/82-deploy.sh: the manifests (YAML), the scrape configs (promtool),
 # the unit (systemd-analyze); 81-metrics.sh: promtool and an OpenMetrics parser
 test_pkgs="$test_pkgs python3-yaml prometheus systemd python3-prometheus-client"
+# tests/cli/83-serve.sh and 84-prometheus.sh: curl as a client
+test_pkgs="$test_pkgs curl"
 
 install_missing() {
     missing=""

@@ -32,6 +32,7 @@ const cmd_t commands[] = {
     {"pprof-threadcreate", cmd_profile, PROTO_THREADCREATE, "URL", "save the thread creation profile (net/http/pprof targets)", cmd_profile_opts},
     {"process", cmd_process, 0, "PID [PERIOD]", "show details of one process", cmd_process_opts},
     {"profile", cmd_profile_file, 0, "SOURCE [KIND]", "print a pprof profile (a file, a URL, or TARGET KIND) as `go tool pprof -top` does (no Go needed)", cmd_profile_file_opts},
+    {"serve", cmd_serve, 0, "", "serve the HTTP API and Prometheus /metrics of the host's Go processes", cmd_serve_opts},
     {"setgc", cmd_agent, PROTO_SETGC, "TARGET... N|off", "set the GC target percentage", cmd_agent_opts},
     {"stack", cmd_agent, PROTO_STACK, "TARGET...", "print the stack traces of all goroutines", cmd_stack_opts},
     {"stats", cmd_agent, PROTO_STATS, "TARGET...", "print goroutine, thread and CPU counts", cmd_agent_opts},
