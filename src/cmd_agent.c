@@ -472,7 +472,7 @@ static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
         char err[CG_ERR_LEN];
 
         if (http_opts_add_header(&run->http, run->o.headers.v[i], err) < 0)
-            rc = cmd_usage_error(cmd, "-H: %s", err);
+            rc = cmd_usage_error(cmd, "%s", err);
     }
     run->http.insecure = run->o.insecure;
     if (rc == OPT_GO_ON && run->o.all && args->n)

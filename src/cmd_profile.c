@@ -280,7 +280,7 @@ int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insec
     for (size_t i = 0; i < headers->n; i++)
         if (http_opts_add_header(http, headers->v[i], err) < 0) {
             http_opts_free(http);
-            return cmd_usage_error(cmd, "-H: %s", err);
+            return cmd_usage_error(cmd, "%s", err);
         }
     http->insecure = insecure;
     if (seconds_arg) {

@@ -229,6 +229,7 @@ typedef struct {
 static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg, profile_t **p, char *err)
 {
     char base[2048], path[PATH_MAX], why[CG_ERR_LEN] = "";
+    const char *orig = src;
     unsigned seconds = cfg->seconds;
     int command, rc;
 
@@ -283,8 +284,18 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         cg_strlcpy(err, why, CG_ERR_LEN);
         return rc;
     }
-    rc = profile_read_file(path, NULL, p, err);
+    rc = profile_read_file(path, NULL, p, why);
     unlink(path);
+    /* The temp file is gone: name what was fetched instead. */
+    if (rc != 0) {
+        size_t n = strlen(path);
+        const char *msg = strncmp(why, path, n) == 0 && why[n] == ':' ? why + n + 2 : why;
+
+        if (msg == why && strstr(why, path) != NULL)
+            msg = "the profile cannot be read";
+        cg_seterr(err, "%.200s%s%.40s: %.250s", orig, kind && orig == src ? " " : "", kind && orig == src ? kind : "",
+                  msg);
+    }
     return rc;
 }
 
