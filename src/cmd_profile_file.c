@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,7 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
     char base[2048], path[PATH_MAX], why[CG_ERR_LEN] = "";
     const char *orig = src;
     unsigned seconds = cfg->seconds;
-    int command, rc;
+    int command, rc, fd;
 
     if (kind == NULL && !http_is_url(src))
         return profile_read_file(src, NULL, p, err);
@@ -284,8 +285,17 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         cg_strlcpy(err, why, CG_ERR_LEN);
         return rc;
     }
-    rc = profile_read_file(path, NULL, p, why);
+    /* Removed before it is read: a signal while a large profile decodes
+     * leaves nothing behind.  It is read through its descriptor. */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     unlink(path);
+    if (fd < 0) {
+        cg_seterr(err, "%.200s: cannot read the fetched profile: %s", orig, strerror(errno));
+        return -EIO;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    rc = profile_read_file(path, NULL, p, why);
+    close(fd);
     /* The temp file is gone: name what was fetched instead. */
     if (rc != 0) {
         size_t n = strlen(path);

@@ -843,7 +843,7 @@ static void hp_done(http_req_t *h, int status)
                                       hp->step == STEP_GOROUTINES ? &hp->goroutines : &hp->threads);
         if (rc < 0) {
             snprintf(err, sizeof err, "%.100s: %.300s does not start as a debug=1 profile ('NAME profile: total N')",
-                     r->target->display, hp->url);
+                     r->target->display, hp->url + strlen(r->target->url));
             hp_finish(hp, rc, err);
             return;
         }

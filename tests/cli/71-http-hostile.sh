@@ -136,6 +136,44 @@ ERR=$(cat "$T/peak.err")
 case $ERR in "cgops: $H/m/gzbomb/$G heap: "*) pass "profile TARGET KIND: the message names them" ;; *) fail "profile TARGET KIND: '$ERR'" ;; esac
 [ -z "$(ls -A "$tmpd")" ] && pass "profile: no temp file left" || fail "profile left $(ls "$tmpd")"
 
+# A signal while cgops profile waits for a profile leaves no temp file.
+tmpk=$T/tmpkill
+mkdir -p "$tmpk"
+TMPDIR=$tmpk "$CGOPS" profile "$H/m/hang" heap >/dev/null 2>&1 &
+cg=$!
+i=0
+while [ $i -lt 100 ] && [ -z "$(ls -A "$tmpk")" ]; do sleep 0.1; i=$((i + 1)); done
+[ -n "$(ls -A "$tmpk")" ] && pass "profile: its temp file exists while it waits" || fail "profile made no temp file in TMPDIR"
+kill -TERM "$cg"
+wait "$cg"
+rc=$?
+[ "$rc" = 143 ] && [ -z "$(ls -A "$tmpk")" ] && pass "profile killed by SIGTERM while fetching: no temp file left" ||
+    fail "profile killed by SIGTERM: exit $rc, left: $(ls "$tmpk")"
+
+# ---- empty 200 replies -------------------------------------------------------
+mkdir -p "$F/empty/debug/pprof"
+for f in "goroutine@debug=2" "goroutine@debug=1" heap "heap@debug=1" allocs; do : >"$F/empty/debug/pprof/$f"; done
+: >"$F/empty/debug/vars"
+run "$CGOPS" stack "$H/f/empty"
+expect_rc 1 "stack of an empty 200"
+expect_err_eq "cgops: $H/f/empty: the server sent an empty body for stack" "stack of an empty 200: no agent in the message"
+run "$CGOPS" stack --json "$H/f/empty"
+expect_rc 1 "stack --json of an empty 200"
+[ "$(printf '%s' "$OUT" | jq -r .error)" = "$H/f/empty: the server sent an empty body for stack" ] &&
+    pass "stack --json of an empty 200: the error" || fail "stack --json of an empty 200: $OUT"
+run "$CGOPS" stats "$H/f/empty"
+expect_rc 1 "stats of an empty 200"
+expect_err_eq "cgops: $H/f/empty: /debug/pprof/goroutine?debug=1 does not start as a debug=1 profile ('NAME profile: total N')" \
+    "stats of an empty 200: the path, the target once"
+run "$CGOPS" pprof-heap --no-launch -o "$T/p.out" "$H/f/empty"
+expect_rc 1 "pprof-heap of an empty 200"
+expect_err_contains "the server sent an empty body" "pprof-heap of an empty 200: says so"
+[ ! -e "$T/p.out" ] && pass "pprof-heap of an empty 200: no file" || fail "pprof-heap of an empty 200 left -o"
+run "$CGOPS" memstats "$H/f/empty"
+expect_rc 1 "memstats of empty 200s"
+expect_err_contains "/debug/vars is not a JSON object" "memstats of empty 200s: says why expvar did not do"
+expect_err_contains "has no runtime.MemStats trailer" "memstats of empty 200s: and why the trailer did not"
+
 # ---- expvar documents that lie ----------------------------------------------
 # Each case is a directory served under /f/CASE; no heap profile there, so
 # memstats has only /debug/vars to go on.
