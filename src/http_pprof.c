@@ -665,6 +665,7 @@ typedef struct {
     char url[sizeof ((target_t *)0)->url + 64];
     char *buf;
     size_t len;
+    size_t cap;              /* BODY_HOLD: bytes allocated at buf */
     int line_done;
     long long goroutines, threads;
     char vars_err[CG_ERR_LEN]; /* why /debug/vars gave no memstats ("" if it was not there) */
@@ -692,7 +693,20 @@ static int hp_data(http_req_t *h, const char *buf, size_t len, char *err)
             cg_seterr(err, "/debug/vars larger than %u MiB", HTTP_PPROF_VARS_MAX >> 20);
             return -EFBIG;
         }
-        break;
+        /* Doubled, not grown per chunk: 16 MiB in 16 KiB chunks would
+         * copy the document a thousand times. */
+        if (hp->len + len + 1 > hp->cap) {
+            size_t cap = hp->cap ? hp->cap : 64 * 1024;
+
+            while (cap < hp->len + len + 1)
+                cap *= 2;
+            hp->buf = cg_xrealloc(hp->buf, cap);
+            hp->cap = cap;
+        }
+        memcpy(hp->buf + hp->len, buf, len);
+        hp->len += len;
+        hp->buf[hp->len] = '\0';
+        return 0;
     case BODY_TAIL:
         if (len >= HTTP_PPROF_TRAILER_MAX) {
             buf += len - HTTP_PPROF_TRAILER_MAX;
@@ -886,7 +900,7 @@ static int hp_step(hp_t *hp, int step)
     hp->step = step;
     free(hp->buf);
     hp->buf = NULL;
-    hp->len = 0;
+    hp->len = hp->cap = 0;
     hp->line_done = 0;
     switch (step) {
     case STEP_MAIN:
