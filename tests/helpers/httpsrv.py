@@ -26,6 +26,8 @@
 #   /m/404/...  /m/500/...  /m/hang/...  /m/garbage/...  /m/loop/... (302 to
 #   the same path and query)  /m/echo/... (the request headers)
 #   /m/xhost/...        302 to /m/echo/... on the other host
+#   /m/fakestatus/...   200 with a header line "HTTP/1.1 999...9 Nope:x"
+#   /m/fakeredirect/... 302 to the other host, a header line "HTTP/1.1 200 OK:x" before its Location
 #   /m/big/N/...        N bytes ('a'..'z' repeating)
 #   /m/bigstack/N/...   "goroutine 1 [running]:", then N bytes of frames
 #   /m/gzbig/N/...      a gzip member header, then N bytes of junk
@@ -107,6 +109,16 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(302, b"again\n", extra={"Location": self.path})
         elif mode == "echo":
             self.reply(200, str(self.headers).encode())
+        elif mode == "fakestatus":
+            # After the status line, header lines that look like status
+            # lines (a peer may send anything that has a colon).
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nHTTP/1.1 " + b"9" * 40 + b" Nope:x\r\n"
+                             b"Content-Length: 5\r\n\r\nhello")
+            self.close_connection = True
+        elif mode == "fakeredirect":
+            self.wfile.write(b"HTTP/1.1 302 Found\r\nHTTP/1.1 200 OK:x\r\n"
+                             b"Location: http://127.0.0.2:%d/m/echo/x\r\nContent-Length: 0\r\n\r\n" % OTHER_PORT)
+            self.close_connection = True
         elif mode == "xhost":
             rest = self.path.split("/", 3)[3]
             self.reply(302, b"moved\n",
