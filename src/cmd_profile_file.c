@@ -234,8 +234,13 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
     unsigned seconds = cfg->seconds;
     int command, rc, fd;
 
-    if (kind == NULL && !http_is_url(src))
+    if (kind == NULL && !http_is_url(src)) {
+        if (cfg->seconds) {
+            cg_seterr(err, "--seconds is for a CPU profile fetched from a target, not the file %.200s", src);
+            return -EINVAL;
+        }
         return profile_read_file(src, NULL, p, err);
+    }
     if (kind == NULL) {
         const char *at = strstr(src, "/debug/pprof/"), *name, *q;
         size_t len;
@@ -276,6 +281,11 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         }
     } else if ((command = kind_command(kind, strlen(kind))) == 0) {
         cg_seterr(err, "unknown profile kind '%.60s': heap, cpu, allocs, block, mutex, goroutine or threadcreate", kind);
+        return -EINVAL;
+    }
+    if (cfg->seconds && command != PROTO_CPU) {
+        /* pprof-heap refuses it too: a heap profile has no length. */
+        cg_seterr(err, "--seconds is for a CPU profile, not %.40s", kind);
         return -EINVAL;
     }
     if (command == PROTO_CPU)
