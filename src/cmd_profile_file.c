@@ -296,26 +296,35 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         return rc;
     }
     /* Removed before it is read: a signal while a large profile decodes
-     * leaves nothing behind.  It is read through its descriptor. */
+     * leaves nothing behind.  Read from its descriptor (no /proc needed). */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     unlink(path);
     if (fd < 0) {
         cg_seterr(err, "%.200s: cannot read the fetched profile: %s", orig, strerror(errno));
         return -EIO;
     }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    rc = profile_read_file(path, NULL, p, why);
-    close(fd);
-    /* The temp file is gone: name what was fetched instead. */
-    if (rc != 0) {
-        size_t n = strlen(path);
-        const char *msg = strncmp(why, path, n) == 0 && why[n] == ':' ? why + n + 2 : why;
+    {
+        char *data = NULL;
+        size_t len = 0;
+        int truncated = 0;
 
-        if (msg == why && strstr(why, path) != NULL)
-            msg = "the profile cannot be read";
-        cg_seterr(err, "%.200s%s%.40s: %.250s", orig, kind && orig == src ? " " : "", kind && orig == src ? kind : "",
-                  msg);
+        rc = cg_read_fd(fd, PROFILE_MAX_FILE, &data, &len, &truncated);
+        close(fd);
+        if (rc == 0 && truncated) {
+            free(data);
+            snprintf(why, sizeof why, "larger than %zu bytes: refused", PROFILE_MAX_FILE);
+            rc = -EFBIG;
+        } else if (rc == 0) {
+            rc = profile_decode(data, len, NULL, p, why);
+            free(data);
+        } else {
+            snprintf(why, sizeof why, "cannot read the fetched profile: %s", strerror(-rc));
+        }
     }
+    /* The temp file is gone: name what was fetched instead. */
+    if (rc != 0)
+        cg_seterr(err, "%.200s%s%.40s: %.250s", orig, kind && orig == src ? " " : "", kind && orig == src ? kind : "",
+                  why);
     return rc;
 }
 
