@@ -254,6 +254,11 @@ static int complete_reply(target_job_t *j, int *cut, char *err)
     int byte = run->cmd->agent_byte, rc;
     cJSON *v;
 
+    /* An HTTP 200 with nothing in it: no agent closed anything. */
+    if (j->req.received == 0 && request_target_is_http(&j->target)) {
+        cg_seterr(err, "the server sent an empty body for %s", run->cmd->name);
+        return -EPROTO;
+    }
     if (is_stack(run))
         rc = proto_reply_check(byte, j->head, j->headlen, j->req.received,
                                j->req.received ? j->last : -1, cut, err);
@@ -472,7 +477,7 @@ static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
         char err[CG_ERR_LEN];
 
         if (http_opts_add_header(&run->http, run->o.headers.v[i], err) < 0)
-            rc = cmd_usage_error(cmd, "-H: %s", err);
+            rc = cmd_usage_error(cmd, "%s", err);
     }
     run->http.insecure = run->o.insecure;
     if (rc == OPT_GO_ON && run->o.all && args->n)

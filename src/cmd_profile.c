@@ -118,9 +118,9 @@ static void on_done(request_t *r, int status)
     if (status != 0) {
         cg_strlcpy(f->err, r->err, sizeof f->err);
     } else if (r->received == 0) {
-        snprintf(f->err, sizeof f->err, "%.100s: %s without a %s reply", f->target.display,
-                 request_target_is_http(&f->target) ? "the server sent an empty body"
-                                                    : "the agent closed the connection",
+        snprintf(f->err, sizeof f->err, "%.100s: %s %s reply", f->target.display,
+                 request_target_is_http(&f->target) ? "the server sent an empty body, not a"
+                                                    : "the agent closed the connection without a",
                  r->what);
         f->status = -EPROTO;
     } else if (!proto_binary_head_ok(r->command, f->head, f->headlen, &what)) {
@@ -280,7 +280,7 @@ int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insec
     for (size_t i = 0; i < headers->n; i++)
         if (http_opts_add_header(http, headers->v[i], err) < 0) {
             http_opts_free(http);
-            return cmd_usage_error(cmd, "-H: %s", err);
+            return cmd_usage_error(cmd, "%s", err);
         }
     http->insecure = insecure;
     if (seconds_arg) {
@@ -312,6 +312,12 @@ int profile_fetch(const char *arg, int command, const http_opts_t *http, unsigne
     cmd_target_notes(&f.target, verbose);
     if ((loop = loop_new(err)) == NULL)
         return -ENOMEM;
+    /* Ctrl-C during a long fetch (a CPU profile) leaves no temp file. */
+    if (outfile_install_signal_cleanup() < 0) {
+        cg_seterr(err, "cannot install the signal handlers that remove partial files");
+        loop_free(loop);
+        return -EIO;
+    }
     if (output_open(&f, NULL, reply_template(command)) < 0) {
         cg_strlcpy(err, f.err, CG_ERR_LEN);
         loop_free(loop);

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,11 +230,17 @@ typedef struct {
 static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg, profile_t **p, char *err)
 {
     char base[2048], path[PATH_MAX], why[CG_ERR_LEN] = "";
+    const char *orig = src;
     unsigned seconds = cfg->seconds;
-    int command, rc;
+    int command, rc, fd;
 
-    if (kind == NULL && !http_is_url(src))
+    if (kind == NULL && !http_is_url(src)) {
+        if (cfg->seconds) {
+            cg_seterr(err, "--seconds is for a CPU profile fetched from a target, not the file %.200s", src);
+            return -EINVAL;
+        }
         return profile_read_file(src, NULL, p, err);
+    }
     if (kind == NULL) {
         const char *at = strstr(src, "/debug/pprof/"), *name, *q;
         size_t len;
@@ -276,6 +283,11 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         cg_seterr(err, "unknown profile kind '%.60s': heap, cpu, allocs, block, mutex, goroutine or threadcreate", kind);
         return -EINVAL;
     }
+    if (cfg->seconds && command != PROTO_CPU) {
+        /* pprof-heap refuses it too: a heap profile has no length. */
+        cg_seterr(err, "--seconds is for a CPU profile, not %.40s", kind);
+        return -EINVAL;
+    }
     if (command == PROTO_CPU)
         fprintf(stderr, "Profiling CPU now, will take %u secs...\n", seconds ? seconds : 30);
     rc = profile_fetch(src, command, cfg->http, seconds, cfg->timeout_ns, 0, path, sizeof path, why);
@@ -283,8 +295,36 @@ static int load_source(const char *src, const char *kind, const fetch_cfg_t *cfg
         cg_strlcpy(err, why, CG_ERR_LEN);
         return rc;
     }
-    rc = profile_read_file(path, NULL, p, err);
+    /* Removed before it is read: a signal while a large profile decodes
+     * leaves nothing behind.  Read from its descriptor (no /proc needed). */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     unlink(path);
+    if (fd < 0) {
+        cg_seterr(err, "%.200s: cannot read the fetched profile: %s", orig, strerror(errno));
+        return -EIO;
+    }
+    {
+        char *data = NULL;
+        size_t len = 0;
+        int truncated = 0;
+
+        rc = cg_read_fd(fd, PROFILE_MAX_FILE, &data, &len, &truncated);
+        close(fd);
+        if (rc == 0 && truncated) {
+            free(data);
+            snprintf(why, sizeof why, "larger than %zu bytes: refused", PROFILE_MAX_FILE);
+            rc = -EFBIG;
+        } else if (rc == 0) {
+            rc = profile_decode(data, len, NULL, p, why);
+            free(data);
+        } else {
+            snprintf(why, sizeof why, "cannot read the fetched profile: %s", strerror(-rc));
+        }
+    }
+    /* The temp file is gone: name what was fetched instead. */
+    if (rc != 0)
+        cg_seterr(err, "%.200s%s%.40s: %.250s", orig, kind && orig == src ? " " : "", kind && orig == src ? kind : "",
+                  why);
     return rc;
 }
 

@@ -1023,11 +1023,16 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *userp)
 
         r->ebody_len = 0;
         r->reason[0] = '\0';
+        /* The code is curl's, which has parsed this line (three digits):
+         * a header line of the peer's that starts with "HTTP/" is passed
+         * here too, and its digits must neither overflow a long nor pass
+         * for the status (a 302 turned 200 would skip check_location). */
         r->status_code = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status_code);
         if (sp) {
             sp++;
             while (sp < end && isdigit((unsigned char)*sp))
-                r->status_code = r->status_code * 10 + (*sp++ - '0');
+                sp++;
             if (sp < end && *sp == ' ')
                 sp++;
             while (sp < end && n < sizeof r->reason - 1 && *sp != '\r' && *sp != '\n') {

@@ -6,7 +6,6 @@
 #include "cgops/proto.h"
 #include "cgops/request.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -173,8 +172,9 @@ static int ms_set(ms_found_t *f, size_t i, const char *s, size_t n)
     return 0;
 }
 
-/* A JSON scanner over a document cJSON has already checked: it finds
- * values and their exact text, which cJSON keeps only as doubles. */
+/* A JSON scanner over a document json_is_object has already checked: it
+ * finds values and their exact text, which cJSON would keep only as
+ * doubles. */
 static const char *json_ws(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
@@ -310,14 +310,138 @@ static int vars_member(const char *json, size_t len, const char *want, const cha
     return 0;
 }
 
-/* Whether json is one JSON object (cJSON's check, before our scanner). */
+/* Whether json is one JSON object (RFC 8259), checked before the scanner
+ * above reads it.  Checked in place, allocating nothing: cJSON would build
+ * a node (about 80 bytes with malloc's) per value, so a 16 MiB document of
+ * "[0,0,0,...]" would cost 650 MB.  Nesting is bounded as cJSON bounds it;
+ * trailing white space only. */
+#define JSON_DEPTH_MAX 1000
+
+static const char *json_check_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            if (++p >= end)
+                return NULL;
+            if (*p == 'u') {
+                if (end - p < 5)
+                    return NULL;
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0') {
+                return NULL;
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *json_check_number(const char *p, const char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || !isdigit((unsigned char)*p))
+        return NULL;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    if (p < end && *p == '.') {
+        if (++p >= end || !isdigit((unsigned char)*p))
+            return NULL;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (++p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !isdigit((unsigned char)*p))
+            return NULL;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    }
+    return p;
+}
+
 static int json_is_object(const char *json, size_t len)
 {
-    cJSON *doc = cJSON_ParseWithLength(json, len);
-    int ok = cJSON_IsObject(doc);
+    const char *p = json, *end = json + len;
+    char stack[JSON_DEPTH_MAX]; /* '{' or '[' of each open container */
+    int depth = 0;
 
-    cJSON_Delete(doc);
-    return ok;
+    p = json_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    for (;;) {
+        /* p is at a value */
+        p = json_ws(p, end);
+        if (p >= end)
+            return 0;
+        if (*p == '{' || *p == '[') {
+            if (depth == JSON_DEPTH_MAX)
+                return 0;
+            stack[depth++] = *p;
+            p = json_ws(p + 1, end);
+            if (p < end && *p == (stack[depth - 1] == '{' ? '}' : ']')) {
+                depth--;
+                p++;
+                goto after_value;
+            }
+            if (stack[depth - 1] == '{')
+                goto member_name;
+            continue;
+        }
+        if (*p == '"')
+            p = json_check_string(p, end);
+        else if (*p == '-' || isdigit((unsigned char)*p))
+            p = json_check_number(p, end);
+        else if (end - p >= 4 && memcmp(p, "true", 4) == 0)
+            p += 4;
+        else if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+            p += 5;
+        else if (end - p >= 4 && memcmp(p, "null", 4) == 0)
+            p += 4;
+        else
+            return 0;
+        if (p == NULL)
+            return 0;
+    after_value:
+        for (;;) {
+            p = json_ws(p, end);
+            if (depth == 0)
+                return p == end;
+            if (p >= end)
+                return 0;
+            if (*p == ',') {
+                p++;
+                if (stack[depth - 1] == '{')
+                    goto member_name;
+                break; /* the next element */
+            }
+            if (*p != (stack[depth - 1] == '{' ? '}' : ']'))
+                return 0;
+            depth--;
+            p++;
+        }
+        continue;
+    member_name:
+        p = json_ws(p, end);
+        if (p >= end || *p != '"' || (p = json_check_string(p, end)) == NULL)
+            return 0;
+        p = json_ws(p, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p++;
+    }
 }
 
 int http_pprof_vars_memstats(const char *json, size_t len, char **text, char *err)
@@ -541,8 +665,10 @@ typedef struct {
     char url[sizeof ((target_t *)0)->url + 64];
     char *buf;
     size_t len;
+    size_t cap;              /* BODY_HOLD: bytes allocated at buf */
     int line_done;
     long long goroutines, threads;
+    char vars_err[CG_ERR_LEN]; /* why /debug/vars gave no memstats ("" if it was not there) */
     http_req_t h;            /* the step's request; its on_done ends or chains */
 } hp_t;
 
@@ -563,10 +689,24 @@ static int hp_data(http_req_t *h, const char *buf, size_t len, char *err)
         return 0;
     case BODY_HOLD:
         if (hp->len + len > HTTP_PPROF_VARS_MAX) {
-            cg_seterr(err, "%.100s: /debug/vars larger than %u MiB", r->target->display, HTTP_PPROF_VARS_MAX >> 20);
+            /* http.c puts the target before err. */
+            cg_seterr(err, "/debug/vars larger than %u MiB", HTTP_PPROF_VARS_MAX >> 20);
             return -EFBIG;
         }
-        break;
+        /* Doubled, not grown per chunk: 16 MiB in 16 KiB chunks would
+         * copy the document a thousand times. */
+        if (hp->len + len + 1 > hp->cap) {
+            size_t cap = hp->cap ? hp->cap : 64 * 1024;
+
+            while (cap < hp->len + len + 1)
+                cap *= 2;
+            hp->buf = cg_xrealloc(hp->buf, cap);
+            hp->cap = cap;
+        }
+        memcpy(hp->buf + hp->len, buf, len);
+        hp->len += len;
+        hp->buf[hp->len] = '\0';
+        return 0;
     case BODY_TAIL:
         if (len >= HTTP_PPROF_TRAILER_MAX) {
             buf += len - HTTP_PPROF_TRAILER_MAX;
@@ -584,8 +724,8 @@ static int hp_data(http_req_t *h, const char *buf, size_t len, char *err)
         if (nl)
             len = (size_t)(nl - buf) + 1;
         if (hp->len + len > 256) {
-            cg_seterr(err, "%.100s: the first line of %s is longer than a profile's header", r->target->display,
-                      hp->url);
+            cg_seterr(err, "the first line of %s is longer than a profile's header",
+                      hp->url + strlen(r->target->url));
             return -EPROTO;
         }
         hp->buf = cg_xrealloc(hp->buf, hp->len + len + 1);
@@ -632,6 +772,14 @@ static char *stats_text(const hp_t *hp, long long gomaxprocs, long long numcpu)
     return cg_xstrdup(text);
 }
 
+/* msg without the "DISPLAY: " http.c put first. */
+static const char *unprefixed(const hp_t *hp, const char *msg)
+{
+    size_t n = strlen(hp->r->target->display);
+
+    return strncmp(msg, hp->r->target->display, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ' ? msg + n + 2 : msg;
+}
+
 static void hp_done(http_req_t *h, int status)
 {
     hp_t *hp = h->data;
@@ -639,7 +787,7 @@ static void hp_done(http_req_t *h, int status)
     char err[CG_ERR_LEN] = "";
     char *text = NULL;
     long long gomaxprocs, numcpu;
-    int rc;
+    int rc = 0;
 
     if (hp->body == BODY_LINE && status == -ECANCELED && hp->line_done)
         status = 0;
@@ -663,7 +811,10 @@ static void hp_done(http_req_t *h, int status)
         }
         /* No expvar (404), or no memstats in it: the heap profile's
          * trailer has them too.  A peer that cannot be reached is not
-         * asked twice. */
+         * asked twice.  Why a /debug/vars that was there did not do is
+         * kept: if the trailer fails too, that is the likelier news. */
+        if (status == 0 && rc != -ENOENT)
+            cg_strlcpy(hp->vars_err, err, sizeof hp->vars_err);
         if (status == 0 || h->status_code >= 400) {
             if ((rc = hp_step(hp, STEP_TRAILER)) < 0)
                 hp_finish(hp, rc, hp->h.err);
@@ -672,6 +823,14 @@ static void hp_done(http_req_t *h, int status)
         hp_finish(hp, status, h->err);
         return;
     case STEP_TRAILER:
+        if (status != 0 && hp->vars_err[0]) {
+            char msg[CG_ERR_LEN];
+
+            snprintf(msg, sizeof msg, "%.100s: no memstats: %.150s; and %.150s", r->target->display, hp->vars_err,
+                     unprefixed(hp, h->err));
+            hp_finish(hp, status, msg);
+            return;
+        }
         if (status != 0) {
             hp_finish(hp, status, h->err);
             return;
@@ -680,8 +839,8 @@ static void hp_done(http_req_t *h, int status)
         if (rc < 0) {
             char msg[CG_ERR_LEN];
 
-            snprintf(msg, sizeof msg, "%.100s: no memstats: neither /debug/vars (expvar) nor the heap profile's runtime.MemStats trailer (%.200s)",
-                     r->target->display, err);
+            snprintf(msg, sizeof msg, "%.100s: no memstats: neither /debug/vars (expvar%s%.120s) nor the heap profile's runtime.MemStats trailer (%.120s)",
+                     r->target->display, hp->vars_err[0] ? ": " : "", hp->vars_err, err);
             hp_finish(hp, rc, msg);
             return;
         }
@@ -698,7 +857,7 @@ static void hp_done(http_req_t *h, int status)
                                       hp->step == STEP_GOROUTINES ? &hp->goroutines : &hp->threads);
         if (rc < 0) {
             snprintf(err, sizeof err, "%.100s: %.300s does not start as a debug=1 profile ('NAME profile: total N')",
-                     r->target->display, hp->url);
+                     r->target->display, hp->url + strlen(r->target->url));
             hp_finish(hp, rc, err);
             return;
         }
@@ -753,7 +912,7 @@ static int hp_step(hp_t *hp, int step)
     hp->step = step;
     free(hp->buf);
     hp->buf = NULL;
-    hp->len = 0;
+    hp->len = hp->cap = 0;
     hp->line_done = 0;
     if (step == STEP_MAIN) {
         rc = http_pprof_url(r->target->url, r->command, r->seconds, hp->url, sizeof hp->url, err);
