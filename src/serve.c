@@ -910,6 +910,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     serve_t *s = cls;
     req_t *r = *con_cls;
     const union MHD_ConnectionInfo *ci;
+    const char *cl;
     char err[CG_ERR_LEN];
     int code;
 
@@ -924,6 +925,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         r->sock = ci ? ci->socket_context : NULL;
         *con_cls = r;
+        /* A body announced too large is refused before it is sent (MHD
+         * then closes the connection rather than read it). */
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 9 ||
+                   strtoul(cl, NULL, 10) > BODY_MAX)) {
+            r->started = 1;
+            answer_error(r, 413, "request body too large");
+        }
         return MHD_YES;
     }
     if (r->resp) {
@@ -935,17 +944,20 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         return ok;
     }
     if (*upload_data_size) {
+        /* Only counted: MHD takes no answer while a body is coming in
+         * (MHD_queue_response fails then, and the client would wait for
+         * ever); a body too large is refused once it has ended. */
         r->body += *upload_data_size;
         *upload_data_size = 0;
-        if (r->body > BODY_MAX && !r->answered) {
-            r->started = 1;
-            answer_error(r, 413, "request body too large");
-        }
         return MHD_YES;
     }
     if (r->started)
         return MHD_YES; /* suspended, or answered already */
     r->started = 1;
+    if (r->body > BODY_MAX) {
+        answer_error(r, 413, "request body too large");
+        return MHD_YES;
+    }
     if (r->sock)
         r->sock->busy = 1;
     code = serve_route_parse(method, url, &r->route, err);

@@ -1,0 +1,47 @@
+#!/bin/bash
+# 85-serve-hostile.sh -- cgops serve and cgops mcp against clients that
+# misbehave in the ways a hostile test found after issue 11 merged: each
+# case is a defect that was fixed (see git log of this file)
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null || skip_all "curl not installed (Debian's curl)"
+ST="$CGOPS_SRC/tests/cli/servetool.py"
+
+# start_serve ARGS...: cgops serve ARGS in the background, until it says
+# where it listens; sets SPID and SADDR
+start_serve() {
+    local i=0
+    NBG=$((NBG + 1))
+    SOUT="$T/serve.$NBG"
+    "$CGOPS" serve "$@" >"$SOUT" 2>"$SOUT.err" &
+    SPID=$!
+    STARTED="$STARTED $SPID"
+    SADDR=
+    while [ $i -lt 300 ]; do
+        SADDR=$(sed -n 's|^serving http://\(.*\)/$|\1|p' "$SOUT")
+        [ -n "$SADDR" ] && return 0
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "cgops serve $* did not start: $(cat "$SOUT.err")"
+    return 1
+}
+
+start_serve --listen 127.0.0.1:0 || finish
+
+# A POST body over the 4 KiB limit: answered 413, not left waiting (MHD
+# takes no answer while a body comes in; the refusal used to be lost and
+# the client waited until the connection was cut, without an answer).
+for how in "5000" "100000" "5000 chunked"; do
+    got=$(timeout 60 /usr/bin/python3 "$ST" body "$SADDR" /api/v1/processes/1/gc $how 2>&1)
+    [ "$got" = "status 413" ] && pass "a POST body of $how bytes: 413" ||
+        fail "a POST body of $how bytes: $got, want status 413"
+done
+got=$(timeout 60 /usr/bin/python3 "$ST" body "$SADDR" /api/v1/processes/1/gc 100 2>&1)
+[ "$got" = "status 403" ] && pass "a small POST body: on to the route (403 read-only)" ||
+    fail "a small POST body: $got, want status 403"
+
+kill -TERM "$SPID"
+wait "$SPID"
+finish
