@@ -28,6 +28,14 @@ start_serve() {
     return 1
 }
 
+# ---- cgops metrics --state: a FIFO planted where the state file goes ------
+# (a shared directory): the run ends in its bound instead of blocking in
+# open(2) for ever, and says the file is not one it can use.
+mkfifo "$T/state.fifo"
+run timeout 60 "$CGOPS" metrics --timeout 2s --state "$T/state.fifo"
+[ "$RC" != 124 ] && pass "metrics --state FIFO: ends (rc $RC)" || fail "metrics --state FIFO: still blocked after 60 s"
+expect_err_contains "not a regular file" "... says the state file is not a regular file"
+
 start_serve --listen 127.0.0.1:0 || finish
 
 # A POST body over the 4 KiB limit: answered 413, not left waiting (MHD
