@@ -52,4 +52,38 @@ got=$(timeout 60 /usr/bin/python3 "$ST" body "$SADDR" /api/v1/processes/1/gc 100
 
 kill -TERM "$SPID"
 wait "$SPID"
+
+# ---- a SIGKILLed serve leaves no command running ------------------------------
+# A CPU profile of a silent "agent" keeps its child waiting 45 s; serve is
+# SIGKILLed meanwhile: the child (its own session, so no signal reaches it
+# from the killer) must go at once, not run on to its own deadline.
+start_fault silent || finish
+printf '%s' "$FPORT" >"$GOPS_CONFIG_DIR/$FPID"
+start_serve --listen 127.0.0.1:0 --allow-write || finish
+curl -s -m 90 -o /dev/null "http://$SADDR/api/v1/processes/$FPID/profile/cpu" &
+CURL=$!
+kids=
+for _ in $(seq 100); do
+    kids=$(ps -o pid= --ppid "$SPID" | tr -d ' ')
+    [ -n "$kids" ] && break
+    sleep 0.1
+done
+[ -n "$kids" ] && pass "serve runs a child for the profile" || fail "serve started no child"
+kill -KILL "$SPID"
+wait "$SPID" 2>/dev/null
+alive() { # PID: running, not a zombie
+    [ -r "/proc/$1/stat" ] && ! awk '{exit !($3 == "Z")}' "/proc/$1/stat" 2>/dev/null
+}
+left=$kids
+for _ in $(seq 150); do
+    left=
+    for k in $kids; do alive "$k" && left="$left $k"; done
+    [ -z "$left" ] && break
+    sleep 0.1
+done
+[ -z "$left" ] && pass "SIGKILLed serve: its child is gone" ||
+    fail "SIGKILLed serve: child$left still running 15 s later"
+for k in $left; do kill -KILL "$k" 2>/dev/null; done
+kill "$CURL" 2>/dev/null
+wait "$CURL" 2>/dev/null
 finish
