@@ -14,7 +14,8 @@
  * child (subcmd.h) with a deadline and a cap on its output, while the
  * request waits suspended (MHD_suspend_connection), so the loop never
  * blocks and a reader that crashes or hangs on a hostile target costs one
- * answer.  At most max_children run at once; more wait in a FIFO queue of
+ * answer.  At most max_children run at once (and a /metrics refresh,
+ * which never waits for a slot); more wait in a FIFO queue of
  * bounded length (503 beyond it), and identical read-only requests share
  * one child.  /metrics is cached: refreshed at most once per min_interval,
  * a scrape is answered from the last figures without waiting.
@@ -432,9 +433,13 @@ static void job_abort(job_t *j, unsigned code, const char *msg)
     job_free(j);
 }
 
+/* A refresh of /metrics (at the head of the queue, at most one per
+ * format) starts even when every slot is taken: clients keeping the slots
+ * busy with slow commands (profiles of a silent agent) would otherwise
+ * freeze the figures Prometheus is served, for as long as they like. */
 static void job_start_next(serve_t *s)
 {
-    while (s->qhead && s->nrunning < s->o.max_children) {
+    while (s->qhead && (s->nrunning < s->o.max_children || s->qhead->kind == JOB_METRICS)) {
         job_t *j = s->qhead;
         char msg[CG_ERR_LEN];
         int rc;
