@@ -36,6 +36,17 @@ run timeout 60 "$CGOPS" metrics --timeout 2s --state "$T/state.fifo"
 [ "$RC" != 124 ] && pass "metrics --state FIFO: ends (rc $RC)" || fail "metrics --state FIFO: still blocked after 60 s"
 expect_err_contains "not a regular file" "... says the state file is not a regular file"
 
+# ---- cgops mcp whose client stops reading ------------------------------------
+# The client closes our stdout and then its stdin: cgops mcp ends without
+# an error message (a closed pipe is quiet, as for every command); it used
+# to report "write error" with whatever errno reaping a child had left.
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' \
+    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"process_info","arguments":{"pid":1}}}' \
+    >"$T/mcp.in"
+{ cat "$T/mcp.in"; sleep 2; } | timeout 60 "$CGOPS" mcp 2>"$T/mcp.err" | head -c 1 >/dev/null
+[ ! -s "$T/mcp.err" ] && pass "mcp with its stdout closed: no message" ||
+    fail "mcp with its stdout closed says: $(head -c 300 "$T/mcp.err")"
+
 start_serve --listen 127.0.0.1:0 || finish
 
 # A POST body over the 4 KiB limit: answered 413, not left waiting (MHD
