@@ -68,21 +68,21 @@ start_fault silent || finish
 printf '%s' "$FPORT" >"$GOPS_CONFIG_DIR/$FPID"
 
 # ---- /metrics keeps refreshing while clients hold every slot ----------------
-# 24 heap profiles of a silent "agent" take the 8 slots for 10 s each and
+# 24 CPU profiles of a silent "agent" take the 8 slots for 45 s each and
 # fill the queue; the figures must still be refreshed meanwhile (they used
 # to wait for a slot behind the profiles: their age grew for as long as a
 # client kept the queue full).
-start_serve --listen 127.0.0.1:0 --min-interval 1s || finish
+start_serve --listen 127.0.0.1:0 --min-interval 1s --allow-write || finish
 curl -s -m 60 -o /dev/null "http://$SADDR/metrics" # the first figures
 CURLS=
 for _ in $(seq 24); do
-    curl -s -m 90 -o /dev/null "http://$SADDR/api/v1/processes/$FPID/profile/heap" &
+    curl -s -m 90 -o /dev/null "http://$SADDR/api/v1/processes/$FPID/profile/cpu" &
     CURLS="$CURLS $!"
 done
 sleep 2 # the figures are now older than --min-interval
 curl -s -m 60 -o /dev/null "http://$SADDR/metrics" # starts a refresh
 fresh=
-for _ in $(seq 16); do
+for _ in $(seq 60); do
     sleep 0.5
     age=$(curl -s -m 60 "http://$SADDR/metrics" | sed -n 's/^cgops_serve_metrics_age_seconds //p')
     running=$(ps -o pid= --ppid "$SPID" | wc -l)
@@ -93,10 +93,11 @@ for _ in $(seq 16); do
 done
 [ -n "$fresh" ] && pass "/metrics refreshed while the slots are busy (age $fresh s)" ||
     fail "/metrics not refreshed while every slot is busy (age $age s)"
-kill -TERM "$SPID"
+# SIGKILL, not SIGTERM (which waits for the profiles): the children go
+# with serve (the test below).
+kill -KILL "$SPID"
 for c in $CURLS; do kill "$c" 2>/dev/null; done
-wait $CURLS 2>/dev/null
-wait "$SPID"
+wait $CURLS "$SPID" 2>/dev/null
 
 # ---- a SIGKILLed serve leaves no command running ------------------------------
 # A CPU profile of a silent "agent" keeps its child waiting 45 s; serve is
