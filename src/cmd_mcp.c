@@ -64,7 +64,7 @@ typedef struct server {
     int skipping;  /* the rest of an oversized line */
     int reading;   /* a read is in flight */
     int eof;
-    int write_failed;
+    int write_failed; /* the errno of the failed write */
     call_t *calls; /* waiting and running, in arrival order */
     int nrunning, nwaiting;
     char tmpdir[512];
@@ -78,7 +78,7 @@ static void send_line(server_t *sv, char *msg)
     if (msg == NULL)
         return;
     if (!sv->write_failed && (fputs(msg, stdout) == EOF || putchar('\n') == EOF || fflush(stdout) != 0))
-        sv->write_failed = 1; /* the client is gone: finish quietly */
+        sv->write_failed = errno ? errno : EIO; /* the client is gone: finish quietly */
     free(msg);
 }
 
@@ -304,7 +304,17 @@ int cmd_mcp(int argc, char **argv, const cmd_t *cmd)
     loop_free(sv->loop);
     if (sv->tmpdir[0])
         rmdir(sv->tmpdir);
+    /* Said here, with the errno of that write: main's check of stdout
+     * would see only the stream's error flag and print whatever errno
+     * the children's reaping left ("No such process"). */
+    rc = CG_EXIT_OK;
+    if (sv->write_failed) {
+        clearerr(stdout);
+        if (sv->write_failed != EPIPE)
+            cmd_error("write error on standard output: %s", strerror(sv->write_failed));
+        rc = CG_EXIT_FAIL;
+    }
     free(sv->line);
     free(sv);
-    return CG_EXIT_OK;
+    return rc;
 }

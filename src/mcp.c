@@ -224,13 +224,39 @@ static char *sb_take(sb_t *b)
 
 /* ---- replies ---------------------------------------------------------- */
 
+/* The id as the client sent it.  cJSON prints a number with 15 digits
+ * when that is within an epsilon of it, so 9007199254740991 came back as
+ * 9.00719925474099e+15, an id the client never sent: a number is printed
+ * here with the fewest digits that read back as exactly its value. */
+static cJSON *id_copy(const cJSON *id)
+{
+    char buf[64];
+    double v;
+
+    if (!cJSON_IsNumber(id))
+        return cJSON_Duplicate(id, 1);
+    v = id->valuedouble;
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    if (v == floor(v) && fabs(v) < 1e17) {
+        snprintf(buf, sizeof buf, "%.0f", v);
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+    }
+    return cJSON_CreateRaw(buf);
+}
+
 static char *message(const cJSON *id, const char *member, cJSON *value)
 {
     cJSON *m = cJSON_CreateObject();
     char *s;
 
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(m, "id", id ? id_copy(id) : cJSON_CreateNull());
     cJSON_AddItemToObject(m, member, value);
     s = out_json_print(m, 0);
     cJSON_Delete(m);

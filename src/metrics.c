@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const ms_keys[METRICS_MS_N] = {
@@ -409,12 +410,26 @@ int metrics_state_load(const char *path, uint64_t errors[METRICS_ERR_N], char *e
 {
     char *buf = NULL, why[CG_ERR_LEN];
     size_t len = 0;
-    int truncated = 0, rc;
+    struct stat st;
+    int truncated = 0, rc, fd;
 
     memset(errors, 0, METRICS_ERR_N * sizeof errors[0]);
-    rc = cg_read_file_at(AT_FDCWD, path, METRICS_STATE_MAX, &buf, &len, &truncated);
-    if (rc == -ENOENT)
+    /* O_NONBLOCK and a regular file only: a FIFO planted where the state
+     * file should be would block the open (and the run, before its
+     * --timeout starts) for ever. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && errno == ENOENT)
         return 0;
+    if (fd < 0) {
+        rc = -errno;
+    } else if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        close(fd);
+        cg_seterr(err, "state file '%s' is not a regular file", path);
+        return -EINVAL;
+    } else {
+        rc = cg_read_fd(fd, METRICS_STATE_MAX, &buf, &len, &truncated);
+        close(fd);
+    }
     if (rc < 0) {
         cg_seterr(err, "cannot read state file '%s': %s", path, strerror(-rc));
         return rc;

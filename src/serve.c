@@ -14,7 +14,8 @@
  * child (subcmd.h) with a deadline and a cap on its output, while the
  * request waits suspended (MHD_suspend_connection), so the loop never
  * blocks and a reader that crashes or hangs on a hostile target costs one
- * answer.  At most max_children run at once; more wait in a FIFO queue of
+ * answer.  At most max_children run at once (and a /metrics refresh,
+ * which never waits for a slot); more wait in a FIFO queue of
  * bounded length (503 beyond it), and identical read-only requests share
  * one child.  /metrics is cached: refreshed at most once per min_interval,
  * a scrape is answered from the last figures without waiting.
@@ -432,9 +433,13 @@ static void job_abort(job_t *j, unsigned code, const char *msg)
     job_free(j);
 }
 
+/* A refresh of /metrics (at the head of the queue, at most one per
+ * format) starts even when every slot is taken: clients keeping the slots
+ * busy with slow commands (profiles of a silent agent) would otherwise
+ * freeze the figures Prometheus is served, for as long as they like. */
 static void job_start_next(serve_t *s)
 {
-    while (s->qhead && s->nrunning < s->o.max_children) {
+    while (s->qhead && (s->nrunning < s->o.max_children || s->qhead->kind == JOB_METRICS)) {
         job_t *j = s->qhead;
         char msg[CG_ERR_LEN];
         int rc;
@@ -910,6 +915,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     serve_t *s = cls;
     req_t *r = *con_cls;
     const union MHD_ConnectionInfo *ci;
+    const char *cl;
     char err[CG_ERR_LEN];
     int code;
 
@@ -924,6 +930,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         r->sock = ci ? ci->socket_context : NULL;
         *con_cls = r;
+        /* A body announced too large is refused before it is sent (MHD
+         * then closes the connection rather than read it). */
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 9 ||
+                   strtoul(cl, NULL, 10) > BODY_MAX)) {
+            r->started = 1;
+            answer_error(r, 413, "request body too large");
+        }
         return MHD_YES;
     }
     if (r->resp) {
@@ -935,17 +949,20 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         return ok;
     }
     if (*upload_data_size) {
+        /* Only counted: MHD takes no answer while a body is coming in
+         * (MHD_queue_response fails then, and the client would wait for
+         * ever); a body too large is refused once it has ended. */
         r->body += *upload_data_size;
         *upload_data_size = 0;
-        if (r->body > BODY_MAX && !r->answered) {
-            r->started = 1;
-            answer_error(r, 413, "request body too large");
-        }
         return MHD_YES;
     }
     if (r->started)
         return MHD_YES; /* suspended, or answered already */
     r->started = 1;
+    if (r->body > BODY_MAX) {
+        answer_error(r, 413, "request body too large");
+        return MHD_YES;
+    }
     if (r->sock)
         r->sock->busy = 1;
     code = serve_route_parse(method, url, &r->route, err);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 /* After SIGKILL, how long to wait for the exit before giving up on it: a
@@ -22,6 +23,9 @@
 #define SUBCMD_REAP_GRACE_MS 2000
 
 #define SELF_EXE "/proc/self/exe"
+#define PARENT_ENV "CGOPS_SUBCMD_PARENT"
+
+extern char **environ;
 
 static char *exe_override;
 static int exe_checked;
@@ -52,6 +56,23 @@ int subcmd_exe_init(int *deleted, char *err)
         *deleted = 1;
     exe_checked = 1;
     return 0;
+}
+
+void subcmd_child_init(void)
+{
+    const char *v = getenv(PARENT_ENV);
+    long long ppid;
+
+    if (v == NULL)
+        return;
+    if (cg_parse_ll(v, 1, INT32_MAX, &ppid) == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* The parent died before the prctl: nobody is waiting for us. */
+        if (getppid() != (pid_t)ppid)
+            _exit(1);
+    }
+    /* Our own children are not the parent's. */
+    unsetenv(PARENT_ENV);
 }
 
 static void close_cb(uv_handle_t *h);
@@ -259,8 +280,8 @@ int subcmd_start(uv_loop_t *loop, subcmd_t *s)
     uv_process_options_t o;
     uv_stdio_container_t io[3];
     const char *file = exe_override ? exe_override : SELF_EXE;
-    char **args;
-    size_t n = 0;
+    char **args, **env, parent[sizeof PARENT_ENV + 16];
+    size_t n = 0, ne;
     int rc;
 
     if (s->argv == NULL || s->timeout_ms == 0 || s->max_out == 0 || s->max_out > SIZE_MAX / 4 ||
@@ -287,6 +308,18 @@ int subcmd_start(uv_loop_t *loop, subcmd_t *s)
     uv_pipe_init(loop, &s->errp_, 0);
     s->timer_.data = s->outp_.data = s->errp_.data = s->proc_.data = s;
 
+    /* Our environment plus PARENT_ENV=our pid (subcmd_child_init). */
+    for (ne = 0; environ && environ[ne]; ne++)
+        ;
+    env = cg_xcalloc(ne + 2, sizeof *env);
+    for (size_t i = 0, k = 0; i < ne; i++)
+        if (strncmp(environ[i], PARENT_ENV "=", sizeof PARENT_ENV) != 0)
+            env[k++] = environ[i];
+    snprintf(parent, sizeof parent, PARENT_ENV "=%d", (int)getpid());
+    for (ne = 0; env[ne]; ne++)
+        ;
+    env[ne] = parent;
+
     args = cg_xcalloc(n + 2, sizeof *args);
     args[0] = (char *)"cgops";
     for (size_t i = 0; i < n; i++)
@@ -301,6 +334,7 @@ int subcmd_start(uv_loop_t *loop, subcmd_t *s)
     io[2].data.stream = (uv_stream_t *)&s->errp_;
     o.file = file;
     o.args = args;
+    o.env = env;
     o.exit_cb = exit_cb;
     o.stdio = io;
     o.stdio_count = 3;
@@ -310,6 +344,7 @@ int subcmd_start(uv_loop_t *loop, subcmd_t *s)
     /* libuv waits for the exec, so args may go right after. */
     rc = uv_spawn(loop, &s->proc_, &o);
     free(args);
+    free(env);
     if (rc < 0) {
         s->status_ = rc;
         s->exited_ = 1;

@@ -157,3 +157,29 @@ TEST(mcp_notifications)
     ASSERT(handle(&m, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}", &o) == NULL);
     mcp_out_free(&o);
 }
+
+/* A reply carries the request's id exactly: a number cJSON would print
+ * with 15 digits (within an epsilon of it) must come back with all of its
+ * digits, or the client cannot match the reply. */
+TEST(mcp_reply_id_is_exact)
+{
+    static const char *const ids[] = {"9007199254740991", "5000000000000001", "4503599627370497",
+                                      "-9007199254740991", "0.30000000000000004", "1e300", "7"};
+    mcp_t m;
+    mcp_out_t o;
+    char line[256];
+
+    mcp_init(&m, 0, NULL);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        cJSON *r, *id;
+
+        snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", ids[i]);
+        r = handle(&m, line, &o);
+        ASSERT(r != NULL);
+        id = cJSON_GetObjectItem(r, "id");
+        ASSERT(cJSON_IsNumber(id));
+        ASSERT(id->valuedouble == strtod(ids[i], NULL));
+        cJSON_Delete(r);
+        mcp_out_free(&o);
+    }
+}

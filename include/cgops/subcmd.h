@@ -89,6 +89,15 @@ int subcmd_exe_init(int *deleted, char *err);
  * default.  The string is copied. */
 void subcmd_set_exe(const char *path);
 
+/* In a child started by subcmd_start (main calls it first thing): ask to be
+ * killed when the parent dies, so that a SIGKILLed cgops serve or mcp
+ * leaves no command running on for up to a minute (its own group, made by
+ * setsid, gets no signal from the parent's terminal or killer).  libuv
+ * runs nothing between fork and exec, so the child does it: the parent
+ * names itself in CGOPS_SUBCMD_PARENT, and a child whose parent is already
+ * gone exits at once.  Without that variable it does nothing. */
+void subcmd_child_init(void);
+
 /* Start s (its public fields filled; private ones need not be zeroed) on
  * loop.  Returns 0, then on_done comes exactly once; or -EINVAL (no argv,
  * timeout or cap 0, no on_done) or the error of subcmd_exe_init, and

@@ -16,6 +16,9 @@ and bench/serve (python3 standard library only).
   servetool.py latency URL N [--token T]
       N requests one after the other on one keep-alive connection; prints
       "p50 MS p99 MS max MS" and "status CODE COUNT" lines.
+  servetool.py body HOST:PORT PATH BYTES [chunked]
+      a POST of PATH with a body of BYTES bytes (Content-Length, or one
+      chunk); prints "status N" or "closed" (no answer within 30 s).
   servetool.py rate URL CLIENTS SECONDS [--token T]
       CLIENTS keep-alive clients asking URL for SECONDS; prints "requests N
       rps R" and "status CODE COUNT" lines.
@@ -142,6 +145,30 @@ def bighead(argv):
         print("closed")
 
 
+def body(argv):
+    host, port = split(argv[0])
+    path, size = argv[1], int(argv[2])
+    chunked = len(argv) > 3 and argv[3] == "chunked"
+    s = socket.create_connection((host, port), timeout=30)
+    head = "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % path
+    if chunked:
+        req = (head + "Transfer-Encoding: chunked\r\n\r\n%x\r\n" % size).encode() + b"x" * size + b"\r\n0\r\n\r\n"
+    else:
+        req = (head + "Content-Length: %d\r\n\r\n" % size).encode() + b"x" * size
+    try:
+        s.sendall(req)
+    except OSError:
+        pass  # refused before all of it was read: the answer may be there
+    try:
+        data = s.recv(4096)
+    except OSError:
+        data = b""
+    if data.startswith(b"HTTP/1."):
+        print("status", data.split()[1].decode())
+    else:
+        print("closed")
+
+
 def latency(argv):
     rest, headers = opts(argv)
     url, n = rest[0], int(rest[1])
@@ -199,4 +226,4 @@ def rate(argv):
 
 
 if __name__ == "__main__":
-    {"crowd": crowd, "slowloris": slowloris, "bighead": bighead, "latency": latency, "rate": rate}[sys.argv[1]](sys.argv[2:])
+    {"crowd": crowd, "slowloris": slowloris, "bighead": bighead, "body": body, "latency": latency, "rate": rate}[sys.argv[1]](sys.argv[2:])
