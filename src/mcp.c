@@ -24,6 +24,10 @@
 
 /* The readable text of a result stops here; structuredContent has the rest. */
 #define TEXT_MAX (24u << 10)
+/* A string id longer than this is refused: each waiting call keeps its id
+ * (and its reply repeats it), so 64 waiting calls with ids of nearly the
+ * 1 MiB a line may hold kept some 80 MB.  Ids are counters or UUIDs. */
+#define ID_MAX 1024
 
 /* ---- the tool table --------------------------------------------------- */
 
@@ -721,6 +725,10 @@ void mcp_handle(mcp_t *m, const char *line, size_t len, mcp_out_t *out)
     if (id != NULL && !cJSON_IsString(id) && !cJSON_IsNumber(id)) {
         /* MCP: an id is a string or a number, never null. */
         out->reply = mcp_error_reply(NULL, MCP_INVALID_REQUEST, "invalid request: id must be a string or a number");
+        goto done;
+    }
+    if (cJSON_IsString(id) && strlen(id->valuestring) > ID_MAX) {
+        out->reply = mcp_error_reply(NULL, MCP_INVALID_REQUEST, "invalid request: id longer than 1024 bytes");
         goto done;
     }
     if (!cJSON_IsString(v) || strcmp(v->valuestring, "2.0") != 0 || !cJSON_IsString(method) ||

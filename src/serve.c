@@ -933,8 +933,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         /* A body announced too large is refused before it is sent (MHD
          * then closes the connection rather than read it). */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 9 ||
-                   strtoul(cl, NULL, 10) > BODY_MAX)) {
+        if (cl && cl[0] && strspn(cl, "0123456789") == strlen(cl) &&
+            (strlen(cl) - strspn(cl, "0") > 9 || strtoul(cl, NULL, 10) > BODY_MAX)) {
             r->started = 1;
             answer_error(r, 413, "request body too large");
         }

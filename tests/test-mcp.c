@@ -183,3 +183,38 @@ TEST(mcp_reply_id_is_exact)
         mcp_out_free(&o);
     }
 }
+
+/* A huge string id is refused, not kept by every waiting call (64 calls
+ * with ids near the 1 MiB line limit held some 80 MB); an id of ordinary
+ * length is answered. */
+TEST(mcp_huge_id_is_refused)
+{
+    size_t n = 4000;
+    char *line = malloc(n + 128), *big = malloc(n + 1);
+    mcp_t m;
+    mcp_out_t o;
+    cJSON *r;
+
+    ASSERT(line && big);
+    memset(big, 'i', n);
+    big[n] = '\0';
+    mcp_init(&m, 0, NULL);
+    snprintf(line, n + 128, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"tools/call\",\"params\":"
+                            "{\"name\":\"list_go_processes\"}}", big);
+    r = handle(&m, line, &o);
+    ASSERT(r != NULL && o.job == NULL);
+    ASSERT_EQ(error_code(r), MCP_INVALID_REQUEST);
+    ASSERT(cJSON_IsNull(cJSON_GetObjectItem(r, "id")));
+    cJSON_Delete(r);
+    mcp_out_free(&o);
+
+    big[100] = '\0';
+    snprintf(line, n + 128, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"ping\"}", big);
+    r = handle(&m, line, &o);
+    ASSERT(r != NULL && cJSON_IsString(cJSON_GetObjectItem(r, "id")));
+    ASSERT_STR_EQ(cJSON_GetObjectItem(r, "id")->valuestring, big);
+    cJSON_Delete(r);
+    mcp_out_free(&o);
+    free(line);
+    free(big);
+}

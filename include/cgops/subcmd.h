@@ -95,7 +95,9 @@ void subcmd_set_exe(const char *path);
  * setsid, gets no signal from the parent's terminal or killer).  libuv
  * runs nothing between fork and exec, so the child does it: the parent
  * names itself in CGOPS_SUBCMD_PARENT, and a child whose parent is already
- * gone exits at once.  Without that variable it does nothing. */
+ * gone exits at once.  Without that variable it does nothing.  The kernel
+ * means the parent *thread*: start children from a thread that lives as
+ * long as they should (serve and mcp start them from the loop's, main). */
 void subcmd_child_init(void);
 
 /* Start s (its public fields filled; private ones need not be zeroed) on

@@ -5,6 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null || skip_all "curl not installed (Debian's curl)"
+# serve's private directory: a SIGKILLed serve (below) cannot remove it.
+export TMPDIR="$T"
 ST="$CGOPS_SRC/tests/cli/servetool.py"
 
 # start_serve ARGS...: cgops serve ARGS in the background, until it says
