@@ -50,19 +50,19 @@ int http_header_check(const char *line, size_t len, char *err)
 
     for (i = 0; i < len && line[i] != ':'; i++) {
         if (!is_tchar((unsigned char)line[i])) {
-            cg_seterr(err, "bad header '%.*s': the name before ':' must be letters, digits or !#$%%&'*+-.^_`|~",
-                      (int)(len > 100 ? 100 : len), line);
-            /* The quoted text may hold the very byte refused: make it safe. */
-            if (err)
-                for (char *p = err; *p; p++)
-                    if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                        *p = '?';
+            /* Only the name so far is quoted: the rest of a line of a
+             * -H @FILE may be its secret ("Authorization Bearer ..."
+             * without the colon), which must not reach stderr or logs. */
+            cg_seterr(err, "bad header '%.*s...': the name before ':' must be letters, digits or !#$%%&'*+-.^_`|~ "
+                           "(byte %zu is not)",
+                      (int)(i > 32 ? 32 : i), line, i + 1);
             return -EINVAL;
         }
     }
     name_len = i;
     if (i == len) {
-        cg_seterr(err, "bad header '%.*s': expected 'Name: value'", (int)(len > 100 ? 100 : len), line);
+        /* Nothing quoted: a line without ':' may be a bare token. */
+        cg_seterr(err, "bad header (%zu bytes): no ':', expected 'Name: value'", len);
         return -EINVAL;
     }
     if (name_len == 0) {

@@ -319,6 +319,20 @@ case $ERR in *"-H: -H"*) fail "-H: the option is named twice: $ERR" ;; *) pass "
 run "$CGOPS" pprof-heap -H "@$T/nonexistent" "$H/f/okline"
 expect_rc 2 "-H @missing"
 case $ERR in *"-H: -H"*) fail "-H @FILE: the option is named twice: $ERR" ;; *"No such file"*) pass "-H @missing: says so" ;; *) fail "-H @missing: $ERR" ;; esac
+# A malformed line of a token file is not echoed: the secret stays off
+# stderr (and so off CI logs) as it stays off ps.
+printf 'Authorization Bearer s3cret-tok\n' >"$T/tok1"
+printf 's3cret-tok-only\n' >"$T/tok2"
+printf 'X-Token: s3cret-tok\001\n' >"$T/tok3"
+for f in tok1 tok2 tok3; do
+    run "$CGOPS" stats -H "@$T/$f" "$H/f/okline"
+    expect_rc 2 "-H @FILE with a malformed line ($f)"
+    case $ERR in
+    *s3cret*) fail "-H @FILE ($f): the secret is in the message: $ERR" ;;
+    *"bad header"*) pass "-H @FILE ($f): refused without quoting the secret: $ERR" ;;
+    *) fail "-H @FILE ($f): $ERR" ;;
+    esac
+done
 mkfifo "$T/fifo"
 run timeout 10 "$CGOPS" stats -H "@$T/fifo" "$H/f/okline"
 expect_rc 2 "-H @FIFO: refused without waiting for a writer"
