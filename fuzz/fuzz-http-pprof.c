@@ -5,15 +5,17 @@
  * memstats parser (with the GOMAXPROCS/NumCPU reader on the same bytes),
  * the heap profile's runtime.MemStats trailer, a debug=1 profile's first
  * line, or the pure helpers of http.c that read outside bytes: the line
- * quoted from an error body (it must come out printable and bounded, as
- * text and as HTML), a -H @FILE text (every
- * header taken passes http_header_check; a refusal adds none) and a
- * target URL (what http_base_parse accepts parses again to itself).  Oracles beyond "no crash": a parser that says 0 gives text made of
+ * quoted from an error body, a -H @FILE text and a target URL.
+ *
+ * Oracles beyond "no crash": a parser that says 0 gives text made of
  * "key: value\n" lines with the agent's keys in its order, one that fails
  * gives no text, a message and -EPROTO or -ENOENT; GOMAXPROCS, NumCPU and
- * a profile's total are never negative.  The seeds
- * (fuzz/corpus/fuzz-http-pprof) are protocol/vectors/http/ behind their
- * selector byte.
+ * a profile's total are never negative; the quoted error line is printable
+ * and bounded (as text and as HTML); every header a -H @FILE text gives
+ * passes http_header_check, and a refused text gives none; a URL that
+ * http_base_parse accepts parses again to itself.  The seeds
+ * (fuzz/corpus/fuzz-http-pprof) are protocol/vectors/http/ and the
+ * examples of each helper, behind their selector byte.
  */
 #include "cgops/common.h"
 #include "cgops/http.h"
