@@ -308,6 +308,18 @@ int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
         cg_seterr(err, "bad URL '%.200s': no host", arg);
         goto out;
     }
+    /* curl has percent-decoded the host ("a%99b" is a byte 0x99): only a
+     * name or an address may come out, or the normalised URL would hold
+     * bytes the user never typed and would not parse again. */
+    for (const char *p = host; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (host[0] == '[' ? !(isxdigit(c) || c == ':' || c == '.' || c == '[' || c == ']')
+                           : !(isalnum(c) || c == '-' || c == '.' || c == '_')) {
+            cg_seterr(err, "bad URL '%.200s': the host is not a name or an address", arg);
+            goto out;
+        }
+    }
     if (port && cg_parse_ll(port, 1, 65535, &portnum) != 0) {
         cg_seterr(err, "bad URL '%.200s': the port must be 1 to 65535", arg);
         goto out;
