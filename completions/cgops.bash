@@ -32,11 +32,15 @@ _cgops() {
 
     case $prev in
         -o|--output|--binary) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -H|--header) [[ $cur == @* ]] && COMPREPLY=($(compgen -P @ -f -- "${cur#@}")); return ;;
+        --seconds) COMPREPLY=($(compgen -W "5 10 30 60" -- "$cur")); return ;;
         --timeout) COMPREPLY=($(compgen -W "1s 5s 10s 30s 1m" -- "$cur")); return ;;
         --by) COMPREPLY=($(compgen -W "location start creator wait" -- "$cur")); return ;;
         -d|--delay) COMPREPLY=($(compgen -W "1 2 5 10" -- "$cur")); return ;;
         -n|--iterations|--depth|--filter|--top|--focus|--ignore) return ;;
-        --base) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --base|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --listen|--min-interval) return ;;
         --sample-index) COMPREPLY=($(compgen -W "inuse_space inuse_objects alloc_space alloc_objects cpu samples contentions delay" -- "$cur")); return ;;
     esac
 
@@ -49,13 +53,17 @@ _cgops() {
         return
     fi
     case $cmd in
-        list|tree) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
+        list|tree|metrics|mcp) COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")) ;;
         process|goroutines|summary|top)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts process)" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids)" -- "$cur")); fi ;;
         pprof-heap|pprof-cpu|trace)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(_cgops_pids agents)" -- "$cur")); fi ;;
+        pprof-allocs|pprof-block|pprof-mutex|pprof-goroutine|pprof-threadcreate)
+            # net/http/pprof only: a URL, nothing to offer but the options.
+            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur")); fi ;;
+        serve) COMPREPLY=($(compgen -W "$(_cgops_opts serve)" -- "$cur")) ;;
         profile)
             if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$(_cgops_opts "$cmd")" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur")); fi ;;

@@ -14,9 +14,14 @@ mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev golang-go"
+run_pkgs="cmake make gcc pkg-config libuv1-dev libcjson-dev libelf-dev libdw-dev libncurses-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libcurl4-openssl-dev libmicrohttpd-dev golang-go"
 
-test_pkgs="$run_pkgs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
+test_pkgs="$run_pkgs nodejs tmux clang libclang-rt-14-dev python3 python3-jsonschema jq man-db groff-base iproute2 util-linux procps gzip chromium"
+# tests/cli/82-deploy.sh: the manifests (YAML), the scrape configs (promtool),
+# the unit (systemd-analyze); 81-metrics.sh: promtool and an OpenMetrics parser
+test_pkgs="$test_pkgs python3-yaml prometheus systemd python3-prometheus-client"
+# tests/cli/83-serve.sh and 84-prometheus.sh: curl as a client
+test_pkgs="$test_pkgs curl"
 
 install_missing() {
     missing=""
@@ -44,6 +49,10 @@ run)
     ;;
 test)
     install_missing $test_pkgs
+    # tests/cli/80-mcp.sh: the MCP SDK comes from npm.  NodeSource's nodejs
+    # carries npm and conflicts with Debian's npm package: install that only
+    # when no npm is there.
+    command -v npm >/dev/null 2>&1 || install_missing npm
     cmake -S . -B build -DCGOPS_WERROR=ON -DBUILD_TESTING=ON
     cmake --build build -j "$jobs"
     (cd build && ctest --output-on-failure -j "$jobs")

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const group_names[] = {"location", "start", "creator", "wait"};
@@ -180,4 +181,127 @@ int agentless_count(pid_t pid, uint64_t *n, char *err)
     rc = gort_walk(r, 0, count_cb, n, err);
     gort_close(r);
     return rc;
+}
+
+typedef struct {
+    agentless_counts_t *c;
+    uint64_t deadline;
+    int timed_out;
+} counts_ctx_t;
+
+static int counts_cb(void *ctx, const gort_g_t *g)
+{
+    counts_ctx_t *x = ctx;
+
+    if (g->status < GORT_NSTATUS)
+        x->c->by_status[g->status]++;
+    x->c->total++;
+    x->c->user += !g->system;
+    /* The clock every 4096 goroutines: a million of them is a walk of
+     * seconds, and the caller's bound must hold. */
+    if (x->deadline && (x->c->total & 4095) == 0 && cg_now_ns() > x->deadline) {
+        x->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Count through an open reader, and close it. */
+static int count_states(gort_t *r, pid_t pid, uint64_t deadline, agentless_counts_t *c, char *err)
+{
+    counts_ctx_t x = {c, deadline, 0};
+    int rc;
+
+    c->have_gomaxprocs = gort_gomaxprocs(r, &c->gomaxprocs) == 0 && c->gomaxprocs > 0;
+    rc = gort_walk(r, 0, counts_cb, &x, err);
+    gort_close(r);
+    if (rc == 0 && x.timed_out) {
+        cg_seterr(err, "pid %d: its goroutines took longer than the time allowed", (int)pid);
+        rc = -ETIMEDOUT;
+    }
+    return rc;
+}
+
+int agentless_counts(pid_t pid, uint64_t deadline, agentless_counts_t *c, char *err)
+{
+    gort_t *r;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if ((rc = gort_open(pid, 0, &r, err)) != 0)
+        return rc;
+    return count_states(r, pid, deadline, c, err);
+}
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int rc; /* why gort_exe_open failed, kept: the binary is not read again */
+    char err[CG_ERR_LEN];
+    gort_exe_t *x;
+} exe_entry_t;
+
+struct agentless_execache {
+    exe_entry_t *v;
+    size_t n;
+};
+
+agentless_execache_t *agentless_execache_new(void)
+{
+    return cg_xcalloc(1, sizeof(agentless_execache_t));
+}
+
+void agentless_execache_free(agentless_execache_t *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t i = 0; i < cache->n; i++)
+        gort_exe_close(cache->v[i].x);
+    free(cache->v);
+    free(cache);
+}
+
+int agentless_counts_cached(agentless_execache_t *cache, pid_t pid, uint64_t deadline, agentless_counts_t *c,
+                            char *err)
+{
+    exe_entry_t *e = NULL;
+    struct stat st;
+    gort_t *r;
+    int fd, rc;
+
+    memset(c, 0, sizeof *c);
+    if ((fd = gort_open_exe(pid, err)) < 0)
+        return fd;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        close(fd);
+        cg_seterr(err, "cannot stat the executable of pid %d: %s", (int)pid, strerror(-rc));
+        return rc;
+    }
+    /* The file's identity as the kernel has it open for the process: a
+     * binary replaced or rebuilt in place has another inode or mtime. */
+    for (size_t i = 0; i < cache->n && !e; i++)
+        if (cache->v[i].dev == st.st_dev && cache->v[i].ino == st.st_ino && cache->v[i].size == st.st_size &&
+            cache->v[i].mtime.tv_sec == st.st_mtim.tv_sec && cache->v[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+            e = &cache->v[i];
+    if (e == NULL) {
+        cache->v = cg_xrealloc(cache->v, (cache->n + 1) * sizeof *cache->v);
+        e = &cache->v[cache->n++];
+        memset(e, 0, sizeof *e);
+        e->dev = st.st_dev;
+        e->ino = st.st_ino;
+        e->size = st.st_size;
+        e->mtime = st.st_mtim;
+        e->rc = gort_exe_open(fd, &e->x, e->err);
+    }
+    close(fd);
+    if (e->rc != 0) {
+        cg_seterr(err, "pid %d: %s", (int)pid, e->err);
+        return e->rc;
+    }
+    if ((rc = gort_open_shared(pid, e->x, 0, &r, err)) != 0)
+        return rc;
+    return count_states(r, pid, deadline, c, err);
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The agent's formatBytes: "N bytes" under 1 KiB, else "%.2f<unit> (N bytes)". */
@@ -269,6 +270,113 @@ int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const
         return rc;
     rc = read_memstats(&t, pid, vals, n, missing, err);
     dwarf_target_close(&t);
+    return rc;
+}
+
+/* ---- the same for many processes: one parse per executable ------------- */
+
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int rc;             /* 0, or why this executable cannot be read (kept) */
+    char err[CG_ERR_LEN];
+    goexe_t *exe;
+    godwarf_t *dw;
+    godwarf_msplan_t *plan;
+} dwexe_t;
+
+struct agentless_dwcache {
+    dwexe_t *v;
+    size_t n;
+};
+
+agentless_dwcache_t *agentless_dwcache_new(void)
+{
+    return cg_xcalloc(1, sizeof(agentless_dwcache_t));
+}
+
+void agentless_dwcache_free(agentless_dwcache_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        godwarf_memstats_plan_free(c->v[i].plan);
+        godwarf_close(c->v[i].dw);
+        goexe_close(c->v[i].exe);
+    }
+    free(c->v);
+    free(c);
+}
+
+/* The entry of the executable open on fd: found by what identifies the
+ * file's contents (a binary rebuilt in place has another mtime), else
+ * parsed now, failures included, so a stripped binary run 100 times is
+ * looked at once. */
+static dwexe_t *dwcache_get(agentless_dwcache_t *c, int fd, pid_t pid)
+{
+    struct stat st;
+    gobin_info_t info;
+    dwexe_t *e;
+
+    if (fstat(fd, &st) != 0)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        e = &c->v[i];
+        if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+            e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            return e;
+    }
+    c->v = cg_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+    e = &c->v[c->n++];
+    memset(e, 0, sizeof *e);
+    e->dev = st.st_dev;
+    e->ino = st.st_ino;
+    e->size = st.st_size;
+    e->mtime = st.st_mtim;
+    if ((e->rc = gobin_read_fd(fd, &info, e->err)) != 0)
+        return e;
+    if (!info.is_go) {
+        cg_seterr(e->err, "pid %d is not a Go program", (int)pid);
+        e->rc = -ENOEXEC;
+        return e;
+    }
+    if ((e->rc = godwarf_open(fd, &e->dw, e->err)) != 0 || (e->rc = goexe_open_fd(fd, &e->exe, e->err)) != 0 ||
+        (e->rc = godwarf_memstats_plan(e->dw, gort_go_minor(info.version), &e->plan, e->err)) != 0)
+        return e;
+    return e;
+}
+
+int agentless_memstats_values_cached(agentless_dwcache_t *c, pid_t pid, godwarf_msval_t *vals, size_t *n,
+                                     char *err)
+{
+    dwexe_t *e;
+    gomem_t *mem = NULL;
+    uint64_t entry, bias;
+    int fd, rc;
+
+    *n = 0;
+    if ((fd = gort_open_exe(pid, err)) < 0)
+        return fd;
+    e = dwcache_get(c, fd, pid);
+    close(fd);
+    if (e == NULL) {
+        cg_seterr(err, "cannot stat the executable of pid %d", (int)pid);
+        return -EIO;
+    }
+    if (e->rc != 0) {
+        cg_strlcpy(err, e->err, CG_ERR_LEN);
+        return e->rc;
+    }
+    if ((rc = gomem_open_pid(pid, &mem, err)) != 0)
+        return rc;
+    entry = gomem_auxv_entry(mem);
+    bias = entry ? entry - goexe_entry(e->exe) : 0;
+    rc = godwarf_memstats_read(e->plan, bias, read_mem, mem, vals, n, err);
+    if (rc == -ESRCH || rc == -EPERM)
+        gomem_describe_error(pid, rc, "read memory of", err);
+    gomem_close(mem);
     return rc;
 }
 

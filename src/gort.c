@@ -126,9 +126,8 @@ static int proc_ids(pid_t pid, pid_t *tgid, pid_t *nspid)
 
 /* Everything after the executable and the memory are open: layouts,
  * tables, globals. */
-static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
+static int setup_exe(gort_t *r, const gobin_info_t *info, char *err)
 {
-    uint64_t entry;
     int rc;
 
     if (!info->is_go) {
@@ -151,6 +150,15 @@ static int setup(gort_t *r, const gobin_info_t *info, unsigned flags, char *err)
         pcln_set_gofunc(r->pcln, r->mod.gofunc);
     if ((rc = gotypes_open(r->exe, &r->mod, &r->types, err)) != 0 || (rc = gort__load_layouts(r, err)) != 0)
         return rc;
+    return 0;
+}
+
+/* What needs the process: the load bias, the stop, the globals. */
+static int setup_proc(gort_t *r, unsigned flags, char *err)
+{
+    uint64_t entry;
+    int rc;
+
     entry = gomem_auxv_entry(r->mem);
     r->bias = entry ? (int64_t)(entry - goexe_entry(r->exe)) : 0;
     if ((flags & GORT_STOP) && gomem_pid(r->mem) > 0 && (rc = gostop_seize(r->pid, &r->stop, err)) != 0)
@@ -203,7 +211,77 @@ int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err)
     }
     if ((rc = gobin_read_fd(r->exefd, &info, err)) != 0 ||
         (rc = goexe_open_fd(r->exefd, &r->exe, err)) != 0 ||
-        (rc = gomem_open_pid(pid, &r->mem, err)) != 0 || (rc = setup(r, &info, flags, err)) != 0)
+        (rc = gomem_open_pid(pid, &r->mem, err)) != 0 || (rc = setup_exe(r, &info, err)) != 0 ||
+        (rc = setup_proc(r, flags, err)) != 0)
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    gort_close(r);
+    return rc;
+}
+
+/* An executable's part of a gort_t, parsed once: a gort_t whose process
+ * part is empty, lent to the gort_t of each process running it. */
+struct gort_exe {
+    gort_t *r;
+};
+
+int gort_exe_open(int fd, gort_exe_t **out, char *err)
+{
+    gort_exe_t *x = cg_xcalloc(1, sizeof *x);
+    gobin_info_t info;
+    int rc;
+
+    x->r = cg_xcalloc(1, sizeof *x->r);
+    x->r->exefd = -1;
+    if ((rc = gobin_read_fd(fd, &info, err)) != 0 || (rc = goexe_open_fd(fd, &x->r->exe, err)) != 0 ||
+        (rc = setup_exe(x->r, &info, err)) != 0) {
+        gort_exe_close(x);
+        return rc;
+    }
+    *out = x;
+    return 0;
+}
+
+void gort_exe_close(gort_exe_t *x)
+{
+    if (x == NULL)
+        return;
+    gort_close(x->r);
+    free(x);
+}
+
+int gort_open_shared(pid_t pid, gort_exe_t *x, unsigned flags, gort_t **out, char *err)
+{
+    gort_t *r = cg_xcalloc(1, sizeof *r);
+    pid_t tgid;
+    int rc;
+
+    /* The executable's tables and layouts by value or lent (borrowed: not
+     * freed by gort_close); the rest is this process's own. */
+    *r = *x->r;
+    r->borrowed = 1;
+    r->pid = pid;
+    r->exefd = -1;
+    r->mem = NULL;
+    r->stop = NULL;
+    r->allgs = r->allglen = r->allm = r->allp = r->gomaxprocs = r->m0 = 0;
+    r->nwaitreasons = 0;
+    r->cache = NULL;
+    r->owned = NULL;
+    r->nowned = 0;
+    r->ms = NULL;
+    r->nms = 0;
+    r->ps = NULL;
+    r->nps = 0;
+    r->bias = 0;
+    if (proc_ids(pid, &tgid, &r->nspid) == 0 && tgid != pid) {
+        cg_seterr(err, "%d is a thread of process %d, not a process: give %d", (int)pid, (int)tgid, (int)tgid);
+        rc = -EINVAL;
+        goto fail;
+    }
+    if ((rc = gomem_open_pid(pid, &r->mem, err)) != 0 || (rc = setup_proc(r, flags, err)) != 0)
         goto fail;
     *out = r;
     return 0;
@@ -223,7 +301,8 @@ int gort_open_image(const void *exe, size_t exesize, const void *mem, size_t mem
     r->exefd = -1;
     if ((rc = gobin_read_mem(exe, exesize, &info, err)) != 0 ||
         (rc = goexe_open_mem(exe, exesize, &r->exe, err)) != 0 ||
-        (rc = gomem_open_image(mem, memsize, &r->mem, err)) != 0 || (rc = setup(r, &info, 0, err)) != 0) {
+        (rc = gomem_open_image(mem, memsize, &r->mem, err)) != 0 || (rc = setup_exe(r, &info, err)) != 0 ||
+        (rc = setup_proc(r, 0, err)) != 0) {
         gort_close(r);
         return rc;
     }
@@ -251,9 +330,11 @@ void gort_close(gort_t *r)
     free(r->ms);
     free(r->ps);
     gomem_close(r->mem);
-    gotypes_close(r->types);
-    pcln_close(r->pcln);
-    goexe_close(r->exe);
+    if (!r->borrowed) {
+        gotypes_close(r->types);
+        pcln_close(r->pcln);
+        goexe_close(r->exe);
+    }
     if (r->exefd >= 0)
         close(r->exefd);
     free(r);

@@ -58,6 +58,7 @@ typedef struct {
 struct gort {
     pid_t pid;
     pid_t nspid; /* pid as the target's own pid namespace sees it */
+    int borrowed; /* exe, pcln and types are a gort_exe_t's (gort_open_shared) */
     int exefd;
     goexe_t *exe;
     gomem_t *mem;

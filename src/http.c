@@ -250,6 +250,17 @@ static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
     return s;
 }
 
+/* A host name (letters, digits, '-', '_', '.') or a bracketed IPv6
+ * address. */
+static int host_ok(const char *h)
+{
+    size_t n = strlen(h);
+
+    if (h[0] == '[')
+        return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
 int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
 {
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *s;
@@ -308,17 +319,16 @@ int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
         cg_seterr(err, "bad URL '%.200s': no host", arg);
         goto out;
     }
-    /* curl has percent-decoded the host ("a%99b" is a byte 0x99): only a
-     * name or an address may come out, or the normalised URL would hold
-     * bytes the user never typed and would not parse again. */
-    for (const char *p = host; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-
-        if (host[0] == '[' ? !(isxdigit(c) || c == ':' || c == '.' || c == '[' || c == ']')
-                           : !(isalnum(c) || c == '-' || c == '.' || c == '_')) {
-            cg_seterr(err, "bad URL '%.200s': the host is not a name or an address", arg);
-            goto out;
-        }
+    if (!host_ok(host)) {
+        /* curl decodes %XX in a host name: what is left must be a name or
+         * an address, not bytes to put in a Host: header. */
+        cg_seterr(err, "bad URL '%.200s': bad host name", arg);
+        goto out;
+    }
+    if ((s = url_part(u, CURLUPART_ZONEID, 0)) != NULL) {
+        curl_free(s);
+        cg_seterr(err, "bad URL '%.200s': IPv6 zone ids are not supported", arg);
+        goto out;
     }
     if (port && cg_parse_ll(port, 1, 65535, &portnum) != 0) {
         cg_seterr(err, "bad URL '%.200s': the port must be 1 to 65535", arg);
@@ -463,6 +473,7 @@ struct http_multi {
     int handles;             /* our uv handles open: the timer and the polls */
     int dying;               /* being cleaned up: curl's calls ignored */
     http_sock_t *socks;
+    http_req_t *last;        /* the request whose on_done waits for m to close */
     struct http_multi *next;
 };
 
@@ -471,12 +482,23 @@ static struct http_multi *multis;
 
 static void finish(http_req_t *r, int status);
 
+/* One of m's handles is closed; with the last, m goes, then the on_done
+ * of the request that was waiting for it runs. */
+static void multi_unref(struct http_multi *m)
+{
+    http_req_t *last;
+
+    if (--m->handles > 0)
+        return;
+    last = m->last;
+    free(m);
+    if (last)
+        last->on_done(last, last->status);
+}
+
 static void multi_handle_closed(uv_handle_t *h)
 {
-    struct http_multi *m = h->data;
-
-    if (--m->handles == 0)
-        free(m);
+    multi_unref(h->data);
 }
 
 static void sock_closed(uv_handle_t *h)
@@ -485,8 +507,7 @@ static void sock_closed(uv_handle_t *h)
     struct http_multi *m = s->m;
 
     free(s);
-    if (--m->handles == 0)
-        free(m);
+    multi_unref(m);
 }
 
 static void sock_close(http_sock_t *s)
@@ -623,17 +644,18 @@ static struct http_multi *multi_get(uv_loop_t *loop)
     return m;
 }
 
-/* The last request on m ended: close its connections and handles. */
-static void multi_put(struct http_multi *m)
+/* The last request on m ended: close its connections and handles; the
+ * on_done of that request (last) waits until they are closed, so a caller
+ * that stops its loop there leaves nothing of ours open in it. */
+static void multi_put(struct http_multi *m, http_req_t *last)
 {
     struct http_multi **pp;
 
-    if (--m->nreqs > 0)
-        return;
     for (pp = &multis; *pp != m; pp = &(*pp)->next)
         ;
     *pp = m->next;
     m->dying = 1;
+    m->last = last;
     curl_multi_cleanup(m->multi); /* calls socket_cb(REMOVE) for its sockets */
     m->multi = NULL;
     while (m->socks) {
@@ -650,10 +672,20 @@ static void req_closed(uv_handle_t *h)
     http_req_t *r = h->data;
     struct http_multi *m = r->multi;
 
+    /* Not from inside a curl call (a close callback), so m may go. */
+    if (--m->nreqs == 0) {
+        multi_put(m, r);
+        return;
+    }
     /* on_done may free r, and may start another request on this loop,
-     * which then shares m (and its connections) before m is let go. */
+     * which then shares m and its connections. */
     r->on_done(r, r->status);
-    multi_put(m);
+}
+
+/* The prefix of every message: the target as the user wrote it. */
+static const char *req_name(const http_req_t *r)
+{
+    return r->display ? r->display : r->url;
 }
 
 static void fail(http_req_t *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -665,7 +697,7 @@ static void fail(http_req_t *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof r->err, "%.100s: %.400s", r->display ? r->display : r->url, msg);
+    snprintf(r->err, sizeof r->err, "%.100s: %.400s", req_name(r), msg);
     finish(r, status);
 }
 
@@ -682,7 +714,7 @@ static void stop(http_req_t *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof r->err, "%.100s: %.400s", r->display ? r->display : r->url, msg);
+    snprintf(r->err, sizeof r->err, "%.100s: %.400s", req_name(r), msg);
     r->stop_status = status;
 }
 
@@ -1074,7 +1106,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     r->multi = NULL;
     easy = curl_easy_init();
     if (easy == NULL) {
-        snprintf(r->err, sizeof r->err, "%.100s: cannot set up libcurl", r->display);
+        snprintf(r->err, sizeof r->err, "%.100s: cannot set up libcurl", req_name(r));
         return -ENOMEM;
     }
     for (size_t i = 0; o && i < o->nheaders; i++) {
@@ -1109,6 +1141,11 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     SETOPT(CURLOPT_USERAGENT, "cgops/" CGOPS_VERSION);
     SETOPT(CURLOPT_PROXY, ""); /* not from the environment: see http.h */
     SETOPT(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /* A transfer given up during its name lookup must not wait for the
+     * resolver thread (curl would join it, stalling the whole loop). */
+    SETOPT(CURLOPT_QUICK_EXIT, 1L);
+#endif
     if (hdrs)
         SETOPT(CURLOPT_HTTPHEADER, hdrs);
     if (o && o->insecure) {
@@ -1119,7 +1156,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
     rc = uv_timer_init(loop, &r->timer);
     if (rc < 0) {
-        snprintf(r->err, sizeof r->err, "%.100s: %s", r->display, uv_strerror(rc));
+        snprintf(r->err, sizeof r->err, "%.100s: %s", req_name(r), uv_strerror(rc));
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(easy);
         return rc;
@@ -1139,7 +1176,7 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
     return 0;
 
 setopt_failed:
-    snprintf(r->err, sizeof r->err, "%.100s: libcurl refused an option: %s", r->display,
+    snprintf(r->err, sizeof r->err, "%.100s: libcurl refused an option: %s", req_name(r),
              curl_easy_strerror(cc));
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(easy);

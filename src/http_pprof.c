@@ -890,6 +890,18 @@ static void hp_finish(hp_t *hp, int status, const char *err)
     r->on_done(r, status);
 }
 
+/* The endpoints that help answer stats and memstats. */
+static const struct {
+    const char *path;
+    body_t body;
+} aux_steps[] = {
+    [STEP_VARS] = {"/debug/vars", BODY_HOLD},
+    [STEP_SCHED] = {"/debug/vars", BODY_HOLD},
+    [STEP_TRAILER] = {"/debug/pprof/heap?debug=1", BODY_TAIL},
+    [STEP_GOROUTINES] = {"/debug/pprof/goroutine?debug=1", BODY_LINE},
+    [STEP_THREADS] = {"/debug/pprof/threadcreate?debug=1", BODY_LINE},
+};
+
 static int hp_step(hp_t *hp, int step)
 {
     request_t *r = hp->r;
@@ -902,29 +914,14 @@ static int hp_step(hp_t *hp, int step)
     hp->buf = NULL;
     hp->len = hp->cap = 0;
     hp->line_done = 0;
-    switch (step) {
-    case STEP_MAIN:
+    if (step == STEP_MAIN) {
         rc = http_pprof_url(r->target->url, r->command, r->seconds, hp->url, sizeof hp->url, err);
         hp->body = r->command == PROTO_GC ? BODY_DISCARD : BODY_STREAM;
-        break;
-    case STEP_VARS:
-    case STEP_SCHED:
-        snprintf(hp->url, sizeof hp->url, "%s/debug/vars", r->target->url);
-        hp->body = BODY_HOLD;
-        break;
-    case STEP_TRAILER:
-        snprintf(hp->url, sizeof hp->url, "%s/debug/pprof/heap?debug=1", r->target->url);
-        hp->body = BODY_TAIL;
-        hp->buf = cg_xmalloc(HTTP_PPROF_TRAILER_MAX + 1);
-        break;
-    case STEP_GOROUTINES:
-        snprintf(hp->url, sizeof hp->url, "%s/debug/pprof/goroutine?debug=1", r->target->url);
-        hp->body = BODY_LINE;
-        break;
-    case STEP_THREADS:
-        snprintf(hp->url, sizeof hp->url, "%s/debug/pprof/threadcreate?debug=1", r->target->url);
-        hp->body = BODY_LINE;
-        break;
+    } else {
+        snprintf(hp->url, sizeof hp->url, "%s%s", r->target->url, aux_steps[step].path);
+        hp->body = aux_steps[step].body;
+        if (hp->body == BODY_TAIL)
+            hp->buf = cg_xmalloc(HTTP_PPROF_TRAILER_MAX + 1);
     }
     if (rc < 0) {
         snprintf(hp->h.err, sizeof hp->h.err, "%.100s: %.400s", r->target->display, err);

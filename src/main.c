@@ -7,6 +7,7 @@
 #include "cgops/agent.h"
 #include "cgops/cmd.h"
 #include "cgops/common.h"
+#include "cgops/subcmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     /* A closed pipe is an error to report (or to end on quietly), not a
      * signal that kills cgops halfway through writing a file. */
     signal(SIGPIPE, SIG_IGN);
+    subcmd_child_init();
     if (sanitize_std_fds() < 0)
         return CG_EXIT_FAIL;
     /* Below this, libuv aborts in uv_loop_init and a listing would skip

@@ -111,7 +111,7 @@ TEST(cmd_every_table_row_is_documented)
         for (const opt_t *o = c->opts; o->kind != OPT_END; o++) {
             ASSERT(o->help && o->help[0]);
             ASSERT(o->kind == OPT_SEPARATOR || (o->long_name && o->long_name[0]));
-            ASSERT((o->kind == OPT_STRING || o->kind == OPT_DURATION) == (o->argh != NULL));
+            ASSERT((o->kind == OPT_STRING || o->kind == OPT_STRINGS || o->kind == OPT_DURATION) == (o->argh != NULL));
         }
     }
     ASSERT(cmd_lookup("nosuch") == NULL);

@@ -91,6 +91,7 @@ typedef struct {
     int *ndone;           /* counter shared by many requests */
     int free_in_done;
     int chain;            /* start another request on this loop from on_done, this many times */
+    int stop_loop;        /* uv_stop in on_done, as the commands do */
 } treq_t;
 
 static int on_data(http_req_t *r, const char *buf, size_t len, char *err)
@@ -139,6 +140,8 @@ static void on_done(http_req_t *r, int status)
 
     t->done++;
     t->status = status;
+    if (t->stop_loop)
+        uv_stop(r->loop);
     if (t->ndone)
         (*t->ndone)++;
     if (t->chain > 0) {
@@ -251,6 +254,69 @@ TEST(http_restart_from_on_done)
     ASSERT_EQ(ndone, 4);
     ASSERT_EQ(t.status, 0);
     ASSERT_STR_EQ(t.body, "hello from httpsrv\n");
+    srv_stop(&s);
+}
+
+/* Two loops, each with its own multi handle, requests on both. */
+TEST(http_two_loops)
+{
+    srv_t s = srv_start();
+    static treq_t a[3], b[3];
+    uv_loop_t la, lb;
+
+    ASSERT_EQ(uv_loop_init(&la), 0);
+    ASSERT_EQ(uv_loop_init(&lb), 0);
+    for (int i = 0; i < 3; i++) {
+        get(&a[i], &s, "/ok", NULL);
+        get(&b[i], &s, "/big?n=70000", NULL);
+        ASSERT_EQ(http_req_start(&la, &a[i].r), 0);
+        ASSERT_EQ(http_req_start(&lb, &b[i].r), 0);
+    }
+    uv_run(&lb, UV_RUN_DEFAULT);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(b[i].done, 1);
+        ASSERT_EQ(b[i].status, 0);
+        ASSERT_EQ(b[i].sum, 70000);
+        ASSERT_EQ(a[i].done, 0); /* its loop has not run */
+    }
+    ASSERT_EQ(uv_loop_close(&lb), 0);
+    uv_run(&la, UV_RUN_DEFAULT);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(a[i].done, 1);
+        ASSERT_EQ(a[i].status, 0);
+        ASSERT_STR_EQ(a[i].body, "hello from httpsrv\n");
+    }
+    ASSERT_EQ(uv_loop_close(&la), 0);
+    srv_stop(&s);
+}
+
+/* The commands stop their loop in the last on_done and close it: nothing
+ * of the transport may still be open then (its connections included). */
+TEST(http_nothing_open_after_last_on_done)
+{
+    srv_t s = srv_start();
+    static treq_t t[3];
+    uv_loop_t loop;
+    int ndone = 0;
+
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    get(&t[0], &s, "/ok", NULL);
+    t[0].stop_loop = 1;
+    ASSERT_EQ(http_req_start(&loop, &t[0].r), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(t[0].done, 1);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+
+    /* several: stopped by the last to end */
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    for (int i = 0; i < 3; i++) {
+        get(&t[i], &s, i == 1 ? "/404" : "/big?n=200000", NULL);
+        t[i].ndone = &ndone;
+        ASSERT_EQ(http_req_start(&loop, &t[i].r), 0);
+    }
+    while (ndone < 3)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
     srv_stop(&s);
 }
 
@@ -601,6 +667,12 @@ TEST(http_transport_errors)
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_CONTAINS(t.r.err, "not an HTTP reply from /garbage");
 
+    get(&t, &s, "/short", NULL);
+    run1(&t);
+    ASSERT_EQ(t.status, -EPROTO);
+    ASSERT_CONTAINS(t.r.err, "cut short after 7 bytes");
+    ASSERT_STR_EQ(t.body, "partial");
+
     get(&t, &s, "/close", NULL);
     run1(&t);
     ASSERT_EQ(t.status, -EPROTO);
@@ -695,7 +767,8 @@ TEST(http_base_parse_cases)
     static const char *bad[] = {
         "http://user:pw@host:1/", "http://user@host/", "http://h:1/?q=1", "http://h:1/#frag",
         "ftp://h/", "http://", "http://h:0/", "http://h:99999/", "http://h:1/a b",
-        "http://h\xc3\xa9/", "localhost:8080", "http://h:1/\n", "http://h:x/", "",
+        "http://h\xc3\xa9/", "http://a%84b/", "http://a%2fb/", "http://[fe80::1%25eth0]:1/",
+        "localhost:8080", "http://h:1/\n", "http://h:x/", "",
     };
     char out[256], err[CG_ERR_LEN], tiny[16], longurl[600];
 

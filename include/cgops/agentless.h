@@ -30,6 +30,27 @@ int agentless_memstats(pid_t pid, int json);
  * stacks).  0, or -errno with err. */
 int agentless_count(pid_t pid, uint64_t *n, char *err);
 
+/* The goroutines of pid by status, read as agentless_count does, and
+ * GOMAXPROCS (metrics).  user counts them as runtime.NumGoroutine does
+ * (the runtime's own left out).  deadline: CLOCK_MONOTONIC ns (cg_now_ns)
+ * after which the walk gives up with -ETIMEDOUT, 0 for none. */
+typedef struct {
+    uint64_t by_status[GORT_NSTATUS];
+    uint64_t total, user;
+    int have_gomaxprocs;
+    int32_t gomaxprocs;
+} agentless_counts_t;
+int agentless_counts(pid_t pid, uint64_t deadline, agentless_counts_t *c, char *err);
+
+/* The same with the executable's tables parsed once per executable
+ * (device, inode, size, mtime: gort_exe_t) and kept in cache, failures
+ * included, for many processes running the same binary. */
+typedef struct agentless_execache agentless_execache_t;
+agentless_execache_t *agentless_execache_new(void);
+void agentless_execache_free(agentless_execache_t *cache);
+int agentless_counts_cached(agentless_execache_t *cache, pid_t pid, uint64_t deadline, agentless_counts_t *c,
+                            char *err);
+
 /* What only DWARF locates (cmd_memstats_agentless.c): the scheduler's
  * counters (runtime.sched) for summary, and the memstats figures. */
 typedef struct {
@@ -42,6 +63,15 @@ typedef struct {
  * *missing (if not NULL) the keys left out.  0 or -errno with err. */
 int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const char *const **missing,
                               char *err);
+/* The same for many processes (metrics): what comes from the executable
+ * (build info, DWARF, the plan of the fields) is parsed once per
+ * executable (device, inode, size, mtime) and kept in c, failures
+ * included; only the memory is read per process.  0 or -errno with err. */
+typedef struct agentless_dwcache agentless_dwcache_t;
+agentless_dwcache_t *agentless_dwcache_new(void);
+void agentless_dwcache_free(agentless_dwcache_t *c);
+int agentless_memstats_values_cached(agentless_dwcache_t *c, pid_t pid, godwarf_msval_t *vals, size_t *n,
+                                     char *err);
 /* Both for summary, the DWARF and the memory opened once.  0 or -errno with
  * err (sched->valid and *n say what was read). */
 int agentless_dwarf_figures(pid_t pid, agentless_sched_t *sched, godwarf_msval_t *vals, size_t *n, char *err);

@@ -58,6 +58,9 @@ int cmd_goroutines(int argc, char **argv, const cmd_t *cmd);
 int cmd_summary(int argc, char **argv, const cmd_t *cmd);
 int cmd_top(int argc, char **argv, const cmd_t *cmd);
 int cmd_profile_file(int argc, char **argv, const cmd_t *cmd);
+int cmd_serve(int argc, char **argv, const cmd_t *cmd);
+int cmd_metrics(int argc, char **argv, const cmd_t *cmd);
+int cmd_mcp(int argc, char **argv, const cmd_t *cmd);
 
 /* The option tables, defined next to their commands. */
 extern const opt_t cmd_list_opts[];
@@ -71,6 +74,9 @@ extern const opt_t cmd_goroutines_opts[];
 extern const opt_t cmd_summary_opts[];
 extern const opt_t cmd_top_opts[];
 extern const opt_t cmd_profile_file_opts[];
+extern const opt_t cmd_serve_opts[];
+extern const opt_t cmd_metrics_opts[];
+extern const opt_t cmd_mcp_opts[];
 
 /* Under -v, say on stderr what resolving a pid target passed over: why the
  * caller's config dir was not used, why the port could not be verified. */

@@ -95,6 +95,17 @@ typedef struct {
 #define GORT_RECORD 2 /* keep every range read, for gort_save_image */
 int gort_open(pid_t pid, unsigned flags, gort_t **out, char *err);
 
+/* Many processes of one executable (metrics): what comes from the
+ * executable alone (pclntab, moduledata, type descriptors, layouts) is
+ * parsed once into a gort_exe_t from an open fd of it (not kept), and each
+ * gort_open_shared borrows it: x must outlive every gort_t opened with it.
+ * The caller decides that the process runs that executable (same file).
+ * 0 or -errno with err, as gort_open. */
+typedef struct gort_exe gort_exe_t;
+int gort_exe_open(int fd, gort_exe_t **out, char *err);
+void gort_exe_close(gort_exe_t *x);
+int gort_open_shared(pid_t pid, gort_exe_t *x, unsigned flags, gort_t **out, char *err);
+
 /* The same over a copy of the executable and a recorded memory image
  * (gomem.h's format) of the process pid: tests and the fuzz target. */
 int gort_open_image(const void *exe, size_t exesize, const void *mem, size_t memsize, pid_t pid,

@@ -133,7 +133,9 @@ struct http_req {
 };
 
 /* Start r on loop.  on_done is called exactly once, after every handle of
- * the request is closed, so r may be freed there.  Returns 0, or -errno
+ * the request is closed, so r may be freed there; the on_done of the last
+ * request running on the loop also waits for the loop's curl handles and
+ * connections to close, so the caller may stop and close the loop there.  Returns 0, or -errno
  * with r->err set when nothing could be started (on_done is then not
  * called). */
 int http_req_start(uv_loop_t *loop, http_req_t *r);

@@ -50,7 +50,7 @@ complete_words() { # WORDS...: prints COMPREPLY
         _ "$CGOPS_SRC/completions/cgops.bash" "$@"
 }
 export PATH="$(dirname "$CGOPS"):$PATH"
-[ "$(complete_words cgops me)" = memstats ] && pass "completes a command" || fail "command completion: $(complete_words cgops me)"
+[ "$(complete_words cgops mem)" = memstats ] && pass "completes a command" || fail "command completion: $(complete_words cgops mem)"
 complete_words cgops stats -- | grep -qx -- --timeout && pass "completes agent options" || fail "option completion"
 complete_words cgops pprof-heap --no | grep -qx -- --no-launch && pass "completes profile options" || fail "profile options"
 complete_words cgops stats "" | grep -qx "$APID" && pass "completes agent pids" || fail "pid completion: $(complete_words cgops stats '')"

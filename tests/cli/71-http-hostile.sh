@@ -336,7 +336,7 @@ done
 # A percent-encoded host decodes to bytes nobody typed: refused.
 run "$CGOPS" stats 'http://a%99b:1/x'
 expect_rc 1 "a host with a percent-encoded byte"
-expect_err_contains "the host is not a name or an address" "a host with a percent-encoded byte: says so"
+expect_err_contains "bad host name" "a host with a percent-encoded byte: says so"
 mkfifo "$T/fifo"
 run timeout 10 "$CGOPS" stats -H "@$T/fifo" "$H/f/okline"
 expect_rc 2 "-H @FIFO: refused without waiting for a writer"

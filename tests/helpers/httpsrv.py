@@ -21,6 +21,7 @@
 #   /echo-headers       200, the request headers as the body
 #   /garbage            bytes that are not HTTP, then close
 #   /close              closes the connection at once
+#   /short              200 announcing 100 bytes, sends 7, closes
 # Under /m/MODE[/N]/REST the same faults answer any REST, so a command-line
 # test can make one the base URL of a target (http://HOST:PORT/m/500):
 #   /m/404/...  /m/500/...  /m/hang/...  /m/garbage/...  /m/loop/... (302 to
@@ -245,6 +246,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, str(self.headers).encode())
         elif p == "/garbage":
             self.wfile.write(b"\x00\x01garbage that is not HTTP at all\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif p == "/short":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"partial")
             self.wfile.flush()
             self.close_connection = True
         elif p == "/close":
