@@ -319,6 +319,21 @@ int http_base_parse(const char *arg, char *out, size_t outsize, char *err)
         cg_seterr(err, "bad URL '%.200s': no host", arg);
         goto out;
     }
+    {
+        /* Nor any %XX in the host as typed: "12%30" decodes to "120",
+         * which curl reads as the address 0.0.0.120 only when it parses
+         * the normalised URL again (found by fuzz-http-base). */
+        const char *auth = strchr(arg, ':'), *end;
+
+        /* curl takes "http:///h" and "http:\\h" for "http://h". */
+        auth = auth ? auth + 1 : arg;
+        auth += strspn(auth, "/\\");
+        end = auth + strcspn(auth, "/\\?#");
+        if (memchr(auth, '%', (size_t)(end - auth)) != NULL) {
+            cg_seterr(err, "bad URL '%.200s': bad host name (percent-encoded)", arg);
+            goto out;
+        }
+    }
     if (!host_ok(host)) {
         /* curl decodes %XX in a host name: what is left must be a name or
          * an address, not bytes to put in a Host: header. */

@@ -337,6 +337,10 @@ done
 run "$CGOPS" stats 'http://a%99b:1/x'
 expect_rc 1 "a host with a percent-encoded byte"
 expect_err_contains "bad host name" "a host with a percent-encoded byte: says so"
+# "12%30" decodes to "120", which is the address 0.0.0.120 to curl.
+run "$CGOPS" stats 'http://12%30:1/x'
+expect_rc 1 "a host with a percent-encoded digit"
+expect_err_contains "bad host name (percent-encoded)" "a host with a percent-encoded digit: says so"
 mkfifo "$T/fifo"
 run timeout 10 "$CGOPS" stats -H "@$T/fifo" "$H/f/okline"
 expect_rc 2 "-H @FIFO: refused without waiting for a writer"
