@@ -319,6 +319,28 @@ case $ERR in *"-H: -H"*) fail "-H: the option is named twice: $ERR" ;; *) pass "
 run "$CGOPS" pprof-heap -H "@$T/nonexistent" "$H/f/okline"
 expect_rc 2 "-H @missing"
 case $ERR in *"-H: -H"*) fail "-H @FILE: the option is named twice: $ERR" ;; *"No such file"*) pass "-H @missing: says so" ;; *) fail "-H @missing: $ERR" ;; esac
+# A malformed line of a token file is not echoed: the secret stays off
+# stderr (and so off CI logs) as it stays off ps.
+printf 'Authorization Bearer s3cret-tok\n' >"$T/tok1"
+printf 's3cret-tok-only\n' >"$T/tok2"
+printf 'X-Token: s3cret-tok\001\n' >"$T/tok3"
+for f in tok1 tok2 tok3; do
+    run "$CGOPS" stats -H "@$T/$f" "$H/f/okline"
+    expect_rc 2 "-H @FILE with a malformed line ($f)"
+    case $ERR in
+    *s3cret*) fail "-H @FILE ($f): the secret is in the message: $ERR" ;;
+    *"bad header"*) pass "-H @FILE ($f): refused without quoting the secret: $ERR" ;;
+    *) fail "-H @FILE ($f): $ERR" ;;
+    esac
+done
+# A percent-encoded host decodes to bytes nobody typed: refused.
+run "$CGOPS" stats 'http://a%99b:1/x'
+expect_rc 1 "a host with a percent-encoded byte"
+expect_err_contains "bad host name" "a host with a percent-encoded byte: says so"
+# "12%30" decodes to "120", which is the address 0.0.0.120 to curl.
+run "$CGOPS" stats 'http://12%30:1/x'
+expect_rc 1 "a host with a percent-encoded digit"
+expect_err_contains "bad host name (percent-encoded)" "a host with a percent-encoded digit: says so"
 mkfifo "$T/fifo"
 run timeout 10 "$CGOPS" stats -H "@$T/fifo" "$H/f/okline"
 expect_rc 2 "-H @FIFO: refused without waiting for a writer"
