@@ -10,10 +10,12 @@
 #include "cgops/common.h"
 #include "cgops/proto.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const cmd_t commands[] = {
     {"gc", cmd_agent, PROTO_GC, "TARGET...", "run a garbage collection and wait for it", cmd_agent_opts},
@@ -146,4 +148,26 @@ int cmd_main(int argc, char **argv)
         return CG_EXIT_USAGE;
     }
     return cmd->fn(argc - 1, argv + 1, cmd);
+}
+
+int cmd_http_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *cacert,
+                  http_opts_t *http)
+{
+    char err[CG_ERR_LEN];
+
+    memset(http, 0, sizeof *http);
+    for (size_t i = 0; i < headers->n; i++)
+        if (http_opts_add_header(http, headers->v[i], err) < 0) {
+            http_opts_free(http);
+            return cmd_usage_error(cmd, "%s", err);
+        }
+    /* A CA file that cannot be read is said now, not as a TLS failure of
+     * each target. */
+    if (cacert && access(cacert, R_OK) != 0) {
+        http_opts_free(http);
+        return cmd_usage_error(cmd, "--cacert: %s: %s", cacert, strerror(errno));
+    }
+    http->insecure = insecure;
+    http->cacert = cacert;
+    return OPT_GO_ON;
 }

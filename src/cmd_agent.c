@@ -46,6 +46,7 @@ typedef struct {
     int agentless;
     opt_strings_t headers;
     int insecure;
+    const char *cacert;
 } agent_opts_t;
 
 /* The options every agent command has. */
@@ -57,7 +58,8 @@ typedef struct {
     OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified"),        \
     OPT_STRINGS_('H', "header", "HEADER", agent_opts_t, headers,                                       \
                  "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"), \
-    OPT_BOOL_(0, "insecure", agent_opts_t, insecure, "HTTP targets: do not check the TLS certificate")
+    OPT_BOOL_(0, "insecure", agent_opts_t, insecure, "HTTP targets: do not check the TLS certificate"), \
+    OPT_STRING_(0, "cacert", "FILE", agent_opts_t, cacert, "HTTP targets: trust the CA certificates (PEM) in FILE")
 
 const opt_t cmd_agent_opts[] = {
     AGENT_OPTS,
@@ -473,13 +475,8 @@ static int parse_args(run_t *run, int argc, char **argv, opt_args_t *args)
         else
             args->n--;
     }
-    for (size_t i = 0; rc == OPT_GO_ON && i < run->o.headers.n; i++) {
-        char err[CG_ERR_LEN];
-
-        if (http_opts_add_header(&run->http, run->o.headers.v[i], err) < 0)
-            rc = cmd_usage_error(cmd, "%s", err);
-    }
-    run->http.insecure = run->o.insecure;
+    if (rc == OPT_GO_ON)
+        rc = cmd_http_opts(cmd, &run->o.headers, run->o.insecure, run->o.cacert, &run->http);
     if (rc == OPT_GO_ON && run->o.all && args->n)
         rc = cmd_usage_error(cmd, "--all takes no targets");
     if (rc == OPT_GO_ON && !run->o.all && args->n == 0)

@@ -40,6 +40,7 @@ typedef struct {
     const char *seconds;
     opt_strings_t headers;
     int insecure;
+    const char *cacert;
 } profile_opts_t;
 
 const opt_t cmd_profile_opts[] = {
@@ -55,6 +56,7 @@ const opt_t cmd_profile_opts[] = {
     OPT_STRINGS_('H', "header", "HEADER", profile_opts_t, headers,
                  "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),
     OPT_BOOL_(0, "insecure", profile_opts_t, insecure, "HTTP targets: do not check the TLS certificate"),
+    OPT_STRING_(0, "cacert", "FILE", profile_opts_t, cacert, "HTTP targets: trust the CA certificates (PEM) in FILE"),
     OPT_SEPARATOR_(),
     OPT_END_(),
 };
@@ -270,19 +272,14 @@ static const char *reply_template(int command)
     }
 }
 
-int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *seconds_arg,
-                       http_opts_t *http, unsigned *seconds)
+int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *cacert,
+                       const char *seconds_arg, http_opts_t *http, unsigned *seconds)
 {
-    char err[CG_ERR_LEN];
+    int rc = cmd_http_opts(cmd, headers, insecure, cacert, http);
 
-    memset(http, 0, sizeof *http);
     *seconds = 0;
-    for (size_t i = 0; i < headers->n; i++)
-        if (http_opts_add_header(http, headers->v[i], err) < 0) {
-            http_opts_free(http);
-            return cmd_usage_error(cmd, "%s", err);
-        }
-    http->insecure = insecure;
+    if (rc != OPT_GO_ON)
+        return rc;
     if (seconds_arg) {
         long long n;
 
@@ -351,7 +348,7 @@ int cmd_profile(int argc, char **argv, const cmd_t *cmd)
         free(o.headers.v);
         return rc;
     }
-    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.seconds, &http, &seconds);
+    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.cacert, o.seconds, &http, &seconds);
     free(o.headers.v);
     if (rc != OPT_GO_ON) {
         free(args.v);

@@ -37,6 +37,7 @@ typedef struct {
     const char *seconds;
     opt_strings_t headers;
     int insecure;
+    const char *cacert;
     uint64_t timeout_ns;
 } profile_file_opts_t;
 
@@ -60,6 +61,7 @@ const opt_t cmd_profile_file_opts[] = {
     OPT_STRINGS_('H', "header", "HEADER", profile_file_opts_t, headers,
                  "HTTP sources: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),
     OPT_BOOL_(0, "insecure", profile_file_opts_t, insecure, "HTTP sources: do not check the TLS certificate"),
+    OPT_STRING_(0, "cacert", "FILE", profile_file_opts_t, cacert, "HTTP targets: trust the CA certificates (PEM) in FILE"),
     OPT_DURATION_(0, "timeout", profile_file_opts_t, timeout_ns, "bound a fetch: connect, silence and the whole exchange"),
     OPT_SEPARATOR_(),
     OPT_END_(),
@@ -369,7 +371,7 @@ int cmd_profile_file(int argc, char **argv, const cmd_t *cmd)
         free(o.headers.v);
         return rc;
     }
-    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.seconds, &http, &cfg.seconds);
+    rc = profile_fetch_opts(cmd, &o.headers, o.insecure, o.cacert, o.seconds, &http, &cfg.seconds);
     free(o.headers.v);
     if (rc != OPT_GO_ON) {
         free(args.v);

@@ -826,7 +826,7 @@ static void curl_failed(http_req_t *r, CURLcode cc)
             fail(r, -EPROTO, "not an HTTP reply from %s: %s", url_path(r->url), detail);
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
-        fail(r, -EPROTO, "TLS certificate not trusted (--insecure to skip the check): %s", detail);
+        fail(r, -EPROTO, "TLS certificate not trusted (--cacert FILE to trust its CA, --insecure to skip the check): %s", detail);
         break;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
@@ -1163,6 +1163,8 @@ int http_req_start(uv_loop_t *loop, http_req_t *r)
 #endif
     if (hdrs)
         SETOPT(CURLOPT_HTTPHEADER, hdrs);
+    if (o && o->cacert)
+        SETOPT(CURLOPT_CAINFO, o->cacert);
     if (o && o->insecure) {
         SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
         SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);

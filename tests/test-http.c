@@ -578,7 +578,7 @@ TEST(http_tls)
     treq_init(&t, url, NULL);
     run1(&t);
     ASSERT_EQ(t.status, -EPROTO);
-    ASSERT_CONTAINS(t.r.err, "certificate not trusted (--insecure to skip the check)");
+    ASSERT_CONTAINS(t.r.err, "certificate not trusted (--cacert FILE to trust its CA, --insecure to skip the check)");
     ASSERT_EQ(t.sum, 0);
 
     o.insecure = 1;

@@ -82,13 +82,19 @@ extern const opt_t cmd_mcp_opts[];
  * caller's config dir was not used, why the port could not be verified. */
 void cmd_target_notes(const target_t *t, int verbose);
 
+/* -H, --insecure and --cacert of any command that takes HTTP targets into
+ * http (zeroed first; http_opts_free it).  Returns OPT_GO_ON, or the exit
+ * status after a usage error (http then freed). */
+int cmd_http_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *cacert,
+                  http_opts_t *http);
+
 /* The profile commands (cmd_profile.c) share these with `cgops profile`:
  * -H/--insecure/--seconds into http and seconds (OPT_GO_ON, or the exit
  * status after a usage error), and one fetch of command's reply from the
  * target arg into a new file in $TMPDIR (path), kept only once whole.
  * profile_fetch returns 0 or -errno with err set. */
-int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *seconds_arg,
-                       http_opts_t *http, unsigned *seconds);
+int profile_fetch_opts(const cmd_t *cmd, const opt_strings_t *headers, int insecure, const char *cacert,
+                       const char *seconds_arg, http_opts_t *http, unsigned *seconds);
 int profile_fetch(const char *arg, int command, const http_opts_t *http, unsigned seconds, uint64_t timeout_ns,
                   int verbose, char *path, size_t pathsize, char *err);
 

@@ -52,6 +52,7 @@ typedef struct {
     char **headers;        /* "Name: value" lines, each checked: no CR/LF/NUL, has a ':' and a token name */
     size_t nheaders;
     int insecure;          /* skip TLS certificate and host checks (--insecure); off by default */
+    const char *cacert;    /* trust the CA certificates (PEM) of this file instead of the system's (--cacert), or NULL */
     int max_redirects;     /* followed redirects, http/https only; 0 = use HTTP_MAX_REDIRECTS (5) */
 } http_opts_t;
 

@@ -318,6 +318,19 @@ run "$CGOPS" pprof-goroutine --insecure --no-launch -o "$P/tls-gr.pb.gz" "$S"
 expect_rc 0 "pprof-goroutine over https --insecure"
 run "$CGOPS" profile "$S" goroutine
 expect_rc 1 "profile TARGET KIND over https without --insecure"
+# --cacert: the service's own CA trusted, the host name still checked.
+run "$CGOPS" stats --cacert "$HTTPFIX_CA" "$S"
+expect_rc 0 "https --cacert with the server's certificate"
+expect_out_contains "goroutines: " "https --cacert: stats"
+run "$CGOPS" profile --cacert "$HTTPFIX_CA" --top 3 "$S" goroutine
+expect_rc 0 "profile TARGET KIND over https --cacert"
+expect_out_contains "Type: goroutine" "profile over https --cacert: a goroutine profile"
+run "$CGOPS" stats --cacert /etc/ssl/certs/ca-certificates.crt "$S"
+expect_rc 1 "https --cacert with other CAs"
+case $ERR in *[Cc]ertificate*) pass "--cacert with other CAs: the message says certificate" ;; *) fail "--cacert other CAs: $ERR" ;; esac
+run "$CGOPS" stats --cacert "$T/no-such-ca.pem" "$S"
+expect_rc 2 "--cacert of a file that does not exist is a usage error"
+expect_err_contains "no-such-ca.pem" "--cacert: the message names the file"
 
 # ---- -H reaches the server; @FILE keeps the token out of ps --------------
 start_fixture -n httpsrv /usr/bin/python3 "$CGOPS_SRC/tests/helpers/httpsrv.py" --forever --files "$T/files" || finish
