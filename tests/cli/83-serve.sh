@@ -8,27 +8,6 @@ command -v curl >/dev/null || skip_all "curl not installed (Debian's curl)"
 command -v jq >/dev/null || skip_all "jq not installed"
 ST="$CGOPS_SRC/tests/cli/servetool.py"
 
-# start_serve ARGS...: cgops serve ARGS in the background, until it says
-# where it listens; sets SPID and SADDR (host:port as printed), SOUT
-start_serve() {
-    local i=0
-    NBG=$((NBG + 1))
-    SOUT="$T/serve.$NBG"
-    "$CGOPS" serve "$@" >"$SOUT" 2>"$SOUT.err" &
-    SPID=$!
-    STARTED="$STARTED $SPID"
-    SADDR=
-    while [ $i -lt 300 ]; do
-        SADDR=$(sed -n 's|^serving http://\(.*\)/$|\1|p' "$SOUT")
-        [ -n "$SADDR" ] && return 0
-        kill -0 "$SPID" 2>/dev/null || break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "cgops serve $* did not start: $(cat "$SOUT.err")"
-    return 1
-}
-
 # http METHOD URL [CURL ARGS...]: status in CODE, body in $T/body and
 # BODY, headers in $T/hdr
 http() {

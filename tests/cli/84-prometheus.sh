@@ -20,17 +20,7 @@ PF=$PFPID
 
 printf 'prom-token-84\n' >"$T/token"
 chmod 600 "$T/token"
-"$CGOPS" serve --listen 127.0.0.1:0 --token-file "$T/token" --min-interval 1s >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-STARTED="$STARTED $SPID"
-i=0
-SADDR=
-while [ -z "$SADDR" ] && [ $i -lt 300 ] && kill -0 "$SPID" 2>/dev/null; do
-    sleep 0.1
-    SADDR=$(sed -n 's|^serving http://\(.*\)/$|\1|p' "$T/serve.out")
-    i=$((i + 1))
-done
-[ -n "$SADDR" ] || { fail "cgops serve did not start: $(cat "$T/serve.err")"; finish; }
+start_serve --listen 127.0.0.1:0 --token-file "$T/token" --min-interval 1s || finish
 pass "cgops serve listens on $SADDR"
 
 # promtool on what Prometheus will scrape (the text format).

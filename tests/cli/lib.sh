@@ -193,6 +193,29 @@ start_httpfix() {
     HTTPFIX_PORT=$RPORT HTTPFIX_PORTFILE=$RPORTFILE
 }
 
+# start_serve ARGS...: cgops serve ARGS in the background, until it says
+# where it listens; sets SPID, SADDR (host:port as printed) and SOUT (its
+# stdout; stderr in $SOUT.err).  Killed on exit like every fixture.  If it
+# exits or says nothing for 30 s, a check fails and it returns 1.
+start_serve() {
+    local i=0
+    NBG=$((NBG + 1))
+    SOUT="$T/serve.$NBG"
+    "$CGOPS" serve "$@" >"$SOUT" 2>"$SOUT.err" &
+    SPID=$!
+    STARTED="$STARTED $SPID"
+    SADDR=
+    while [ $i -lt 300 ]; do
+        SADDR=$(sed -n 's|^serving http://\(.*\)/$|\1|p' "$SOUT")
+        [ -n "$SADDR" ] && return 0
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "cgops serve $* did not start: $(cat "$SOUT.err")"
+    return 1
+}
+
 # http_get URL FILE [CAFILE]: fetch URL into FILE with python3's urllib
 # (curl is not a test package), trusting CAFILE (default $HTTPFIX_CA) for
 # https; 60 s at most.  Returns 1 on any error, with the reason on stderr.
@@ -478,6 +501,24 @@ same() {
 pprof_total() {
     (cd "$P" && go tool pprof -top ${2:+-unit=$2} ${3:+-sample_index=$3} "$1" 2>/dev/null) |
         sed -n 's/^Showing nodes accounting for .* of \([0-9]*\)[a-zA-Z]* total$/\1/p'
+}
+
+# folded_check FILE [UNIT [INDEX]]: `cgops profile $P/FILE --folded`
+# (--sample-index INDEX if given) ends 0, every line is STACK VALUE and the
+# values sum to pprof_total FILE UNIT INDEX (of a delta profile, whose
+# in-use values may be negative: pprof's total sums |value|).  Sets
+# PPROF_TOTAL (pprof's total) and leaves the run's OUT.
+folded_check() {
+    local got bad want
+    want=$(pprof_total "$1" "${2:-}" "${3:-}")
+    PPROF_TOTAL=$want
+    run "$CGOPS" profile "$P/$1" --folded ${3:+--sample-index $3}
+    expect_rc 0 "--folded $1"
+    got=$(printf '%s\n' "$OUT" | awk '{ s += $NF } END { printf "%.0f", s }')
+    [ -n "$want" ] && [ "$got" = "$want" ] && pass "--folded $1 sums to pprof's total $want" ||
+        fail "--folded $1: sum $got, pprof's total '$want'"
+    bad=$(printf '%s\n' "$OUT" | grep -cvE '^[^ ]+( [^ ]+)* -?[0-9]+$')
+    [ "$bad" = 0 ] && pass "--folded $1: every line is STACK VALUE" || fail "--folded $1: $bad odd lines"
 }
 
 # ---- headless Chromium (68-flame, 67-profile) ----------------------------
