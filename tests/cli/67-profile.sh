@@ -45,20 +45,13 @@ grep -q "(inline)" "$T/c.txt" || {
 
 for spec in "cpu.pb.gz ns" "heap.pb.gz B" "allocs.pb.gz B alloc_space" "goroutine.pb.gz" "block.pb.gz ns" "mutex.pb.gz ns"; do
     set -- $spec
-    want=$(pprof_total "$1" "${2:-}" "${3:-}")
-    run "$CGOPS" profile "$P/$1" --folded ${3:+--sample-index $3}
-    expect_rc 0 "--folded $1"
-    got=$(printf '%s\n' "$OUT" | awk '{ s += $NF } END { printf "%.0f", s }')
-    [ -n "$want" ] && [ "$got" = "$want" ] && pass "--folded $1 sums to pprof's total $want" ||
-        fail "--folded $1: sum $got, pprof's total '$want'"
-    bad=$(printf '%s\n' "$OUT" | grep -cvE '^[^ ]+( [^ ]+)* -?[0-9]+$')
-    [ "$bad" = 0 ] && pass "--folded $1: every line is STACK VALUE" || fail "--folded $1: $bad odd lines"
+    folded_check "$1" "${2:-}" "${3:-}"
     run "$CGOPS" profile "$P/$1" --json ${3:+--sample-index $3}
     expect_rc 0 "--json $1"
     printf '%s\n' "$OUT" >"$T/prof.json"
     validate profile.schema.json "$T/prof.json"
     jt=$(printf '%s\n' "$OUT" | jq -r .total)
-    [ "$jt" = "$want" ] && pass "--json $1 total is pprof's" || fail "--json $1 total $jt, pprof's $want"
+    [ "$jt" = "$PPROF_TOTAL" ] && pass "--json $1 total is pprof's" || fail "--json $1 total $jt, pprof's $PPROF_TOTAL"
     jn=$(printf '%s\n' "$OUT" | jq -r '.functions[].name')
     pn=$( (cd "$P" && go tool pprof -top ${3:+-sample_index=$3} "$1" 2>/dev/null) |
         sed -n '/^ *flat  flat%/,$p' | tail -n +2 | awk '{ print $6 }')
