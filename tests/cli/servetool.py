@@ -121,6 +121,19 @@ def slowloris(argv):
     print("open")
 
 
+def print_answer(s):
+    """What the server answered on socket s, once the request is sent (or
+    refused part way): "status CODE", or "closed" if no HTTP answer came."""
+    try:
+        data = s.recv(4096)
+    except OSError:
+        data = b""
+    if data.startswith(b"HTTP/1."):
+        print("status", data.split()[1].decode())
+    else:
+        print("closed")
+
+
 def bighead(argv):
     host, port = split(argv[0])
     size = int(argv[1])
@@ -135,14 +148,7 @@ def bighead(argv):
         s.sendall(b"\r\n\r\n")
     except OSError:
         pass
-    try:
-        data = s.recv(4096)
-    except OSError:
-        data = b""
-    if data.startswith(b"HTTP/1."):
-        print("status", data.split()[1].decode())
-    else:
-        print("closed")
+    print_answer(s)
 
 
 def body(argv):
@@ -159,14 +165,7 @@ def body(argv):
         s.sendall(req)
     except OSError:
         pass  # refused before all of it was read: the answer may be there
-    try:
-        data = s.recv(4096)
-    except OSError:
-        data = b""
-    if data.startswith(b"HTTP/1."):
-        print("status", data.split()[1].decode())
-    else:
-        print("closed")
+    print_answer(s)
 
 
 def latency(argv):
