@@ -439,6 +439,23 @@ static void job_argv(mcp_job_t *j, ...)
     j->argv[n] = NULL;
 }
 
+/* profile_top's second step, for a file the caller named and for the one
+ * the first step saved alike: `cgops profile --json --top N` on PATH (the
+ * allocs kind by the bytes allocated). */
+static void job_read_profile(mcp_job_t *j, const char *path)
+{
+    char num[32];
+
+    j->step = 1;
+    snprintf(num, sizeof num, "%d", j->top);
+    if (j->kind == K_ALLOCS)
+        job_argv(j, "profile", "--json", "--top", num, "--sample-index", "alloc_space", "--", path, (char *)NULL);
+    else
+        job_argv(j, "profile", "--json", "--top", num, "--", path, (char *)NULL);
+    j->timeout_ms = 30000;
+    j->max_out = 16u << 20;
+}
+
 void mcp_job_free(mcp_job_t *j)
 {
     if (j == NULL)
@@ -530,15 +547,7 @@ static int job_prepare(mcp_t *m, mcp_job_t *j, const cJSON *args, char *why, cha
                 return -1;
             }
             j->file = cg_xstrdup(f->valuestring);
-            j->step = 1; /* straight to reading it */
-            snprintf(num, sizeof num, "%d", j->top);
-            if (j->kind == K_ALLOCS)
-                job_argv(j, "profile", "--json", "--top", num, "--sample-index", "alloc_space", "--", j->file,
-                         (char *)NULL);
-            else
-                job_argv(j, "profile", "--json", "--top", num, "--", j->file, (char *)NULL);
-            j->timeout_ms = 30000;
-            j->max_out = 16u << 20;
+            job_read_profile(j, j->file); /* straight to reading it */
             return 0;
         }
         if (arg_target(args, &j->target, why) < 0)
@@ -1122,7 +1131,6 @@ int mcp_job_step(mcp_t *m, mcp_job_t *j, int status, int exit_status, const char
                  const char *errtext, char **reply)
 {
     cJSON *doc;
-    char num[32];
 
     (void)m;
     *reply = NULL;
@@ -1132,15 +1140,7 @@ int mcp_job_step(mcp_t *m, mcp_job_t *j, int status, int exit_status, const char
     }
     if (j->tool == T_PROFILE_TOP && j->step == 0) {
         /* The profile is saved: now read it. */
-        j->step = 1;
-        snprintf(num, sizeof num, "%d", j->top);
-        if (j->kind == K_ALLOCS)
-            job_argv(j, "profile", "--json", "--top", num, "--sample-index", "alloc_space", "--", j->tmpfile,
-                     (char *)NULL);
-        else
-            job_argv(j, "profile", "--json", "--top", num, "--", j->tmpfile, (char *)NULL);
-        j->timeout_ms = 30000;
-        j->max_out = 16u << 20;
+        job_read_profile(j, j->tmpfile);
         return 1;
     }
     j->step++;
