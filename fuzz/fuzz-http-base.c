@@ -14,6 +14,7 @@
  */
 #include "cgops/common.h"
 #include "cgops/http.h"
+#include "fuzz-util.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -84,12 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s;
     size_t n;
 
-    if (size < 1)
+    s = fuzz_text(data, size, &n);
+    if (s == NULL)
         return 0;
-    n = size - 1;
-    s = malloc(n + 1);
-    memcpy(s, data + 1, n);
-    s[n] = '\0';
     switch (data[0] % 4) {
     case 0:
         check_base(s);

@@ -10,6 +10,7 @@
  */
 #include "cgops/common.h"
 #include "cgops/metrics.h"
+#include "fuzz-util.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -75,12 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s;
     size_t n;
 
-    if (size < 1)
+    s = fuzz_text(data, size, &n);
+    if (s == NULL)
         return 0;
-    n = size - 1;
-    s = malloc(n + 1);
-    memcpy(s, data + 1, n);
-    s[n] = '\0';
     switch (data[0] % 3) {
     case 0:
         fuzz_state(s, n);

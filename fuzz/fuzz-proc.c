@@ -12,6 +12,7 @@
 #include "cgops/proc.h"
 #include "cgops/proc_net.h"
 #include "cgops/procinfo.h"
+#include "fuzz-util.h"
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -25,12 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s, buf[4096], err[CG_ERR_LEN];
     size_t n;
 
-    if (size < 1)
+    s = fuzz_text(data, size, &n);
+    if (s == NULL)
         return 0;
-    n = size - 1;
-    s = malloc(n + 1);
-    memcpy(s, data + 1, n);
-    s[n] = '\0';
     switch (data[0] % 8) {
     case 0: {
         uid_t uids[] = {0, 1000, 65534};

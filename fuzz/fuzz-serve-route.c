@@ -8,6 +8,7 @@
  * only for the exact "Bearer TOKEN".
  */
 #include "cgops/serve.h"
+#include "fuzz-util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,12 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s, err[CG_ERR_LEN];
     size_t n;
 
-    if (size < 1)
+    s = fuzz_text(data, size, &n);
+    if (s == NULL)
         return 0;
-    n = size - 1;
-    s = malloc(n + 1);
-    memcpy(s, data + 1, n);
-    s[n] = '\0';
     switch (data[0] % 5) {
     case 0: {
         const char *path = s + strlen(s) + (strlen(s) < n ? 1 : 0);
