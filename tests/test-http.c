@@ -183,28 +183,32 @@ static void get(treq_t *t, const srv_t *s, const char *path, const http_opts_t *
     treq_init(t, url, o);
 }
 
+/* get, then run1: one GET of PATH on s run to its end. */
+static void fetch(treq_t *t, const srv_t *s, const char *path, const http_opts_t *o)
+{
+    get(t, s, path, o);
+    run1(t);
+}
+
 TEST(http_body_streamed)
 {
     srv_t s = srv_start();
     static treq_t t;
 
-    get(&t, &s, "/ok", NULL);
-    run1(&t);
+    fetch(&t, &s, "/ok", NULL);
     ASSERT_EQ(t.status, 0);
     ASSERT_STR_EQ(t.body, "hello from httpsrv\n");
     ASSERT_EQ(t.r.status_code, 200);
     ASSERT_EQ(t.r.received, strlen("hello from httpsrv\n"));
 
     /* 20 MB through a 64 KiB chunked stream: every byte, in order. */
-    get(&t, &s, "/big?n=20000000", NULL);
-    run1(&t);
+    fetch(&t, &s, "/big?n=20000000", NULL);
     ASSERT_EQ(t.status, 0);
     ASSERT_EQ(t.sum, 20000000);
     ASSERT_EQ(t.r.received, 20000000);
     ASSERT(t.pattern_ok);
 
-    get(&t, &s, "/big?n=0", NULL);
-    run1(&t);
+    fetch(&t, &s, "/big?n=0", NULL);
     ASSERT_EQ(t.status, 0);
     ASSERT_EQ(t.sum, 0);
     srv_stop(&s);
@@ -326,26 +330,22 @@ TEST(http_status_errors)
     static treq_t t;
     char path[8192], want[256];
 
-    get(&t, &s, "/404", NULL);
-    run1(&t);
+    fetch(&t, &s, "/404", NULL);
     ASSERT_EQ(t.status, -ENOENT);
     ASSERT_EQ(t.r.status_code, 404);
     ASSERT_EQ(t.sum, 0); /* an error body is not passed on */
     ASSERT_STR_EQ(t.r.err, "srv: HTTP 404 Not Found from /404: Not here");
 
-    get(&t, &s, "/500", NULL);
-    run1(&t);
+    fetch(&t, &s, "/500", NULL);
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_EQ(t.r.status_code, 500);
     ASSERT_STR_EQ(t.r.err, "srv: HTTP 500 Internal Server Error from /500: first line: database ?[31mdown? ??");
 
-    get(&t, &s, "/status?code=403&body=go+away", NULL);
-    run1(&t);
+    fetch(&t, &s, "/status?code=403&body=go+away", NULL);
     ASSERT_EQ(t.status, -EACCES);
     ASSERT_STR_EQ(t.r.err, "srv: HTTP 403 Forbidden from /status?code=403&body=go+away: go away");
 
-    get(&t, &s, "/status?code=503", NULL);
-    run1(&t);
+    fetch(&t, &s, "/status?code=503", NULL);
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_STR_EQ(t.r.err, "srv: HTTP 503 Service Unavailable from /status?code=503");
 
@@ -353,8 +353,7 @@ TEST(http_status_errors)
     snprintf(path, sizeof path, "/status?code=502&body=");
     memset(path + strlen(path), 'x', 6000);
     path[22 + 6000] = '\0';
-    get(&t, &s, path, NULL);
-    run1(&t);
+    fetch(&t, &s, path, NULL);
     ASSERT_EQ(t.status, -EPROTO);
     memset(want, 'x', 200);
     want[200] = '\0';
@@ -410,31 +409,26 @@ TEST(http_redirects)
     static treq_t t;
     static http_opts_t o;
 
-    get(&t, &s, "/redirect-to?url=/ok", NULL);
-    run1(&t);
+    fetch(&t, &s, "/redirect-to?url=/ok", NULL);
     ASSERT_EQ(t.status, 0);
     ASSERT_STR_EQ(t.body, "hello from httpsrv\n");
     ASSERT_EQ(t.r.status_code, 200);
 
-    get(&t, &s, "/redirect-loop", NULL);
-    run1(&t);
+    fetch(&t, &s, "/redirect-loop", NULL);
     ASSERT_EQ(t.status, -ELOOP);
     ASSERT_STR_EQ(t.r.err, "srv: more than 5 redirects from /redirect-loop");
 
     o.max_redirects = 2;
-    get(&t, &s, "/redirect-loop", &o);
-    run1(&t);
+    fetch(&t, &s, "/redirect-loop", &o);
     ASSERT_EQ(t.status, -ELOOP);
     ASSERT_STR_EQ(t.r.err, "srv: more than 2 redirects from /redirect-loop");
 
     /* only http and https */
-    get(&t, &s, "/redirect-to?url=file:///etc/passwd", NULL);
-    run1(&t);
+    fetch(&t, &s, "/redirect-to?url=file:///etc/passwd", NULL);
     ASSERT_EQ(t.status, -EPROTONOSUPPORT);
     ASSERT_CONTAINS(t.r.err, "not http or https");
     ASSERT_EQ(t.sum, 0);
-    get(&t, &s, "/redirect-to?url=ftp://127.0.0.1/x", NULL);
-    run1(&t);
+    fetch(&t, &s, "/redirect-to?url=ftp://127.0.0.1/x", NULL);
     ASSERT_EQ(t.status, -EPROTONOSUPPORT);
     srv_stop(&s);
 }
@@ -448,8 +442,7 @@ TEST(http_headers_sent_and_kept_from_other_hosts)
 
     ASSERT_EQ(http_opts_add_header(&o, "X-Token: s3cret", err), 0);
     ASSERT_EQ(http_opts_add_header(&o, "Authorization: Bearer abc", err), 0);
-    get(&t, &s, "/echo-headers", &o);
-    run1(&t);
+    fetch(&t, &s, "/echo-headers", &o);
     ASSERT_EQ(t.status, 0);
     ASSERT_CONTAINS(t.body, "X-Token: s3cret\n");
     ASSERT_CONTAINS(t.body, "Authorization: Bearer abc\n");
@@ -457,15 +450,13 @@ TEST(http_headers_sent_and_kept_from_other_hosts)
     ASSERT(strstr(t.body, "Accept-Encoding") == NULL);
 
     /* Same host: headers go along. */
-    get(&t, &s, "/redirect-to?url=/echo-headers", &o);
-    run1(&t);
+    fetch(&t, &s, "/redirect-to?url=/echo-headers", &o);
     ASSERT_EQ(t.status, 0);
     ASSERT_CONTAINS(t.body, "X-Token: s3cret\n");
 
     /* Another host: refused before anything is sent there (curl 7.88
      * would send X-Token on). */
-    get(&t, &s, "/redirect-other-host", &o);
-    run1(&t);
+    fetch(&t, &s, "/redirect-other-host", &o);
     ASSERT_EQ(t.status, -EPERM);
     ASSERT_CONTAINS(t.r.err, "to another host refused");
     ASSERT_EQ(t.sum, 0);
@@ -474,14 +465,12 @@ TEST(http_headers_sent_and_kept_from_other_hosts)
     {
         char path[256];
         snprintf(path, sizeof path, "/redirect-to?url=http://127.0.0.1:%d/echo-headers", s.https);
-        get(&t, &s, path, &o);
-        run1(&t);
+        fetch(&t, &s, path, &o);
         ASSERT_EQ(t.status, -EPERM);
     }
 
     /* Without headers the redirect is followed. */
-    get(&t, &s, "/redirect-other-host", NULL);
-    run1(&t);
+    fetch(&t, &s, "/redirect-other-host", NULL);
     ASSERT_EQ(t.status, 0);
     ASSERT_CONTAINS(t.body, "Host: 127.0.0.2:");
     http_opts_free(&o);
@@ -662,19 +651,16 @@ TEST(http_transport_errors)
     int fd;
     char url[256];
 
-    get(&t, &s, "/garbage", NULL);
-    run1(&t);
+    fetch(&t, &s, "/garbage", NULL);
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_CONTAINS(t.r.err, "not an HTTP reply from /garbage");
 
-    get(&t, &s, "/short", NULL);
-    run1(&t);
+    fetch(&t, &s, "/short", NULL);
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_CONTAINS(t.r.err, "cut short after 7 bytes");
     ASSERT_STR_EQ(t.body, "partial");
 
-    get(&t, &s, "/close", NULL);
-    run1(&t);
+    fetch(&t, &s, "/close", NULL);
     ASSERT_EQ(t.status, -EPROTO);
     ASSERT_CONTAINS(t.r.err, "closed the connection without replying");
 
