@@ -56,10 +56,7 @@ typedef struct {
     OPT_DURATION_(0, "timeout", agent_opts_t, timeout_ns,                                              \
                   "bound connect, silence and the whole exchange (10s, 500ms, 2.5)"),                   \
     OPT_BOOL_('v', "verbose", agent_opts_t, verbose, "say why a port could not be verified"),        \
-    OPT_STRINGS_('H', "header", "HEADER", agent_opts_t, headers,                                       \
-                 "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"), \
-    OPT_BOOL_(0, "insecure", agent_opts_t, insecure, "HTTP targets: do not check the TLS certificate"), \
-    OPT_STRING_(0, "cacert", "FILE", agent_opts_t, cacert, "HTTP targets: trust the CA certificates (PEM) in FILE")
+    CMD_HTTP_OPTS_(agent_opts_t, "HTTP targets")
 
 const opt_t cmd_agent_opts[] = {
     AGENT_OPTS,

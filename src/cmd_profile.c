@@ -53,10 +53,7 @@ const opt_t cmd_profile_opts[] = {
     OPT_BOOL_('v', "verbose", profile_opts_t, verbose, "say why a port could not be verified"),
     OPT_STRING_(0, "seconds", "N", profile_opts_t, seconds,
                 "HTTP targets: how long a CPU profile or trace records (default 30, 5)"),
-    OPT_STRINGS_('H', "header", "HEADER", profile_opts_t, headers,
-                 "HTTP targets: send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),
-    OPT_BOOL_(0, "insecure", profile_opts_t, insecure, "HTTP targets: do not check the TLS certificate"),
-    OPT_STRING_(0, "cacert", "FILE", profile_opts_t, cacert, "HTTP targets: trust the CA certificates (PEM) in FILE"),
+    CMD_HTTP_OPTS_(profile_opts_t, "HTTP targets"),
     OPT_SEPARATOR_(),
     OPT_END_(),
 };

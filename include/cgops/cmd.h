@@ -82,6 +82,15 @@ extern const opt_t cmd_mcp_opts[];
  * caller's config dir was not used, why the port could not be verified. */
 void cmd_target_notes(const target_t *t, int verbose);
 
+/* The option-table entries of -H, --insecure and --cacert (for
+ * cmd_http_opts) in a command whose TYPE has the fields headers, insecure
+ * and cacert; WHAT ("HTTP targets") begins each help line. */
+#define CMD_HTTP_OPTS_(type, what)                                                                      \
+    OPT_STRINGS_('H', "header", "HEADER", type, headers,                                             \
+                 what ": send 'Name: value' (or @FILE: one per line, kept out of ps); repeatable"),   \
+        OPT_BOOL_(0, "insecure", type, insecure, what ": do not check the TLS certificate"),          \
+        OPT_STRING_(0, "cacert", "FILE", type, cacert, what ": trust the CA certificates (PEM) in FILE")
+
 /* -H, --insecure and --cacert of any command that takes HTTP targets into
  * http (zeroed first; http_opts_free it).  Returns OPT_GO_ON, or the exit
  * status after a usage error (http then freed). */
