@@ -234,10 +234,7 @@ int agentless_counts(pid_t pid, uint64_t deadline, agentless_counts_t *c, char *
 }
 
 typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+    agentless_fileid_t id;
     int rc; /* why gort_exe_open failed, kept: the binary is not read again */
     char err[CG_ERR_LEN];
     gort_exe_t *x;
@@ -247,6 +244,20 @@ struct agentless_execache {
     exe_entry_t *v;
     size_t n;
 };
+
+void agentless_fileid_set(agentless_fileid_t *id, const struct stat *st)
+{
+    id->dev = st->st_dev;
+    id->ino = st->st_ino;
+    id->size = st->st_size;
+    id->mtime = st->st_mtim;
+}
+
+int agentless_fileid_is(const agentless_fileid_t *id, const struct stat *st)
+{
+    return id->dev == st->st_dev && id->ino == st->st_ino && id->size == st->st_size &&
+           id->mtime.tv_sec == st->st_mtim.tv_sec && id->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
 
 agentless_execache_t *agentless_execache_new(void)
 {
@@ -280,20 +291,14 @@ int agentless_counts_cached(agentless_execache_t *cache, pid_t pid, uint64_t dea
         cg_seterr(err, "cannot stat the executable of pid %d: %s", (int)pid, strerror(-rc));
         return rc;
     }
-    /* The file's identity as the kernel has it open for the process: a
-     * binary replaced or rebuilt in place has another inode or mtime. */
     for (size_t i = 0; i < cache->n && !e; i++)
-        if (cache->v[i].dev == st.st_dev && cache->v[i].ino == st.st_ino && cache->v[i].size == st.st_size &&
-            cache->v[i].mtime.tv_sec == st.st_mtim.tv_sec && cache->v[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+        if (agentless_fileid_is(&cache->v[i].id, &st))
             e = &cache->v[i];
     if (e == NULL) {
         cache->v = cg_xrealloc(cache->v, (cache->n + 1) * sizeof *cache->v);
         e = &cache->v[cache->n++];
         memset(e, 0, sizeof *e);
-        e->dev = st.st_dev;
-        e->ino = st.st_ino;
-        e->size = st.st_size;
-        e->mtime = st.st_mtim;
+        agentless_fileid_set(&e->id, &st);
         e->rc = gort_exe_open(fd, &e->x, e->err);
     }
     close(fd);

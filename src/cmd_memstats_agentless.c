@@ -276,10 +276,7 @@ int agentless_memstats_values(pid_t pid, godwarf_msval_t *vals, size_t *n, const
 /* ---- the same for many processes: one parse per executable ------------- */
 
 typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+    agentless_fileid_t id;
     int rc;             /* 0, or why this executable cannot be read (kept) */
     char err[CG_ERR_LEN];
     goexe_t *exe;
@@ -324,17 +321,13 @@ static dwexe_t *dwcache_get(agentless_dwcache_t *c, int fd, pid_t pid)
         return NULL;
     for (size_t i = 0; i < c->n; i++) {
         e = &c->v[i];
-        if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
-            e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+        if (agentless_fileid_is(&e->id, &st))
             return e;
     }
     c->v = cg_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
     e = &c->v[c->n++];
     memset(e, 0, sizeof *e);
-    e->dev = st.st_dev;
-    e->ino = st.st_ino;
-    e->size = st.st_size;
-    e->mtime = st.st_mtim;
+    agentless_fileid_set(&e->id, &st);
     if ((e->rc = gobin_read_fd(fd, &info, e->err)) != 0)
         return e;
     if (!info.is_go) {

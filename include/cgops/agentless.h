@@ -12,7 +12,9 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 int agentless_pid_arg(const cmd_t *cmd, const opt_args_t *args, pid_t *pid);
 int agentless_depth_arg(const cmd_t *cmd, const char *s, int *depth);
@@ -50,6 +52,18 @@ agentless_execache_t *agentless_execache_new(void);
 void agentless_execache_free(agentless_execache_t *cache);
 int agentless_counts_cached(agentless_execache_t *cache, pid_t pid, uint64_t deadline, agentless_counts_t *c,
                             char *err);
+
+/* What identifies an executable's contents, as the kernel has it open for
+ * a process: a binary replaced or rebuilt in place has another inode or
+ * mtime.  The caches (execache, dwcache) key their entries by it. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} agentless_fileid_t;
+void agentless_fileid_set(agentless_fileid_t *id, const struct stat *st);
+int agentless_fileid_is(const agentless_fileid_t *id, const struct stat *st);
 
 /* What only DWARF locates (cmd_memstats_agentless.c): the scheduler's
  * counters (runtime.sched) for summary, and the memstats figures. */
