@@ -112,18 +112,15 @@ static void check_grouped(const char *text, int om)
 TEST(metrics_label_escapes)
 {
     metrics_proc_t p[2];
-    metrics_run_t run;
+    metrics_run_t run = {.procs = p, .n = 2};
     char *text;
 
-    memset(&run, 0, sizeof run);
     p[0] = proc(7, "a\"b\\c\nd");
     p[0].exe = "/tmp/\xff\x1b[31mx\xc3\xa9";
     p[0].go_version = NULL;
     p[0].goroutines = ival(3);
     p[1] = proc(8, "plain");
     p[1].goroutines = ival(4);
-    run.procs = p;
-    run.n = 2;
     text = render(&run, 0);
     /* The three escapes of the format. */
     ASSERT_CONTAINS(text, "go_goroutines{pid=\"7\",name=\"a\\\"b\\\\c\\nd\",");
@@ -139,10 +136,9 @@ TEST(metrics_label_escapes)
 TEST(metrics_families_once_and_grouped)
 {
     metrics_proc_t p[3];
-    metrics_run_t run;
+    metrics_run_t run = {.procs = p, .n = 3};
     char *text;
 
-    memset(&run, 0, sizeof run);
     for (int i = 0; i < 3; i++) {
         p[i] = proc(100 + i, "x");
         p[i].goroutines = ival(1);
@@ -152,8 +148,6 @@ TEST(metrics_families_once_and_grouped)
         for (int m = 0; m < METRICS_MS_N; m++)
             p[i].ms[m] = ival(5);
     }
-    run.procs = p;
-    run.n = 3;
     for (int om = 0; om < 2; om++) {
         text = render(&run, om);
         check_grouped(text, om);
@@ -169,15 +163,12 @@ TEST(metrics_families_once_and_grouped)
 TEST(metrics_openmetrics_counter_names)
 {
     metrics_proc_t p = proc(1, "x");
-    metrics_run_t run;
+    metrics_run_t run = {.procs = &p, .n = 1};
     char *text;
 
-    memset(&run, 0, sizeof run);
     for (int m = 0; m < METRICS_MS_N; m++)
         p.ms[m] = ival(9);
     p.cpu_seconds = fval(1.25);
-    run.procs = &p;
-    run.n = 1;
     run.errors[METRICS_ERR_TIMEOUT] = 2;
 
     text = render(&run, 0);
@@ -205,18 +196,15 @@ TEST(metrics_openmetrics_counter_names)
 TEST(metrics_absent_is_not_zero)
 {
     metrics_proc_t p[2];
-    metrics_run_t run;
+    metrics_run_t run = {.procs = p, .n = 2};
     char *text;
 
-    memset(&run, 0, sizeof run);
     p[0] = proc(11, "kept");
     p[0].goroutines = ival(0);
     p[1] = proc(12, "gone");
     p[1].dropped = 1;
     p[1].goroutines = ival(5);
     p[1].ms[METRICS_MS_SYS] = ival(5);
-    run.procs = p;
-    run.n = 2;
     text = render(&run, 0);
     /* A zero that was read is written; what was not read is not. */
     ASSERT_CONTAINS(text, "go_goroutines{pid=\"11\",name=\"kept\",exe=\"/usr/bin/x\",go_version=\"go1.19.8\"} 0\n");
@@ -234,16 +222,13 @@ TEST(metrics_absent_is_not_zero)
 TEST(metrics_values)
 {
     metrics_proc_t p = proc(1, "x");
-    metrics_run_t run;
+    metrics_run_t run = {.procs = &p, .n = 1};
     char *text;
 
-    memset(&run, 0, sizeof run);
     p.ms[METRICS_MS_TOTAL_ALLOC] = ival(UINT64_MAX);
     p.ms[METRICS_MS_PAUSE_TOTAL] = fval(38837 / 1e9);
     p.ms[METRICS_MS_LAST_GC] = fval((double)1795563619163395994ull / 1e9);
     p.start_time = fval(0.1);
-    run.procs = &p;
-    run.n = 1;
     run.duration_s = 0.25;
     run.timestamp_s = 1795804756.5;
     text = render(&run, 0);
@@ -266,15 +251,12 @@ TEST(metrics_values)
 TEST(metrics_states)
 {
     metrics_proc_t p = proc(1, "x");
-    metrics_run_t run;
+    metrics_run_t run = {.procs = &p, .n = 1};
     char *text;
 
-    memset(&run, 0, sizeof run);
     p.have_states = 1;
     p.by_status[GORT_WAITING] = 3;
     p.by_status[GORT_PREEMPTED] = 2;
-    run.procs = &p;
-    run.n = 1;
     text = render(&run, 0);
     ASSERT_CONTAINS(text, ",state=\"waiting\"} 3\n");
     ASSERT_CONTAINS(text, ",state=\"preempted\"} 2\n");
