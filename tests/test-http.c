@@ -190,6 +190,26 @@ static void fetch(treq_t *t, const srv_t *s, const char *path, const http_opts_t
     run1(t);
 }
 
+/* A TCP socket on 127.0.0.1 and a port the kernel picks (in *sa),
+ * listening with a backlog of 0 if listening, else only bound (a port
+ * nobody will listen on once it is closed).  The fd, or -1. */
+static int loopback_socket(struct sockaddr_in *sa, int listening)
+{
+    socklen_t salen = sizeof *sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof *sa) != 0 || (listening && listen(fd, 0) != 0) ||
+        getsockname(fd, (struct sockaddr *)sa, &salen) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 TEST(http_body_streamed)
 {
     srv_t s = srv_start();
@@ -589,8 +609,7 @@ TEST(http_timeouts)
 {
     srv_t s = srv_start();
     static treq_t t;
-    struct sockaddr_in sa = {0};
-    socklen_t salen = sizeof sa;
+    struct sockaddr_in sa;
     int lfd, fill[4];
     char url[256];
 
@@ -619,12 +638,8 @@ TEST(http_timeouts)
     ASSERT(t.sum > 0 && t.sum < 100);
 
     /* connect: a listener whose backlog is full drops the SYN */
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    ASSERT(listen(lfd, 0) == 0);
-    ASSERT(getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0);
+    lfd = loopback_socket(&sa, 1);
+    ASSERT(lfd >= 0);
     for (int i = 0; i < 4; i++) {
         fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
@@ -646,8 +661,7 @@ TEST(http_transport_errors)
 {
     srv_t s = srv_start();
     static treq_t t;
-    struct sockaddr_in sa = {0};
-    socklen_t salen = sizeof sa;
+    struct sockaddr_in sa;
     int fd;
     char url[256];
 
@@ -665,11 +679,8 @@ TEST(http_transport_errors)
     ASSERT_CONTAINS(t.r.err, "closed the connection without replying");
 
     /* A port nobody listens on: take one, then close it. */
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    ASSERT(getsockname(fd, (struct sockaddr *)&sa, &salen) == 0);
+    fd = loopback_socket(&sa, 0);
+    ASSERT(fd >= 0);
     close(fd);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", ntohs(sa.sin_port));
     treq_init(&t, url, NULL);
