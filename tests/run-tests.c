@@ -9,6 +9,9 @@
  */
 #include "test.h"
 
+#include "cgops/common.h"
+
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +39,17 @@ const char *test_tmpdir(void)
 {
     const char *d = getenv("TEST_TMPDIR");
     return d && *d ? d : "/tmp";
+}
+
+char *test_vector(const char *name, size_t *len)
+{
+    char path[1024], *buf = NULL;
+    const char *src = getenv("CGOPS_SRC");
+
+    snprintf(path, sizeof path, "%s/protocol/vectors/%s", src ? src : "..", name);
+    if (cg_read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL) != 0)
+        TEST_FAIL("cannot read vector %s", path);
+    return buf;
 }
 
 enum { RESULT_OK, RESULT_FAIL, RESULT_SKIP, RESULT_KINDS };

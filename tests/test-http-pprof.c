@@ -13,17 +13,6 @@
 #include <fcntl.h>
 #include <stdint.h>
 
-static char *vector(const char *name, size_t *len)
-{
-    char path[1024], *buf = NULL;
-    const char *src = getenv("CGOPS_SRC");
-
-    snprintf(path, sizeof path, "%s/protocol/vectors/http/%s", src ? src : "..", name);
-    if (cg_read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL) != 0)
-        TEST_FAIL("cannot read vector %s", path);
-    return buf;
-}
-
 /* The memstats text of a small expvar document whose memstats members are
  * body; rc the parser's. */
 static char *vars_text(const char *body, int *rc)
@@ -44,7 +33,7 @@ static char *vars_text(const char *body, int *rc)
 TEST(http_pprof_vars_memstats_real)
 {
     size_t len, wlen;
-    char *doc = vector("vars.json", &len), *want = vector("vars.memstats.txt", &wlen), *text = NULL;
+    char *doc = test_vector("http/vars.json", &len), *want = test_vector("http/vars.memstats.txt", &wlen), *text = NULL;
     char err[CG_ERR_LEN] = "";
 
     ASSERT_EQ(http_pprof_vars_memstats(doc, len, &text, err), 0);
@@ -57,7 +46,7 @@ TEST(http_pprof_vars_memstats_real)
 TEST(http_pprof_vars_sched_real)
 {
     size_t len;
-    char *doc = vector("vars.json", &len);
+    char *doc = test_vector("http/vars.json", &len);
     long long gmp = -1, ncpu = -1;
 
     http_pprof_vars_sched(doc, len, &gmp, &ncpu);
@@ -69,7 +58,7 @@ TEST(http_pprof_vars_sched_real)
 TEST(http_pprof_trailer_real)
 {
     size_t len, wlen;
-    char *buf = vector("heap-debug1-tail.txt", &len), *want = vector("heap-debug1-tail.memstats.txt", &wlen);
+    char *buf = test_vector("http/heap-debug1-tail.txt", &len), *want = test_vector("http/heap-debug1-tail.memstats.txt", &wlen);
     char *text = NULL, err[CG_ERR_LEN] = "";
 
     ASSERT_EQ(http_pprof_trailer_memstats(buf, len, &text, err), 0);
@@ -85,12 +74,12 @@ TEST(http_pprof_trailer_real)
 TEST(http_pprof_profile_total_real)
 {
     size_t len;
-    char *g = vector("goroutine-debug1.txt", &len), *t;
+    char *g = test_vector("http/goroutine-debug1.txt", &len), *t;
     long long n = -1;
 
     ASSERT_EQ(http_pprof_profile_total(g, (size_t)(strchr(g, '\n') - g + 1), "goroutine", &n), 0);
     ASSERT_EQ(n, 64); /* "goroutine profile: total 64" */
-    t = vector("threadcreate-debug1.txt", &len);
+    t = test_vector("http/threadcreate-debug1.txt", &len);
     ASSERT_EQ(http_pprof_profile_total(t, (size_t)(strchr(t, '\n') - t), "threadcreate", &n), 0);
     ASSERT_EQ(n, 8);
     /* The goroutine line is not a threadcreate one. */

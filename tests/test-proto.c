@@ -8,17 +8,6 @@
 #include <fcntl.h>
 #include <limits.h>
 
-static char *vector(const char *name, size_t *len)
-{
-    char path[1024], *buf = NULL;
-    const char *src = getenv("CGOPS_SRC");
-
-    snprintf(path, sizeof path, "%s/protocol/vectors/%s", src ? src : "..", name);
-    if (cg_read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL) != 0)
-        TEST_FAIL("cannot read vector %s", path);
-    return buf;
-}
-
 static long long num(cJSON *o, const char *k)
 {
     cJSON *v = cJSON_GetObjectItem(o, k);
@@ -129,7 +118,7 @@ TEST(proto_go_durations)
 TEST(proto_memstats_recorded_vector)
 {
     size_t len;
-    char *t = vector("memstats.txt", &len), err[CG_ERR_LEN];
+    char *t = test_vector("memstats.txt", &len), err[CG_ERR_LEN];
     cJSON *o = proto_memstats_json(t, len, err);
 
     ASSERT(o != NULL);
@@ -206,7 +195,7 @@ TEST(proto_memstats_sizes_and_other_agent_generations)
 TEST(proto_stats_and_version)
 {
     size_t len;
-    char *t = vector("stats.txt", &len), err[CG_ERR_LEN];
+    char *t = test_vector("stats.txt", &len), err[CG_ERR_LEN];
     cJSON *o = proto_stats_json(t, len, err), *v;
 
     ASSERT(o != NULL);
@@ -216,7 +205,7 @@ TEST(proto_stats_and_version)
     ASSERT(num(o, "num_cpu") >= 1);
     cJSON_Delete(o);
     free(t);
-    t = vector("version.txt", &len);
+    t = test_vector("version.txt", &len);
     v = proto_version_json(t, len, err);
     ASSERT(v != NULL && cJSON_IsString(v));
     ASSERT(strncmp(v->valuestring, "go1.", 4) == 0);
@@ -259,7 +248,7 @@ static char *parse_chunks(const char *t, size_t len, size_t chunk, int *count)
 TEST(proto_stack_chunking_does_not_matter)
 {
     size_t len;
-    char *t = vector("stack.txt", &len);
+    char *t = test_vector("stack.txt", &len);
     int n1, n2, n3;
     char *whole = parse_chunks(t, len, len, &n1);
     char *bytes = parse_chunks(t, len, 1, &n2);

@@ -80,4 +80,8 @@ void test_register(const char *name, test_fn fn);
 /* Directory for scratch files of this test run (TEST_TMPDIR or /tmp). */
 const char *test_tmpdir(void);
 
+/* The bytes of protocol/vectors/PATH (under CGOPS_SRC, else ".."), a
+ * malloc'd string of *len bytes; the test fails if it cannot be read. */
+char *test_vector(const char *path, size_t *len);
+
 #endif
