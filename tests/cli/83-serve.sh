@@ -256,11 +256,13 @@ rss1=$(rss_kib "$R")
 /usr/bin/python3 "$ST" bighead "$SADDR" 10000000 >/dev/null 2>&1
 /usr/bin/python3 "$ST" crowd "$SADDR" 200 /healthz /metrics "/api/v1/processes/$PFPID/summary" >/dev/null 2>&1
 rss2=$(rss_kib "$R")
-bound=16384
-grep -qa __asan_init "$CGOPS" && bound=65536
+bound=16384 round=8192
+# The quarantine alone may hold 16 MiB more after the second round; a
+# real leak there is LeakSanitizer's to report at exit.
+grep -qa __asan_init "$CGOPS" && bound=65536 round=20480
 [ $((rss2 - rss0)) -lt $bound ] && pass "RSS $rss0 KiB before, $rss2 KiB after (< $((bound / 1024)) MiB more)" ||
     fail "RSS grew from $rss0 to $rss2 KiB"
-[ $((rss2 - rss1)) -lt 8192 ] && pass "RSS flat across rounds: $rss1 then $rss2 KiB" ||
+[ $((rss2 - rss1)) -lt $round ] && pass "RSS flat across rounds: $rss1 then $rss2 KiB" ||
     fail "RSS kept growing: $rss1 then $rss2 KiB"
 
 # SIGTERM with a request in flight: it still gets its answer, then exit 0.
