@@ -17,7 +17,9 @@
  * answer.  At most max_children run at once (and a /metrics refresh,
  * which never waits for a slot); more wait in a FIFO queue of
  * bounded length (503 beyond it), and identical read-only requests share
- * one child.  /metrics is cached: refreshed at most once per min_interval,
+ * one child.  One client address holds at most max_per_client of those
+ * commands (429 beyond), so one client cannot take every slot and the
+ * whole queue from the others.  /metrics is cached: refreshed at most once per min_interval,
  * a scrape is answered from the last figures without waiting.
  *
  * Bounds against clients: a connection cap and a per-IP cap, MHD's memory
@@ -109,6 +111,7 @@ struct job_s {
     int raw;            /* serve the profile's bytes, not its top */
     char top[8];
     mcache_t *mc;
+    int fair;           /* its client's entry in srv->fair, plus 1; 0: none */
 };
 
 /* The last figures of one exposition format. */
@@ -143,6 +146,7 @@ struct serve_s {
     unsigned nqueued;
     job_t *running;
     unsigned nrunning;
+    serve_fair_t fair;  /* what each client address holds */
     mcache_t mc[2];
     /* `cgops metrics` for each format, its error counters carried across
      * runs in a state file of our private directory. */
@@ -251,7 +255,7 @@ static void answer_error(req_t *r, unsigned code, const char *msg)
     if (code == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 strcmp(r->route.method, "GET") == 0 ? "GET, HEAD" : r->route.method);
-    if (code == 503)
+    if (code == 503 || code == 429)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     answer(r, code, resp);
 }
@@ -321,6 +325,8 @@ static void job_set_argv(job_t *j, const char *const *argv)
 
 static void job_free(job_t *j)
 {
+    if (j->fair)
+        serve_fair_release(&j->srv->fair, j->fair - 1);
     for (size_t i = 0; j->argv[i]; i++)
         free(j->argv[i]);
     if (j->tmpfile) {
@@ -765,6 +771,8 @@ static const char *query(req_t *r, const char *key)
 static void run_job(req_t *r, job_t *j)
 {
     serve_t *s = r->srv;
+    const union MHD_ConnectionInfo *ci;
+    unsigned char key[16];
 
     if (j->kind == JOB_JSON) {
         job_t *same = job_find(s, j->key);
@@ -774,6 +782,21 @@ static void run_job(req_t *r, job_t *j)
             j = same;
             goto wait;
         }
+    }
+    /* One client may not hold every slot and the whole queue: past its
+     * share it is told to slow down, and the others are still served. */
+    ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && serve_fair_key(ci->client_addr, key) == 0) {
+        int e = serve_fair_take(&s->fair, key);
+
+        if (e < 0) {
+            job_free(j);
+            answer_error(r, e == -EAGAIN ? 429 : 503,
+                         e == -EAGAIN ? "too many requests of this client under way: try again"
+                                      : "too many requests waiting: try again");
+            return;
+        }
+        j->fair = e + 1;
     }
     if (s->nqueued >= s->o.max_queued) {
         job_free(j);
@@ -1231,6 +1254,13 @@ int serve_start(uv_loop_t *loop, const serve_opts_t *o, serve_t **out, char *err
         s->o.max_connections = 512;
     if (!s->o.max_per_ip)
         s->o.max_per_ip = 256;
+    if (!s->o.max_per_client)
+        s->o.max_per_client = SERVE_PER_CLIENT_DEFAULT;
+    /* Every command that can be held at once has an owner's entry (a
+     * /metrics refresh has none). */
+    s->fair.cap = (size_t)s->o.max_children + s->o.max_queued;
+    s->fair.v = cg_xcalloc(s->fair.cap, sizeof *s->fair.v);
+    s->fair.limit = s->o.max_per_client;
     if (!s->o.conn_timeout_s)
         s->o.conn_timeout_s = 10;
     if (o->token && o->token[0]) {
@@ -1428,5 +1458,6 @@ void serve_free(serve_t *s)
     if (s->tmpdir[0])
         rmdir(s->tmpdir);
     explicit_bzero(s->token, sizeof s->token);
+    free(s->fair.v);
     free(s);
 }

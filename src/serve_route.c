@@ -363,3 +363,56 @@ int serve_wants_openmetrics(const char *accept)
     tp = strcasestr(accept, "text/plain");
     return tp == NULL || om < tp;
 }
+
+int serve_fair_key(const struct sockaddr *sa, unsigned char key[16])
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+        memset(key, 0, 10);
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &in->sin_addr, 4);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        return 0;
+    }
+    return -EAFNOSUPPORT;
+}
+
+/* A linear scan: the table holds at most max_children + max_queued
+ * addresses (136 by default), and it is read once per command started. */
+int serve_fair_take(serve_fair_t *f, const unsigned char key[16])
+{
+    int free_i = -1;
+
+    for (size_t i = 0; i < f->cap; i++) {
+        serve_client_t *c = &f->v[i];
+
+        if (c->n == 0) {
+            if (free_i < 0)
+                free_i = (int)i;
+            continue;
+        }
+        if (memcmp(c->addr, key, 16) == 0) {
+            if (c->n >= f->limit)
+                return -EAGAIN;
+            c->n++;
+            return (int)i;
+        }
+    }
+    if (free_i < 0)
+        return -ENOSPC;
+    if (f->limit == 0)
+        return -EAGAIN;
+    memcpy(f->v[free_i].addr, key, 16);
+    f->v[free_i].n = 1;
+    return free_i;
+}
+
+void serve_fair_release(serve_fair_t *f, int i)
+{
+    if (i >= 0 && (size_t)i < f->cap && f->v[i].n > 0)
+        f->v[i].n--;
+}

@@ -1,5 +1,6 @@
 /* test-serve.c -- the pure parts of cgops serve: routes, listen addresses,
- * the token file and its check, and the status of a failed command */
+ * the token file and its check, the status of a failed command, and the
+ * count of what each client address holds */
 #include "cgops/serve.h"
 #include "test.h"
 
@@ -7,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int route(const char *method, const char *path, serve_route_t *r)
@@ -243,4 +246,62 @@ TEST(serve_accept_header)
     ASSERT(!serve_wants_openmetrics("text/plain;version=0.0.4;q=0.5,application/openmetrics-text;q=0.1"));
     ASSERT(!serve_wants_openmetrics("*/*"));
     ASSERT(!serve_wants_openmetrics(NULL));
+}
+
+static void key4(const char *ip, unsigned char key[16])
+{
+    struct sockaddr_in in = {.sin_family = AF_INET};
+
+    inet_pton(AF_INET, ip, &in.sin_addr);
+    if (serve_fair_key((struct sockaddr *)&in, key) != 0)
+        TEST_FAIL("%s: no key", ip);
+}
+
+TEST(serve_fair_counts)
+{
+    serve_client_t v[3] = {{{0}, 0}};
+    serve_fair_t f = {v, 3, 2};
+    unsigned char a[16], b[16], c[16], d[16], mapped[16];
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    int ia, ib;
+
+    key4("10.0.0.1", a);
+    key4("10.0.0.2", b);
+    key4("10.0.0.3", c);
+    inet_pton(AF_INET6, "2001:db8::1", &in6.sin6_addr);
+    ASSERT_EQ(serve_fair_key((struct sockaddr *)&in6, d), 0);
+    /* A dual-stack listener sees an IPv4 client as ::ffff:a.b.c.d: the
+     * same client, the same count. */
+    inet_pton(AF_INET6, "::ffff:10.0.0.1", &in6.sin6_addr);
+    ASSERT_EQ(serve_fair_key((struct sockaddr *)&in6, mapped), 0);
+    ASSERT(memcmp(mapped, a, 16) == 0);
+    ASSERT_EQ(serve_fair_key((struct sockaddr *)&un, mapped), -EAFNOSUPPORT);
+
+    ia = serve_fair_take(&f, a);
+    ASSERT(ia >= 0);
+    ASSERT_EQ(serve_fair_take(&f, a), ia);
+    /* Past the limit for a; others still get theirs. */
+    ASSERT_EQ(serve_fair_take(&f, a), -EAGAIN);
+    ib = serve_fair_take(&f, b);
+    ASSERT(ib >= 0 && ib != ia);
+    ASSERT(serve_fair_take(&f, c) >= 0);
+    /* Every entry in use: a fourth address finds no room. */
+    ASSERT_EQ(serve_fair_take(&f, d), -ENOSPC);
+    /* One of a's commands ends: a may start one more. */
+    serve_fair_release(&f, ia);
+    ASSERT_EQ(serve_fair_take(&f, a), ia);
+    ASSERT_EQ(serve_fair_take(&f, a), -EAGAIN);
+    /* b's only command ends: its entry is free for another address. */
+    serve_fair_release(&f, ib);
+    ASSERT_EQ(serve_fair_take(&f, d), ib);
+    ASSERT_EQ(serve_fair_take(&f, b), -ENOSPC);
+    /* Releases beyond what was taken, or of no entry, change nothing. */
+    serve_fair_release(&f, ia);
+    serve_fair_release(&f, ia);
+    serve_fair_release(&f, ia);
+    serve_fair_release(&f, -1);
+    serve_fair_release(&f, 3);
+    ASSERT_EQ(serve_fair_take(&f, b), ia);
+    ASSERT_EQ(v[ib].n, 1u);
 }

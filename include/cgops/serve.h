@@ -95,6 +95,31 @@ int serve_status_of(int status, int exit_status, const char *errtext);
 /* Whether an Accept header asks for OpenMetrics before the text format. */
 int serve_wants_openmetrics(const char *accept);
 
+/* What one client address may hold at once: commands of its own running
+ * or queued (a request that joins an identical command under way holds
+ * none).  A table of at most cap addresses, each with its count; an
+ * address is dropped when its count falls to 0.  IPv4 and IPv4-mapped
+ * IPv6 peers are the same key (a dual-stack listener sees the latter). */
+#define SERVE_PER_CLIENT_DEFAULT 16
+typedef struct {
+    unsigned char addr[16]; /* IPv6, or ::ffff:a.b.c.d */
+    unsigned n;             /* 0: a free entry */
+} serve_client_t;
+typedef struct {
+    serve_client_t *v;
+    size_t cap;     /* entries in v: enough for every command at once */
+    unsigned limit; /* what one address may hold */
+} serve_fair_t;
+/* The key of a peer address (AF_INET or AF_INET6): 0, or -EAFNOSUPPORT. */
+int serve_fair_key(const struct sockaddr *sa, unsigned char key[16]);
+/* One more command for key: returns its entry (>= 0, for
+ * serve_fair_release), -EAGAIN when key holds limit already (answer 429),
+ * or -ENOSPC when the table is full (cannot happen when cap is at least
+ * every command that can be held at once). */
+int serve_fair_take(serve_fair_t *f, const unsigned char key[16]);
+/* The command counted in entry i (from serve_fair_take) has ended. */
+void serve_fair_release(serve_fair_t *f, int i);
+
 typedef struct {
     const char *listen;        /* NULL: SERVE_DEFAULT_LISTEN */
     const char *token;         /* NULL or "": no authentication */
@@ -104,6 +129,7 @@ typedef struct {
     unsigned max_queued;       /* requests waiting for a child (128): more get 503 */
     unsigned max_connections;  /* (512) */
     unsigned max_per_ip;       /* (256) */
+    unsigned max_per_client;   /* commands one address may hold (SERVE_PER_CLIENT_DEFAULT): more get 429 */
     unsigned conn_timeout_s;   /* idle and request-header bound (10) */
     const char *const *metrics_argv;    /* child argv of /metrics (NULL: {"metrics"}) */
     const char *const *openmetrics_argv;/* (NULL: {"metrics", "--openmetrics"}) */

@@ -80,6 +80,30 @@ kill -KILL "$SPID"
 for c in $CURLS; do kill "$c" 2>/dev/null; done
 wait $CURLS "$SPID" 2>/dev/null
 
+# ---- one client cannot take the API from the others ---------------------------
+# 150 heap profiles of the silent "agent" (10 s each) from 127.0.0.1 used to
+# take the 8 slots and the whole queue of 128: a request from anyone else
+# got 503 until the flood ended.  Now one address holds at most 16 commands
+# (protocol/API.md): 134 of the 150 get 429 at once, and a request from
+# 127.0.0.2 (another client; serve listens on 127.0.0.1, all of 127/8 is
+# this host), sent once serve has taken the 150, is queued behind those 16
+# and answered.
+start_serve --listen 127.0.0.1:0 || finish
+got=$(timeout 240 /usr/bin/python3 "$ST" flood "$SADDR" 150 "/api/v1/processes/$FPID/profile/heap" 8 \
+      127.0.0.2 /api/v1/processes 2>&1)
+n429=$(printf '%s\n' "$got" | awk '$1 == "status" && $2 == 429 {print $3}')
+n503=$(printf '%s\n' "$got" | awk '$1 == "status" && $2 == 503 {print $3}')
+[ "${n429:-0}" = 134 ] && [ -z "$n503" ] && pass "one client's 150 commands: 16 held, 134 answered 429" ||
+    fail "one client's 150 commands: 429 x${n429:-0}, 503 x${n503:-0}, want 429 x134: $got"
+other=$(printf '%s\n' "$got" | sed -n 's/^other //p')
+[ "$other" = 200 ] && pass "another client is served meanwhile (200)" ||
+    fail "another client during the flood: ${other:-no answer}, want 200: $got"
+# The 429 says when to come back, in the shape of the other errors.
+printf '%s\n' "$got" | grep -qx "429 retry-after 1 json-status 429" &&
+    pass "429: Retry-After: 1, a JSON error with status 429" || fail "429 answer: $got"
+kill -KILL "$SPID"
+wait "$SPID" 2>/dev/null
+
 # ---- a SIGKILLed serve leaves no command running ------------------------------
 # A CPU profile of a silent "agent" keeps its child waiting 45 s; serve is
 # SIGKILLed meanwhile: the child (its own session, so no signal reaches it

@@ -22,9 +22,19 @@ and bench/serve (python3 standard library only).
   servetool.py rate URL CLIENTS SECONDS [--token T]
       CLIENTS keep-alive clients asking URL for SECONDS; prints "requests N
       rps R" and "status CODE COUNT" lines.
+  servetool.py flood HOST:PORT N PATH SLOTS OTHER_SOURCE OTHER_PATH
+      N requests of PATH at once, each on its own connection, of a command
+      that takes long; once serve has taken all N (those answered, plus
+      cgops_serve_queued_commands of /metrics, plus SLOTS running, make N;
+      or 60 s have passed), one request of OTHER_PATH from the source
+      address OTHER_SOURCE (e.g. 127.0.0.2: another client); prints "status CODE COUNT" lines for the N answered so far,
+      "429 retry-after VALUE json-status N" for the first 429 (its
+      Retry-After header and the "status" of its JSON error), then
+      "other STATUS" ("other none": no answer within 120 s).
 """
 import collections
 import http.client
+import json
 import socket
 import sys
 import threading
@@ -224,5 +234,75 @@ def rate(argv):
         print("status", k, v)
 
 
+def read_answer(s):
+    """(status, headers, body) of the answer on s (sent with Connection:
+    close: read to its end), or None when there is none."""
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        return None
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+    return int(parts[1]), headers, body
+
+
+def flood(argv):
+    import select
+    host, port = split(argv[0])
+    n, path, slots = int(argv[1]), argv[2], int(argv[3])
+    other_src, other_path = argv[4], argv[5]
+    req = ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode()
+    socks = []
+    for _ in range(n):
+        c = socket.create_connection((host, port), timeout=60)
+        c.sendall(req)
+        socks.append(c)
+    codes = collections.Counter()
+    first429 = None
+    pending = list(socks)
+    end = time.time() + 60
+    while pending and time.time() < end:
+        m = http.client.HTTPConnection(host, port, timeout=60)
+        m.request("GET", "/metrics")
+        queued = [ln.split()[1] for ln in m.getresponse().read().decode().splitlines()
+                  if ln.startswith("cgops_serve_queued_commands ")]
+        m.close()
+        if queued and sum(codes.values()) + int(queued[0]) + slots >= n:
+            break
+        ready, _, _ = select.select(pending, [], [], 0.2)
+        for c in ready:
+            pending.remove(c)
+            a = read_answer(c)
+            codes[a[0] if a else "closed"] += 1
+            if a and a[0] == 429 and first429 is None:
+                first429 = a
+    for k, v in sorted(codes.items(), key=str):
+        print("status", k, v)
+    if first429:
+        try:
+            doc = json.loads(first429[2])
+        except ValueError:
+            doc = None
+        print("429 retry-after", first429[1].get("retry-after"), "json-status",
+              doc.get("status") if isinstance(doc, dict) and isinstance(doc.get("error"), str) else None)
+    o = socket.create_connection((host, port), timeout=120, source_address=(other_src, 0))
+    o.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % other_path).encode())
+    a = read_answer(o)
+    print("other", a[0] if a else "none")
+    for c in socks:
+        c.close()
+    o.close()
+
+
 if __name__ == "__main__":
-    {"crowd": crowd, "slowloris": slowloris, "bighead": bighead, "body": body, "latency": latency, "rate": rate}[sys.argv[1]](sys.argv[2:])
+    {"crowd": crowd, "slowloris": slowloris, "bighead": bighead, "body": body, "latency": latency, "rate": rate,
+     "flood": flood}[sys.argv[1]](sys.argv[2:])
