@@ -1209,8 +1209,20 @@ static int bind_listen(const serve_opts_t *o, int auth, char *addr, size_t addrs
         return rc;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (*v6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    /* "[::]:PORT" is every address of both families (IPv4 clients come
+     * as ::ffff:a.b.c.d), whatever net.ipv6.bindv6only says: one --listen
+     * serves IPv4, IPv6 and dual-stack pods alike.  Any other IPv6
+     * address is that address only. */
+    if (*v6) {
+        int v6only = !IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
+            rc = -errno;
+            cg_seterr(err, "IPV6_V6ONLY: %s", strerror(-rc));
+            close(fd);
+            return rc;
+        }
+    }
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 512) != 0) {
         rc = -errno;
         cg_seterr(err, "cannot listen on '%s': %s", o->listen ? o->listen : SERVE_DEFAULT_LISTEN,

@@ -358,6 +358,37 @@ wait "$SPID"
 rc=$?
 [ "$rc" = 0 ] && pass "exit 0 on SIGINT" || fail "SIGINT: exit $rc"
 
+# ---- [::]: IPv4 and IPv6 clients on one listener ------------------------------
+# The DaemonSet listens on "[::]:9465" so that one manifest works on IPv4,
+# IPv6 and dual-stack pods: the IPv6 any address must take IPv4 clients
+# too (IPV6_V6ONLY off; it used to be on, and an IPv4 client was refused).
+if /usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::", 0))' 2>/dev/null; then
+    run timeout 20 "$CGOPS" serve --listen "[::]:0"
+    expect_rc 1 "[::]:0 without --token-file: refused"
+    expect_err_contains "needs --token-file" "... says it needs --token-file"
+    start_serve --listen "[::]:0" --token-file "$T/tok" || finish
+    case $SADDR in
+    "[::]:"*) pass "listens on $SADDR" ;;
+    *) fail "[::]:0 printed $SADDR" ;;
+    esac
+    http GET "http://127.0.0.1:${SADDR##*:}/healthz"
+    expect_code 200 "[::]: an IPv4 client on 127.0.0.1 reaches /healthz"
+    http GET "http://127.0.0.1:${SADDR##*:}/api/v1/processes"
+    expect_code 401 "[::]: the IPv4 client still needs the token"
+    http GET "http://127.0.0.1:${SADDR##*:}/api/v1/processes" -H "Authorization: Bearer s3cret-token-83"
+    expect_code 200 "[::]: the IPv4 client with the token"
+    if /usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+        http GET "http://[::1]:${SADDR##*:}/healthz"
+        expect_code 200 "[::]: an IPv6 client on ::1 reaches /healthz"
+    else
+        skip "[::]: an IPv6 client (no ::1 here)"
+    fi
+    kill -TERM "$SPID"
+    wait "$SPID"
+else
+    skip "[::]: IPv4 and IPv6 clients (no IPv6 here)"
+fi
+
 finish
     case $SADDR in
     "[::1]:"*) pass "listens on $SADDR" ;;
