@@ -390,16 +390,3 @@ else
 fi
 
 finish
-    case $SADDR in
-    "[::1]:"*) pass "listens on $SADDR" ;;
-    *) fail "[::1]:0 printed $SADDR" ;;
-    esac
-    http GET "http://$SADDR/healthz"
-    expect_code 200 "/healthz over IPv6"
-    kill -TERM "$SPID"
-    wait "$SPID"
-else
-    skip "IPv6 loopback (no ::1 here)"
-fi
-
-finish
