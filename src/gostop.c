@@ -56,6 +56,9 @@ struct gostop {
 
 static gostop_t *volatile registry[GOSTOP_MAX_ACTIVE];
 
+/* Set by gostop_release_all_signal_safe: stopping is over for this run. */
+static volatile sig_atomic_t released_by_signal;
+
 static void publish(void)
 {
     atomic_signal_fence(memory_order_seq_cst);
@@ -310,10 +313,17 @@ int gostop_seize(pid_t pid, gostop_t **out, char *err)
      * ran after the previous listing, and only listed threads ran. */
     for (;;) {
         int added, alive = 0;
+        /* Let go by a signal (cgops suspended) while stopping: the caller
+         * reads the running process, as after any early release; seizing
+         * on would stop it again behind the user's back. */
+        if (released_by_signal)
+            break;
         if ((rc = seize_listed(s, err)) < 0)
             break;
         added = rc;
         if ((rc = wait_stopped(s, deadline, err)) != 0)
+            break;
+        if (released_by_signal)
             break;
         for (sig_atomic_t i = 0; i < s->n; i++)
             alive += s->t[i].state == T_STOPPED;
@@ -437,10 +447,27 @@ void gostop_release_all_signal_safe(void)
 {
     int saved = errno;
 
+    released_by_signal = 1;
     for (int i = 0; i < GOSTOP_MAX_ACTIVE; i++) {
         gostop_t *s = registry[i];
-        if (s != NULL)
+        if (s == NULL)
+            continue;
+        detach_stopped(s);
+        /* A thread seized but not yet seen stopped stops at its pending
+         * interrupt a moment later, and would then stay stopped for as long
+         * as cgops is suspended: wait for it here (200 ms at most; waitpid,
+         * ptrace and nanosleep are async-signal-safe) and let it go too. */
+        for (int round = 0; round < 200; round++) {
+            int waiting = 0;
+
+            for (sig_atomic_t k = 0; k < s->n; k++)
+                if (s->t[k].state == T_SEIZED && !poll_one(&s->t[k]))
+                    waiting = 1;
             detach_stopped(s);
+            if (!waiting)
+                break;
+            sleep_us(1000);
+        }
     }
     errno = saved;
 }
